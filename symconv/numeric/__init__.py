@@ -1,0 +1,15 @@
+"""NumPy evaluator for conv2d and 2-D pooling that matches torch.nn.functional (float64), with backwards.
+
+Arrays are NCHW; CHW and plain HW are accepted and results keep the caller's rank.
+
+>>> import numpy as np
+>>> conv2d(np.ones((3, 3)), np.ones((2, 2)))
+array([[4., 4.],
+       [4., 4.]])
+"""
+
+from __future__ import annotations
+
+from symconv.numeric.conv import conv2d, conv2d_backward
+
+__all__ = ["conv2d", "conv2d_backward"]
