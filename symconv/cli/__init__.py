@@ -1,0 +1,69 @@
+"""The ``symconv`` command: parses arguments, calls the library, prints, sets the exit code.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its parser and sets
+``func`` (``args -> int``) as a default. Errors reach the user as one line, never a traceback:
+
+- exit 2: usage errors (bad arguments);
+- exit 1: the command ran but failed (bad input file, failed verification, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from symconv.errors import SymconvError
+
+# Subcommand modules, in the order `symconv --help` lists them.
+SUBCOMMANDS = ("derive", "limits", "solve", "grade", "bundle")
+
+
+class UsageError(SymconvError):
+    """Bad command-line arguments (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symconv", description="Symbolic convolution and pooling: derive, prove, typeset, grade.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"symconv.cli.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"symconv.cli.{name}":
+                raise
+            continue  # not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (also used by tests, in-process)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SymconvError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

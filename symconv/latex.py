@@ -1,0 +1,80 @@
+"""LaTeX for everything symconv emits, through one SymPy printer subclass.
+
+Matrices print as ``bmatrix``; sums list their terms in matrix-index order (B_{11} + B_{12} + B_{21}, the way a
+student writes them); a derivative of a symbol prints as a partial fraction; ``Max`` prints as ``\\max``.
+
+>>> from symconv import sym_matrix
+>>> B = sym_matrix("B", 3, 3)
+>>> latex(B[1, 0] + B[0, 2] + B[0, 0])
+'B_{11} + B_{13} + B_{21}'
+>>> latex(sympy.Matrix([[1, 2], [3, 4]]))
+'\\\\begin{bmatrix}1 & 2\\\\\\\\3 & 4\\\\end{bmatrix}'
+>>> E, A24 = sympy.Symbol("E"), sym_matrix("A", 2, 4)[1, 3]
+>>> latex(sympy.Derivative(E, A24, evaluate=False))
+'\\\\frac{\\\\partial E}{\\\\partial A_{24}}'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from symconv.matrices import parse_entry_name
+
+
+def _natural_key(text: str) -> list[Any]:
+    """Sort key that orders numbers inside names numerically (A_{9,1} before A_{10,1})."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def _term_key(term: sympy.Expr) -> list[Any]:
+    """Order a sum's terms by the entry symbols they contain, then by the text; constants last."""
+    keys: list[Any] = []
+    for sym in sorted(term.free_symbols, key=lambda s: _natural_key(s.name)):
+        parsed = parse_entry_name(sym.name)
+        keys.append(parsed if parsed else (sym.name, 0, 0))
+    return [not keys, keys, _natural_key(str(term))]
+
+
+class SymconvLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the conventions of coursework solutions."""
+
+    printmethod = "_symconv_latex"
+    _default_settings = {**LatexPrinter._default_settings, "mat_str": "bmatrix", "mat_delim": ""}
+
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        terms = sorted(expr.args, key=_term_key)
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            text = self._print(term)
+            out += " - " + text[1:] if text.startswith("-") else " + " + text
+        return out
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Symbol):
+            return rf"\frac{{\partial {self._print(expr.expr)}}}{{\partial {self._print(expr.variables[0])}}}"
+        return super()._print_Derivative(expr)
+
+    def _print_Max(self, expr: sympy.Max, exp: str | None = None) -> str:
+        args = sorted(expr.args, key=_term_key)
+        text = r"\max\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_Min(self, expr: sympy.Min, exp: str | None = None) -> str:
+        args = sorted(expr.args, key=_term_key)
+        text = r"\min\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
+
+def latex(expr: Any, **settings: Any) -> str:
+    """LaTeX for a SymPy object (or a symconv result with ``to_latex``), with the project's conventions.
+
+    >>> latex(sympy.floor(sympy.Symbol("x") / 2) + 1)
+    '\\\\left\\\\lfloor{\\\\frac{x}{2}}\\\\right\\\\rfloor + 1'
+    """
+    if hasattr(expr, "to_latex") and not isinstance(expr, sympy.Basic):
+        return expr.to_latex()
+    return SymconvLatexPrinter(settings).doprint(expr)

@@ -1,0 +1,114 @@
+"""Output sizes of convolution and pooling, as integers and as SymPy formulas (PyTorch's floor rule).
+
+>>> output_size(5, 3)
+3
+>>> output_size(6, 3, padding=1, stride=2)
+3
+>>> output_size_expr()
+floor((-D*(K - 1) + I + 2*P - 1)/S) + 1
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy
+
+from symconv.errors import ConfigError
+
+Pair = tuple[int, int]
+
+
+def check_int(argument: str, value: object, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, or a ConfigError naming the argument and the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif isinstance(value, sympy.Integer):
+            value = int(value)
+        else:
+            raise ConfigError(argument, f"must be an integer >= {minimum}", value)
+    if value < minimum:
+        raise ConfigError(argument, f"must be an integer >= {minimum}", value)
+    return value
+
+
+def pair(argument: str, value: object, minimum: int) -> Pair:
+    """An int or an (h, w) pair, validated: ``pair("stride", 2, 1) == (2, 2)``.
+
+    >>> pair("padding", (0, 1), 0)
+    (0, 1)
+    """
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ConfigError(argument, "must be an int or an (h, w) pair", value)
+        return check_int(argument, value[0], minimum), check_int(argument, value[1], minimum)
+    v = check_int(argument, value, minimum)
+    return v, v
+
+
+def output_size(i: int, k: int, *, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
+    """Output length along one axis: ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 (PyTorch's floor formula).
+
+    Raises ConfigError naming the argument for stride < 1, dilation < 1, negative padding, non-integers and a
+    kernel larger than the padded input.
+
+    >>> output_size(5, 3, dilation=2)
+    1
+    >>> output_size(2, 3)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.ConfigError: kernel_size: effective kernel d*(k-1)+1 = 3 must be <= padded input i+2p = 2 (got 3)
+    """
+    i = check_int("input_size", i, 1)
+    k = check_int("kernel_size", k, 1)
+    p = check_int("padding", padding, 0)
+    s = check_int("stride", stride, 1)
+    d = check_int("dilation", dilation, 1)
+    effective = d * (k - 1) + 1
+    if effective > i + 2 * p:
+        raise ConfigError("kernel_size", f"effective kernel d*(k-1)+1 = {effective} must be <= padded input "
+                          f"i+2p = {i + 2 * p}", k)
+    return (i + 2 * p - effective) // s + 1
+
+
+def pool_output_size(i: int, k: int, *, stride: int, padding: int = 0, dilation: int = 1,
+                     ceil_mode: bool = False) -> int:
+    """Pooling output length: the floor formula, or with ``ceil_mode`` rounded up unless the last window would
+    start inside the right padding (PyTorch's rule). Padding must be at most half the kernel.
+
+    >>> pool_output_size(5, 2, stride=2), pool_output_size(5, 2, stride=2, ceil_mode=True)
+    (2, 3)
+    """
+    k = check_int("kernel_size", k, 1)
+    p = check_int("padding", padding, 0)
+    if 2 * p > k:
+        raise ConfigError("padding", f"must be at most half the kernel size ({k // 2})", p)
+    if not ceil_mode:
+        return output_size(i, k, padding=p, stride=stride, dilation=dilation)
+    i = check_int("input_size", i, 1)
+    s = check_int("stride", stride, 1)
+    d = check_int("dilation", dilation, 1)
+    effective = d * (k - 1) + 1
+    if effective > i + 2 * p:
+        raise ConfigError("kernel_size", f"effective kernel {effective} must be <= padded input {i + 2 * p}", k)
+    out = math.ceil((i + 2 * p - effective) / s) + 1
+    if (out - 1) * s >= i + p:  # the last window would start in the padding
+        out -= 1
+    return out
+
+
+I, K, P, S, D = sympy.symbols("I K P S D", integer=True, positive=True)
+
+
+def output_size_expr(*, dilation: bool = True, floor: bool = True) -> sympy.Expr:
+    """The output-size formula as a SymPy expression in I (input), K (kernel), P, S and D, for documents.
+
+    >>> output_size_expr(dilation=False, floor=False)
+    1 + (I - K + 2*P)/S
+    >>> output_size_expr().subs({I: 5, K: 3, P: 0, S: 1, D: 1})
+    3
+    """
+    effective = D * (K - 1) + 1 if dilation else K
+    inner = (I + 2 * P - effective) / S
+    return (sympy.floor(inner) if floor else inner) + 1
