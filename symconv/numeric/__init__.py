@@ -11,5 +11,13 @@ array([[4., 4.],
 from __future__ import annotations
 
 from symconv.numeric.conv import conv2d, conv2d_backward
+from symconv.numeric.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
-__all__ = ["conv2d", "conv2d_backward"]
+__all__ = [
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "conv2d",
+    "conv2d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+]
