@@ -11,6 +11,7 @@ array([[4., 4.],
 from __future__ import annotations
 
 from symconv.numeric.conv import conv2d, conv2d_backward
+from symconv.numeric.lp import lp_pool2d, lp_pool2d_backward
 from symconv.numeric.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "avg_pool2d_backward",
     "conv2d",
     "conv2d_backward",
+    "lp_pool2d",
+    "lp_pool2d_backward",
     "max_pool2d",
     "max_pool2d_backward",
 ]
