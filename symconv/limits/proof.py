@@ -1,0 +1,179 @@
+"""Proof objects: numbered steps, each a SymPy claim with its justification and the result of a SymPy check.
+
+A justification is a tuple of parts: plain text (escaped in LaTeX) and SymPy objects (typeset as math), so
+the same proof prints as text, as LaTeX and as JSON. A proof is ``verified`` when it has steps and every check
+passed.
+
+>>> import sympy
+>>> x, y = sympy.Symbol("x", positive=True), sympy.Symbol("x")
+>>> step = Step(sympy.Gt(y**2, 0), ("a square of", y, "> 0"), Check(bool((x**2).is_positive), "is_positive"))
+>>> proof = Proof("A square", ("x > 0",), (step,), sympy.Gt(y**2, 0))
+>>> proof.verified
+True
+>>> print(proof.to_text())
+A square
+Assume: x > 0
+ 1. x**2 > 0
+    because a square of x > 0
+    [SymPy ok: is_positive]
+Therefore: x**2 > 0
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+from pylatex.utils import escape_latex
+from sympy.core.relational import Relational
+
+from symconv.latex import latex
+
+Part = str | sympy.Basic
+
+_TEXT_OPS = {"==": "=", "<=": "<=", ">=": ">=", "<": "<", ">": ">", "!=": "!="}
+
+
+def to_text(obj: Any) -> str:
+    """Plain text for a claim: relations with their operator, ``Limit`` as ``lim[p->oo]``.
+
+    >>> p = sympy.Symbol("p")
+    >>> to_text(sympy.Eq(sympy.Limit(2**(-1/p), p, sympy.oo), 1))
+    'lim[p->oo] 2**(-1/p) = 1'
+    """
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, Relational):
+        return f"{to_text(obj.lhs)} {_TEXT_OPS[obj.rel_op]} {to_text(obj.rhs)}"
+    if isinstance(obj, sympy.Implies):
+        return f"{to_text(obj.args[0])} => {to_text(obj.args[1])}"
+    if isinstance(obj, sympy.Contains):
+        return f"{to_text(obj.args[0])} in {to_text(obj.args[1])}"
+    if isinstance(obj, sympy.Interval):
+        return f"{'(' if obj.left_open else '['}{obj.start}, {obj.end}{')' if obj.right_open else ']'}"
+    if isinstance(obj, sympy.Derivative) and len(obj.variables) == 1:
+        return f"d/d{obj.variables[0]} {sympy.sstr(obj.expr)}"
+    if isinstance(obj, sympy.Limit):
+        expr, var, point, direction = obj.args
+        side = "" if point in (sympy.oo, -sympy.oo) else str(direction)
+        return f"lim[{var}->{point}{side}] {sympy.sstr(expr)}"
+    return sympy.sstr(obj)
+
+
+def _parts_text(parts: Sequence[Part]) -> str:
+    return " ".join(to_text(part) for part in parts)
+
+
+# Relation arrows and oo in our own prose become math, so no font encoding turns "<" into an inverted "!".
+_PROSE_MATH = {"->": r"$\to$", "<=": r"$\leq$", ">=": r"$\geq$", "<": "$<$", ">": "$>$", "oo": r"$\infty$"}
+_PROSE_TOKEN = re.compile(r"(->|<=|>=|<|>|\boo\b)")
+
+
+def escape_prose(text: str) -> str:
+    """LaTeX for a line of our own prose: special characters escaped, arrows and comparisons as math.
+
+    >>> print(escape_prose("p -> oo and 50% <= 1"))
+    p $\\to$ $\\infty$ and 50\\% $\\leq$ 1
+    """
+    pieces = _PROSE_TOKEN.split(text)
+    return "".join(_PROSE_MATH[piece] if i % 2 else escape_latex(piece) for i, piece in enumerate(pieces))
+
+
+def _parts_latex(parts: Sequence[Part]) -> str:
+    return " ".join(escape_prose(part) if isinstance(part, str) else f"${latex(part)}$" for part in parts)
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one SymPy check and, in words, what SymPy actually decided."""
+
+    ok: bool
+    method: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One claim, why it holds, and the SymPy check that backs it."""
+
+    claim: sympy.Basic
+    justification: tuple[Part, ...]
+    check: Check
+
+    @property
+    def verified(self) -> bool:
+        return self.check.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": to_text(self.claim),
+            "claim_latex": latex(self.claim),
+            "justification": _parts_text(self.justification),
+            "check": {"ok": self.check.ok, "method": self.check.method},
+        }
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A titled chain of checked steps ending in a conclusion."""
+
+    title: str
+    assumptions: tuple[Part, ...]
+    steps: tuple[Step, ...]
+    conclusion: sympy.Basic
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.steps) and all(step.verified for step in self.steps)
+
+    def to_text(self) -> str:
+        lines = [self.title, "Assume: " + _parts_text(self.assumptions)]
+        for number, step in enumerate(self.steps, 1):
+            status = "ok" if step.verified else "FAILED"
+            lines += [
+                f"{number:2d}. {to_text(step.claim)}",
+                f"    because {_parts_text(step.justification)}",
+                f"    [SymPy {status}: {step.check.method}]",
+            ]
+        lines.append(("Therefore: " if self.verified else "NOT PROVED: ") + to_text(self.conclusion))
+        lines += [f"Note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        """A text-mode LaTeX fragment (an ``enumerate``), ready to drop into a document body."""
+        out = [
+            rf"\paragraph{{{escape_prose(self.title)}}} Assume {_parts_latex(self.assumptions)}.",
+            r"\begin{enumerate}",
+        ]
+        for step in self.steps:
+            status = "verified" if step.verified else "NOT verified"
+            out.append(
+                rf"\item $\displaystyle {latex(step.claim)}$ \\ {_parts_latex(step.justification)}"
+                rf" \\ \emph{{SymPy {status}: {escape_prose(step.check.method)}}}"
+            )
+        out.append(r"\end{enumerate}")
+        lead = "Therefore" if self.verified else "NOT PROVED"
+        out.append(rf"{lead}: $\displaystyle {latex(self.conclusion)}$.")
+        out += [rf"\par\emph{{Note:}} {escape_prose(note)}" for note in self.notes]
+        return "\n".join(out)
+
+    def _repr_latex_(self) -> str:
+        marks = {True: r"\checkmark", False: r"\times"}
+        rows = [
+            rf"{i}.\ & {latex(step.claim)} & {marks[step.verified]}" for i, step in enumerate(self.steps, 1)
+        ]
+        return r"$\begin{array}{lll}" + r"\\ ".join(rows) + r"\end{array}$"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "assumptions": _parts_text(self.assumptions),
+            "steps": [step.to_dict() for step in self.steps],
+            "conclusion": to_text(self.conclusion),
+            "conclusion_latex": latex(self.conclusion),
+            "notes": list(self.notes),
+            "verified": self.verified,
+        }
