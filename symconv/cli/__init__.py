@@ -3,7 +3,7 @@
 Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its parser and sets
 ``func`` (``args -> int``) as a default. Errors reach the user as one line, never a traceback:
 
-- exit 2: usage errors (bad arguments);
+- exit 2: usage errors (bad arguments, or an invalid configuration given by them);
 - exit 1: the command ran but failed (bad input file, failed verification, ...).
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from symconv.errors import SymconvError
+from symconv.errors import ConfigError, SymconvError
 
 # Subcommand modules, in the order `symconv --help` lists them.
 SUBCOMMANDS = ("derive", "limits", "solve", "grade", "bundle")
@@ -54,12 +55,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         return int(args.func(args) or 0)
-    except UsageError as err:
+    except (UsageError, ConfigError) as err:  # bad arguments, or a configuration they describe
         print(f"error: {err}", file=sys.stderr)
         return 2
     except SymconvError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `symconv derive | head`: the reader left; not an error worth a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout must stay valid until exit)
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

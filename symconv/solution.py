@@ -1,0 +1,130 @@
+"""The reference solution of a problem spec: every answer derived by the engine and verified numerically.
+
+The solution documents typeset it and the grader compares against it; nothing here is typed in by hand.
+
+>>> sol = derive_solution()               # the built-in homework
+>>> sol.output_shape
+(3, 3)
+>>> sol.grad_input.tolist()[0]
+[4, 7, 10, 6, 3]
+>>> sol.chain[(2, 4)].total
+B_12 + B_13 + B_22 + B_23
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from symconv.chain import ChainRule, chain_rule
+from symconv.conv import conv2d, conv2d_grad
+from symconv.errors import SpecError
+from symconv.matrices import sym_matrix
+from symconv.pooling import avg_pool2d, max_pool2d
+from symconv.sizes import output_size_expr
+from symconv.spec import Spec, load_spec
+from symconv.verify import verify_conv2d, verify_conv2d_grad, verify_pool
+
+#: The torch.nn modules for 2-D pooling; `check_pool_modules` confirms them against the installed torch.
+POOL_MODULES = {"max": "torch.nn.MaxPool2d", "avg": "torch.nn.AvgPool2d", "lp": "torch.nn.LPPool2d"}
+
+
+def check_pool_modules() -> bool:
+    """True when torch is installed and every path in POOL_MODULES resolves; False without torch."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch.nn  # noqa: F401  (imported only where it exists; used through importlib below)
+
+    for path in POOL_MODULES.values():
+        module, _, name = path.rpartition(".")
+        if not hasattr(importlib.import_module(module), name):
+            raise SpecError("torch", f"{path} does not exist in the installed torch")
+    return True
+
+
+@dataclass
+class Solution:
+    """Reference answers for a spec; symbolic forms are in the entry symbols A_ij, B_mn (and G_uv)."""
+
+    spec: Spec
+    input: sympy.Matrix                  # A, numbers
+    kernel: sympy.Matrix                 # B, numbers
+    output_shape: tuple[int, int]
+    output: sympy.Matrix                 # C = A ⋆ B, numbers
+    output_symbolic: sympy.Matrix        # C in A_ij and B_mn
+    upstream: sympy.Matrix               # ∂E/∂C: ones or G_uv
+    grad_input: sympy.Matrix             # ∂E/∂A, numbers (or in G_uv when the upstream is symbolic)
+    grad_input_symbolic: sympy.Matrix    # ∂E/∂A as sums of B terms
+    grad_kernel: sympy.Matrix            # ∂E/∂B
+    chain: dict[tuple[int, int], ChainRule]   # (i, j) 1-based -> chain-rule expansion
+    symbols: dict[str, sympy.Matrix] = field(default_factory=dict)
+
+    @cached_property
+    def pooled_max(self) -> sympy.Matrix | None:
+        return self._pool("max")
+
+    @cached_property
+    def pooled_avg(self) -> sympy.Matrix | None:
+        return self._pool("avg")
+
+    def _pool(self, kind: str) -> sympy.Matrix | None:
+        pool = self.spec.pooling
+        if pool is None:
+            return None
+        x = self.pool_input
+        kwargs = dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding)
+        result = (max_pool2d if kind == "max" else avg_pool2d)(x, **kwargs)
+        verify_pool(kind, x, result, name="Y", **kwargs)
+        return result
+
+    @cached_property
+    def pool_input(self) -> sympy.Matrix:
+        pool = self.spec.pooling
+        if pool is None:
+            raise SpecError(self.spec.source, "this spec has no pooling section")
+        if pool.input == self.spec.convolution.output:
+            return self.output
+        if pool.input not in self.spec.matrices:
+            raise SpecError(self.spec.source, f"pooling.input {pool.input!r} is neither the convolution output "
+                            "nor one of the matrices")
+        return self.spec.matrices[pool.input]
+
+    @property
+    def output_size_formula(self) -> sympy.Expr:
+        return output_size_expr()
+
+    @property
+    def pool_modules(self) -> dict[str, str]:
+        return dict(POOL_MODULES)
+
+
+def derive_solution(spec: Spec | str | None = None) -> Solution:
+    """Derive and verify the reference answers of ``spec`` (a Spec, a path, or None for the homework)."""
+    spec = load_spec(spec) if not isinstance(spec, Spec) else spec
+    c = spec.convolution
+    cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+    A, B = spec.matrices[c.input], spec.matrices[c.kernel]
+    As, Bs = sym_matrix(c.input, *A.shape), sym_matrix(c.kernel, *B.shape)
+
+    out_sym = conv2d(As, Bs, **cfg)
+    verify_conv2d(As, Bs, out_sym, name=c.output, **cfg)
+    subs = {**dict(zip(As, A)), **dict(zip(Bs, B))}
+    out = out_sym.xreplace(subs)
+    verify_conv2d(A, B, out, name=c.output, **cfg)
+
+    upstream = sympy.ones(*out.shape) if c.upstream == "ones" else sym_matrix("G", *out.shape)
+    g_in_sym, g_k_sym = conv2d_grad(As, Bs, upstream, **cfg)
+    verify_conv2d_grad(As, Bs, upstream, g_in_sym, g_k_sym, **cfg)
+    g_in, g_k = g_in_sym.xreplace(subs), g_k_sym.xreplace(subs)
+    chain = {(i, j): chain_rule(As, Bs, i, j, upstream=upstream, output_name=c.output, **cfg)
+             for i in range(1, A.rows + 1) for j in range(1, A.cols + 1)}
+    for (i, j), rule in chain.items():  # the chain rule and the gradient are two routes to one answer
+        if sympy.expand(rule.total - g_in_sym[i - 1, j - 1]) != 0:
+            raise SpecError(spec.source, f"internal check failed: chain rule for {rule.entry} disagrees")
+    return Solution(spec=spec, input=A, kernel=B, output_shape=out.shape, output=out, output_symbolic=out_sym,
+                    upstream=upstream, grad_input=g_in, grad_input_symbolic=g_in_sym, grad_kernel=g_k,
+                    chain=chain, symbols={c.input: As, c.kernel: Bs})

@@ -1,0 +1,233 @@
+"""Problem specs: the inputs, the text and the points of a problem set (YAML, TOML or JSON in templates/).
+
+A spec never holds answers; :mod:`symconv.solution` derives them. The solution documents and the grader read the
+same spec. Text may use placeholders that the engine fills in, so that changing an input changes the text too:
+``[[A.shape]]`` (``5\\times 5``), ``[[stride]]``, ``[[padding]]``, ``[[dilation]]``, ``[[pool.kernel_size]]``,
+``[[pool.stride]]``, ``[[pool.padding]]``.
+
+>>> spec = load_spec()
+>>> spec.name, [p.id for p in spec.parts][:3]
+('homework', ['1.1a', '1.1b', '1.1c'])
+>>> spec.fill("a $[[A.shape]]$ image, stride [[stride]]")
+'a $5\\\\times 5$ image, stride 1'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sympy
+import yaml
+
+from symconv.errors import ConfigError, SpecError
+from symconv.matrices import as_matrix
+from symconv.sizes import Pair, pair
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_SPEC = TEMPLATES / "homework.yaml"
+
+#: What a part asks for; each task has one reference answer in symconv.solution and one checker in the grader.
+TASKS = (
+    "output-size", "output-size-formula", "convolution", "input-gradient", "input-gradient-matrix",
+    "kernel-gradient-matrix", "pooling-modules", "pooling-formulas", "max-pool", "avg-pool", "lp-limits",
+)
+MAX_SPEC_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    task: str
+    points: float
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    title: str
+    text: str
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class ConvSetup:
+    input: str
+    kernel: str
+    output: str = "C"
+    stride: Pair = (1, 1)
+    padding: Pair = (0, 0)
+    dilation: Pair = (1, 1)
+    upstream: str = "ones"   # "ones" or "symbolic" (G_ij)
+
+
+@dataclass(frozen=True)
+class PoolSetup:
+    input: str
+    kernel_size: Pair = (2, 2)
+    stride: Pair = (2, 2)
+    padding: Pair = (0, 0)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    course: str
+    assignment: str
+    date: str
+    matrices: dict[str, sympy.Matrix]
+    convolution: ConvSetup
+    pooling: PoolSetup | None
+    problems: tuple[Problem, ...]
+    tolerance: tuple[float, float] = (1e-6, 1e-9)   # (relative, absolute)
+    rubric: dict[str, float] = field(default_factory=dict)
+    source: str = "<spec>"
+
+    @property
+    def parts(self) -> list[Part]:
+        return [part for problem in self.problems for part in problem.parts]
+
+    def part(self, part_id: str) -> Part:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise SpecError(self.source, f"no part {part_id!r}")
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    def fill(self, text: str) -> str:
+        """Replace ``[[...]]`` placeholders with values derived from the inputs."""
+        values = _placeholders(self)
+
+        def sub(m: re.Match[str]) -> str:
+            key = m.group(1).strip()
+            if key not in values:
+                raise SpecError(self.source, f"unknown placeholder [[{key}]]; known: {', '.join(sorted(values))}")
+            return values[key]
+        return re.sub(r"\[\[([^\]]+)\]\]", sub, text)
+
+
+def _show(p: Pair) -> str:
+    return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
+
+
+def _placeholders(spec: Spec) -> dict[str, str]:
+    values = {f"{n}.shape": rf"{m.rows}\times {m.cols}" for n, m in spec.matrices.items()}
+    c = spec.convolution
+    values.update(stride=_show(c.stride), padding=_show(c.padding), dilation=_show(c.dilation))
+    if spec.pooling:
+        kh, kw = spec.pooling.kernel_size
+        values.update({"pool.kernel_size": rf"{kh}\times {kw}", "pool.stride": _show(spec.pooling.stride),
+                       "pool.padding": _show(spec.pooling.padding)})
+    return values
+
+
+def load_spec(source: str | Path | dict[str, Any] | None = None) -> Spec:
+    """Load and validate a spec from a path (YAML, TOML or JSON), a dict, or None for the built-in homework."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, dict):
+        return _build(source, "<spec>")
+    path = Path(source) if source is not None else DEFAULT_SPEC
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise SpecError(where, f"cannot read: {err.strerror or err}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(where, f"larger than {MAX_SPEC_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+        raise SpecError(where, f"not valid {path.suffix.lstrip('.') or 'YAML'}: {str(err).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise SpecError(where, "the top level must be a mapping")
+    return _build(data, where)
+
+
+def _get(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    if key not in data:
+        if default is ...:
+            raise SpecError(where, f"missing key {key!r}")
+        return default
+    value = data[key]
+    if not isinstance(value, kind):
+        raise SpecError(where, f"{key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _build(data: dict[str, Any], where: str) -> Spec:
+    try:
+        matrices = {str(k): as_matrix(v, f"matrices.{k}") for k, v in _get(data, "matrices", where, dict).items()}
+        conv = _get(data, "convolution", where, dict)
+        setup = ConvSetup(
+            input=_matrix_name(conv, "input", matrices, where), kernel=_matrix_name(conv, "kernel", matrices, where),
+            output=str(conv.get("output", "C")), stride=pair("convolution.stride", conv.get("stride", 1), 1),
+            padding=pair("convolution.padding", conv.get("padding", 0), 0),
+            dilation=pair("convolution.dilation", conv.get("dilation", 1), 1),
+            upstream=str(conv.get("upstream", "ones")))
+        if setup.upstream not in ("ones", "symbolic"):
+            raise SpecError(where, "convolution.upstream must be 'ones' or 'symbolic'")
+        pool = _get(data, "pooling", where, dict, None)
+        pooling = None
+        if pool is not None:
+            kernel = pair("pooling.kernel_size", _get(pool, "kernel_size", where, (int, list)), 1)
+            pooling = PoolSetup(input=str(pool.get("input", setup.output)), kernel_size=kernel,
+                                stride=pair("pooling.stride", pool.get("stride", list(kernel)), 1),
+                                padding=pair("pooling.padding", pool.get("padding", 0), 0))
+    except ConfigError as err:
+        raise SpecError(where, str(err)) from None
+    grading = _get(data, "grading", where, dict, {})
+    tol = _get(grading, "tolerance", where, dict, {})
+    rubric = {str(k): float(v) for k, v in _get(grading, "rubric", where, dict, {}).items()}
+    for code, cost in rubric.items():
+        if not 0 <= cost <= 1:
+            raise SpecError(where, f"grading.rubric.{code} must be a fraction from 0 to 1")
+    problems = tuple(_problem(p, f"{where}: problems[{k}]") for k, p in
+                     enumerate(_get(data, "problems", where, list)))
+    ids = [part.id for prob in problems for part in prob.parts]
+    if len(set(ids)) != len(ids):
+        raise SpecError(where, "part ids must be unique")
+    return Spec(name=str(_get(data, "name", where, str)), course=str(data.get("course", "")),
+                assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
+                matrices=matrices, convolution=setup, pooling=pooling, problems=problems,
+                tolerance=(float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))), rubric=rubric, source=where)
+
+
+def _matrix_name(conv: dict[str, Any], key: str, matrices: dict[str, Any], where: str) -> str:
+    name = str(conv.get(key, ""))
+    if name not in matrices:
+        raise SpecError(where, f"convolution.{key} must name one of the matrices ({', '.join(matrices)})")
+    return name
+
+
+def _problem(data: Any, where: str) -> Problem:
+    if not isinstance(data, dict):
+        raise SpecError(where, "must be a mapping")
+    parts = []
+    for k, p in enumerate(_get(data, "parts", where, list)):
+        w = f"{where}.parts[{k}]"
+        if not isinstance(p, dict):
+            raise SpecError(w, "must be a mapping")
+        task = _get(p, "task", w, str)
+        if task not in TASKS:
+            raise SpecError(w, f"unknown task {task!r}; known: {', '.join(TASKS)}")
+        points = _get(p, "points", w, (int, float))
+        if points < 0:
+            raise SpecError(w, "points must be >= 0")
+        parts.append(Part(str(_get(p, "id", w, (str, int, float))), task, float(points), str(p.get("text", ""))))
+    return Problem(str(_get(data, "id", where, (str, int, float))), str(data.get("title", "")),
+                   str(data.get("text", "")), tuple(parts))
