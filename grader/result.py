@@ -1,0 +1,81 @@
+"""What grading produces: a Result per submission with a PartResult per part, and its Gradescope form.
+
+Results cross process boundaries in batch grading, so they convert to and from plain dicts (``to_dict`` /
+``from_dict``) without loss.
+
+>>> r = Result("ada", [PartResult("1.1a", 1.0, 1.0, "Correct.", [])])
+>>> r.score, r.max_score, r.to_gradescope()["tests"][0]["name"]
+(1.0, 1.0, '1.1a')
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: PartResult.status values
+GRADED, UNREADABLE, MISSING = "graded", "unreadable", "missing"
+#: Result.status values
+OK, ERROR = "ok", "error"
+
+
+@dataclass
+class PartResult:
+    """One part's verdict.
+
+    ``feedback`` is plain text for the student (never their raw input echoed into LaTeX; ``given_latex`` and
+    ``expected_latex`` are re-rendered from parsed trees by the project's printer).
+    """
+
+    part: str
+    score: float
+    max_score: float
+    feedback: str
+    diagnoses: list[str] = field(default_factory=list)
+    status: str = GRADED
+    expected_latex: str = ""
+    given_latex: str = ""
+
+
+@dataclass
+class Result:
+    """A graded submission. ``status`` is "error" (with ``error``, one line) when the file could not be read;
+    such a result still lists every part of the spec, with zero scores."""
+
+    student: str
+    parts: list[PartResult]
+    status: str = OK
+    error: str = ""
+    source: str = ""
+    execution_time: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(p.score for p in self.parts), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(p.max_score for p in self.parts), 6)
+
+    @property
+    def diagnoses(self) -> list[str]:
+        return [code for p in self.parts for code in p.diagnoses]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        parts = [PartResult(**p) for p in data.get("parts", [])]
+        return cls(**{**data, "parts": parts})
+
+    def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
+        """Gradescope's results.json: score, max_score, output, tests[{name, score, max_score, output,
+        visibility, number, tags}], visibility, stdout_visibility, execution_time."""
+        tests = [{"name": p.part, "number": p.part, "score": p.score, "max_score": p.max_score,
+                  "output": p.feedback, "visibility": visibility, "tags": list(p.diagnoses)} for p in self.parts]
+        output = (f"Could not grade this submission: {self.error}" if self.status == ERROR
+                  else f"{self.student}: {self.score:g} / {self.max_score:g}")
+        return {"score": self.score, "max_score": self.max_score, "output": output, "tests": tests,
+                "visibility": visibility, "stdout_visibility": "hidden",
+                "execution_time": round(self.execution_time, 3)}
