@@ -1,0 +1,288 @@
+"""The lark transformer that builds SymPy objects straight from the parse, with the size caps on numbers.
+
+It runs inline in the LALR parser (one callback per reduced rule), so no parse tree is ever built. Nothing
+here evaluates text: numbers are built from their digits, names through ``grader.parse.names``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sympy
+from lark import Token, Transformer
+from sympy.core.symbol import Str
+
+from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_word
+from grader.parse.nodes import ELLIPSIS, Approach, Equation, WindowReduce
+
+MAX_DIGITS = 50            # digits in one number literal
+MAX_EXPONENT = 1000        # |exponent| of any numeric power
+MAX_RESULT_DIGITS = 1000   # digits of any number computed while building
+MAX_MATRIX = 50            # rows and columns of a matrix
+_MAX_BITS = int(MAX_RESULT_DIGITS * math.log2(10))
+_ENTRY_BRACKET_SPLIT = str.maketrans("[],", "   ")
+
+
+class Partial(sympy.Expr):
+    """``\\partial x`` waiting for its fraction; args (x, offset). Left over after building, it is an error."""
+
+    is_commutative = True
+
+
+def _check_number(value: Any, token: Token) -> Any:
+    if getattr(value, "is_Rational", False) and max(value.p.bit_length(), value.q.bit_length()) > _MAX_BITS:
+        raise Fail(token.start_pos, f"number too large (more than {MAX_RESULT_DIGITS} digits)")
+    return value
+
+
+def _power(base: Any, exponent: Any, token: Token) -> sympy.Expr:
+    if getattr(exponent, "is_Number", False) and exponent.is_finite:
+        size = abs(exponent)
+        if size > MAX_EXPONENT and base not in (sympy.S.Zero, sympy.S.One, sympy.S.NegativeOne):
+            raise Fail(token.start_pos, f"exponent too large (limit {MAX_EXPONENT})")
+        if getattr(base, "is_Rational", False) and base != 0:
+            digits = float(size) * max(math.log10(abs(base.p)), math.log10(base.q))
+            if digits > MAX_RESULT_DIGITS:
+                raise Fail(token.start_pos, f"exponent too large: the result would have {digits:.0f} digits")
+    return _check_number(sympy.Pow(base, exponent), token)
+
+
+def _derivative(numerator: Partial, denominator: Partial) -> sympy.Derivative:
+    return sympy.Derivative(numerator.args[0], denominator.args[0], evaluate=False)
+
+
+def _is_set_like(arg: Any) -> bool:
+    """``max(S)``, ``\\max(S_{ij})``: a single capital name or indexed name stands for a window."""
+    if isinstance(arg, sympy.Indexed):
+        return True
+    return isinstance(arg, sympy.Symbol) and arg.name[:1].isupper()
+
+
+def _apply(name: str, args: list, token: Token) -> sympy.Expr:
+    """A whitelisted function of already-built arguments."""
+    one = len(args) == 1
+    if name in ("max", "min", "sum"):
+        if one and _is_set_like(args[0]):
+            x = symbol("x")
+            return WindowReduce(name, x, x, args[0])
+        return {"max": sympy.Max, "min": sympy.Min, "sum": sympy.Add}[name](*args)
+    if name == "log" and len(args) == 2:
+        return sympy.log(*args)
+    if not one:
+        raise Fail(token.start_pos, f"'{name}' takes one argument, got {len(args)}")
+    if name == "sqrt":
+        return _power(args[0], sympy.S.Half, token)
+    function = {"floor": sympy.floor, "ceil": sympy.ceiling, "log": sympy.log, "ln": sympy.log,
+                "exp": sympy.exp, "abs": sympy.Abs}[name]
+    return function(args[0])
+
+
+def _bigop_name(token: Token) -> str:
+    return "sum" if token in ("Σ", "∑") else token.lstrip("\\")
+
+
+class Builder(Transformer):
+    """One method per grammar rule (see answer.lark); arguments are the already-built children."""
+
+    # ---- whole answers ------------------------------------------------------------------------------
+    def start_expr(self, c):
+        return c[0]
+
+    def start_equation(self, c):
+        return c[0]
+
+    def chain(self, c):
+        return Equation(tuple(c[::2]))
+
+    def approach(self, c):
+        var, arrow, value = c
+        if not isinstance(var, sympy.Symbol):
+            raise Fail(arrow.start_pos, "the left side of '\\to' must be a single variable")
+        return Approach(var, value)
+
+    def limit_equation(self, c):
+        return Equation((c[0], c[2]))
+
+    def start_size(self, c):
+        numbers = [t for t in c if t.type == "NUMBER"]
+        for t in numbers:
+            if not t.isdigit() or int(t) < 1 or len(t) > 6:
+                raise Fail(t.start_pos, "a size is made of whole numbers >= 1")
+        return int(numbers[0]), int(numbers[1])
+
+    # ---- matrices -----------------------------------------------------------------------------------
+    def env_matrix(self, c):
+        begin, rows, end = c
+        opened = begin.split("{")[1].split("}")[0].strip()
+        closed = end.split("{")[1].split("}")[0].strip()
+        if opened != closed:
+            raise Fail(end.start_pos, f"\\end{{{closed}}} does not match \\begin{{{opened}}}")
+        starts = [begin.end_pos] + [sep.end_pos for sep in rows[1::2]]
+        return to_matrix(list(zip(rows[0::2], starts, strict=False)))
+
+    def rows(self, c):
+        return c
+
+    def row(self, c):
+        return c[0::2]
+
+    def list_row(self, c):
+        return c[1:-1:2], c[0].start_pos
+
+    def list_matrix(self, c):
+        return to_matrix([item for item in c if isinstance(item, tuple)])
+
+    # ---- arithmetic ---------------------------------------------------------------------------------
+    def sum(self, c):
+        terms = [c[0]]
+        for op, term in zip(c[1::2], c[2::2], strict=True):
+            terms.append(term if op == "+" else -term)
+        return _check_number(sympy.Add(*terms), c[1])
+
+    def product(self, c):
+        factors = [c[0]]
+        pending: Token | None = None
+        for item in c[1:]:
+            if isinstance(item, Token):
+                pending = item
+                continue
+            if pending is not None and pending.type == "DIVOP":
+                if isinstance(factors[-1], Partial) and isinstance(item, Partial):
+                    factors[-1] = _derivative(factors[-1], item)
+                else:
+                    factors.append(_power(item, sympy.S.NegativeOne, pending))
+            else:
+                factors.append(item)
+            pending = None
+        return _check_number(sympy.Mul(*factors), next((t for t in c if isinstance(t, Token)), _NO_TOKEN))
+
+    def signed(self, c):
+        return -c[1] if c[0] != "+" else c[1]
+
+    def power(self, c):
+        return _power(c[0], c[2], c[1])
+
+    def number(self, c):
+        (t,) = c
+        whole, _, fraction = t.partition(".")
+        if len(whole) + len(fraction) > MAX_DIGITS:
+            raise Fail(t.start_pos, f"number too long (more than {MAX_DIGITS} digits)")
+        if not fraction:
+            return sympy.Integer(int(whole))
+        return sympy.Rational(int(whole or "0") * 10 ** len(fraction) + int(fraction), 10 ** len(fraction))
+
+    def infinity(self, c):
+        return sympy.oo
+
+    def ellipsis(self, c):
+        return ELLIPSIS
+
+    def group(self, c):
+        return c[1]
+
+    def floor(self, c):
+        return sympy.floor(c[1])
+
+    def ceiling(self, c):
+        return sympy.ceiling(c[1])
+
+    def frac(self, c):
+        _, top, bottom = c
+        if isinstance(top, Partial) and isinstance(bottom, Partial):
+            return _derivative(top, bottom)
+        return _check_number(sympy.Mul(top, _power(bottom, sympy.S.NegativeOne, c[0])), c[0])
+
+    def arg_char(self, c):
+        (t,) = c
+        return sympy.Integer(int(t)) if t.isdigit() else resolve_word(str(t), t.start_pos)
+
+    def sqrt(self, c):
+        index = c[2] if len(c) == 5 else sympy.Integer(2)
+        return _power(c[-1], 1 / index, c[0])
+
+    def latex_function(self, c):
+        return _apply({"\\ln": "log"}.get(c[0], c[0][1:]), [c[1]], c[0])
+
+    def call(self, c):
+        token, args = c[0], c[2:-1:2]
+        word = token_word(str(token))
+        if word in FUNCTIONS:
+            return _apply(word, args, token)
+        if len(word) == 1 and word.isalpha() or token.type == "GREEK":
+            if len(args) == 1:  # S(x): implicit multiplication by a group
+                return sympy.Mul(resolve_word(word, token.start_pos), args[0])
+            raise Fail(token.start_pos, f"'{word}' is not a function")
+        raise Fail(token.start_pos, f"unknown function '{word}'")
+
+    def bigop_call(self, c):
+        return _apply(_bigop_name(c[0]), c[2:-1:2], c[0])
+
+    def reduce(self, c):
+        op, binder, body = _bigop_name(c[0]), c[3], c[-1]
+        kind, var, domain = binder
+        upper = c[6] if len(c) == 8 else None
+        if kind == "range":
+            if upper is None:
+                raise Fail(c[0].start_pos, "a range needs its upper end, like \\sum_{i=1}^{n}")
+            domain = sympy.Tuple(domain, upper)
+        elif upper is not None:
+            raise Fail(c[5].start_pos, "an upper end only makes sense with a range like i=1")
+        return WindowReduce(op, body, var, domain)
+
+    def binder_in(self, c):
+        return "in", c[0], c[2]
+
+    def binder_range(self, c):
+        return "range", _bound_symbol(c[0]), c[2]
+
+    def binder_free(self, c):
+        return "free", c[0], Str("unspecified")
+
+    def bound(self, c):
+        names = [_bound_symbol(t) for t in c if t.type == "NAME"]
+        return names[0] if len(names) == 1 else sympy.Tuple(*names)
+
+    def partial(self, c):
+        return Partial(c[1], sympy.Integer(c[0].start_pos))
+
+    # ---- names --------------------------------------------------------------------------------------
+    def name(self, c):
+        token = c[0]
+        if token.type == "ENTRY_BRACKET":
+            letter, i, j = str(token).translate(_ENTRY_BRACKET_SPLIT).split()
+            if min(int(i), int(j)) < 1 or max(len(i), len(j)) > 3:
+                raise Fail(token.start_pos, "matrix entries are numbered from 1")
+            return entry(letter, int(i), int(j))
+        if token.type == "SUPSUB_NAME":
+            head, _, sub = str(token).partition("_")
+            return subscripted(head.replace("{", "").replace("}", ""), sub, token.start_pos)
+        word = token_word(str(token))
+        if len(c) == 1:
+            return resolve_word(word, token.start_pos)
+        base = word[1:] if token.type == "GREEK" else word
+        if not (len(base) == 1 or token.type == "GREEK") or not base.isalpha():
+            raise Fail(token.start_pos, f"'{word}' cannot take a subscript")
+        return subscripted(base, c[1][1:], c[1].start_pos)
+
+
+_NO_TOKEN = Token("NONE", "", start_pos=0)
+
+
+def _bound_symbol(token: Token) -> sympy.Symbol:
+    if len(token) != 1:
+        raise Fail(token.start_pos, "a bound variable is a single letter")
+    return symbol(str(token))
+
+
+def to_matrix(rows: list[tuple[list, int]]) -> sympy.ImmutableMatrix:
+    """Rows (entries, offset of the row) to a Matrix, refusing ragged or oversized ones."""
+    if len(rows) > MAX_MATRIX:
+        raise Fail(rows[MAX_MATRIX][1], f"matrix too large (more than {MAX_MATRIX} rows)")
+    width = len(rows[0][0])
+    for number, (entries, offset) in enumerate(rows, start=1):
+        if len(entries) > MAX_MATRIX:
+            raise Fail(offset, f"matrix too large (more than {MAX_MATRIX} columns)")
+        if len(entries) != width:
+            raise Fail(offset, f"row {number} has {len(entries)} entries but row 1 has {width}")
+    return sympy.ImmutableMatrix([entries for entries, _ in rows])

@@ -1,0 +1,137 @@
+"""Names in student answers: plain symbols, matrix entries, letter-indexed names, and the whitelists.
+
+Every single letter is a real Symbol (``Symbol("P", real=True)``), consistently, so ``2P`` and ``2 P`` agree;
+the grader maps these onto the engine's symbols by name. Entries follow the engine's naming through
+``symconv.matrices.entry_symbol``: ``A_24``, ``A_{2,4}``, ``A_{2 4}``, ``A24`` and ``A[2,4]`` are all ``A_24``,
+``A_{12,3}`` is ``A_12,3``. Letter indices make an ``Indexed`` (``x_{pq}`` is ``x[p, q]``, ``S_{ij}`` is
+``S[i, j]``) so a window can be instantiated by substitution; a few word subscripts (``I_{in}``,
+``I_{\\text{out}}``) are named symbols ``I_in``.
+
+>>> resolve_word("B11", 0), resolve_word("x", 0), resolve_word("oo", 0)
+(B_11, x, oo)
+>>> subscripted("x", "{pq}", 0), subscripted("A", "{12,3}", 0), subscripted("I", "{in}", 0)
+(x[p, q], A_12,3, I_in)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import sympy
+
+
+class Fail(Exception):
+    """Raised while building; ``grader.parse`` turns it into a ParseError on the full text."""
+
+    def __init__(self, offset: int, problem: str, expected: tuple[str, ...] = ()):
+        super().__init__(problem)
+        self.offset, self.problem, self.expected = offset, problem, expected
+
+
+FUNCTIONS = frozenset({"floor", "ceil", "max", "min", "sum", "log", "ln", "exp", "sqrt", "abs"})
+INFINITY_WORDS = frozenset({"oo", "inf", "infty", "infinity"})
+SUBSCRIPT_WORDS = frozenset({"in", "out", "max", "min", "avg", "lp", "pad", "loss"})
+_WORD = re.compile(r"([A-Za-z]+)([0-9]*)")
+_TEXT_WRAPPER = re.compile(r"^\\[A-Za-z]+\s*\{\s*(.*?)\s*\}$", re.S)
+_INDEX_TERM = re.compile(r"\s*([+\-]?)\s*([0-9]+|[A-Za-z])")
+_INDEX_EXPR = re.compile(r"\s*[+\-]?\s*([0-9]+|[A-Za-z])(\s*[+\-]\s*([0-9]+|[A-Za-z]))*\s*")
+
+
+def symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+@cache
+def _entry_factory():
+    try:
+        from symconv.matrices import entry_symbol
+    except ImportError:  # the engine is optional for the parser; same naming as symconv.matrices
+        def entry_symbol(name: str, i: int, j: int) -> sympy.Symbol:
+            return symbol(f"{name}_{i}{j}" if i < 10 and j < 10 else f"{name}_{i},{j}")
+    return entry_symbol
+
+
+def entry(name: str, i: int, j: int) -> sympy.Symbol:
+    """Entry (i, j) of matrix ``name`` (1-based), the engine's symbol."""
+    return _entry_factory()(name, i, j)
+
+
+def token_word(text: str) -> str:
+    """The word inside ``\\mathbf{A}``/``\\operatorname{floor}``, or the token itself."""
+    m = _TEXT_WRAPPER.match(text)
+    return m.group(1) if m else text
+
+
+def resolve_word(word: str, offset: int) -> sympy.Expr:
+    """A bare name: one letter (maybe with entry digits), infinity, or an error naming the word."""
+    if word.startswith("\\"):  # a Greek letter
+        return symbol(word[1:])
+    m = _WORD.fullmatch(word)
+    if m is None:
+        raise Fail(offset, f"cannot read the name '{word}'")
+    letters, digits = m.groups()
+    if not digits and letters in INFINITY_WORDS:
+        return sympy.oo
+    if len(letters) > 1:
+        if letters in FUNCTIONS:
+            raise Fail(offset, f"'{letters}' needs its argument in parentheses", ("'('",))
+        raise Fail(offset, f"unknown name '{word}'")
+    if not digits:
+        return symbol(letters)
+    return _indexed(letters, _digit_indices(digits, word, offset), offset)
+
+
+def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
+    """``base`` with the raw subscript text (``{24}``, ``{2,4}``, ``ij``, ``{i+p, j}``, ``{\\text{in}}``)."""
+    content = subscript.strip()
+    if content.startswith("{") and content.endswith("}"):
+        content = content[1:-1].strip()
+    word = token_word(content)
+    if word in SUBSCRIPT_WORDS or (word != content and word.isalpha()):
+        return symbol(f"{base}_{word}")
+    if "," in content:
+        indices = [_index_expr(part, offset) for part in content.split(",")]
+    elif "+" in content or "-" in content:
+        indices = [_index_expr(content, offset)]
+    else:
+        indices = []
+        pieces = content.split()
+        for piece in pieces:
+            if piece.isdigit():
+                indices += _digit_indices(piece, content, offset) if len(pieces) == 1 else [int(piece)]
+            elif piece.isalpha() and piece.isascii():
+                indices += [symbol(c) for c in piece]
+            else:
+                raise Fail(offset, f"cannot read the subscript '{content}'")
+        if not indices:
+            raise Fail(offset, "empty subscript")
+    return _indexed(base, indices, offset)
+
+
+def _digit_indices(digits: str, word: str, offset: int) -> list[int]:
+    if len(digits) <= 2:
+        return [int(c) for c in digits]
+    raise Fail(offset, f"ambiguous indices in '{word}': write them with a comma, like A_{{12,3}}")
+
+
+def _index_expr(text: str, offset: int) -> sympy.Expr | int:
+    if not _INDEX_EXPR.fullmatch(text):
+        raise Fail(offset, f"cannot read the index '{text.strip()}'")
+    total: sympy.Expr | int = 0
+    for sign, item in _INDEX_TERM.findall(text):
+        value = sympy.Integer(item) if item.isdigit() else symbol(item)
+        total += -value if sign == "-" else value
+    return int(total) if isinstance(total, sympy.Integer) else total
+
+
+def _indexed(base: str, indices: list, offset: int) -> sympy.Expr:
+    if all(isinstance(k, int) for k in indices):
+        if len(indices) == 1:
+            return symbol(f"{base}_{indices[0]}")
+        if len(indices) == 2:
+            if min(indices) < 1:
+                raise Fail(offset, "matrix entries are numbered from 1")
+            return entry(base, indices[0], indices[1])
+        raise Fail(offset, "an entry takes two indices")
+    return sympy.IndexedBase(symbol(base))[tuple(indices)]
