@@ -44,15 +44,16 @@ _Q = sympy.Symbol("p", negative=True)
 def parse_window(values: Iterable[object], absolute: bool = False) -> tuple[sympy.Rational, ...]:
     """Exact entries from numbers or numeric strings ("109", "1.5", "3/4"); never sympify.
 
-    >>> parse_window(["1.5", 2, "3/4"])
-    (3/2, 2, 3/4)
+    >>> parse_window(["1.5", 2, "3/4", 0.1])
+    (3/2, 2, 3/4, 1/10)
     >>> parse_window([-2, 1], absolute=True)
     (2, 1)
     """
     entries = []
     for value in values:
         try:
-            fraction = Fraction(value.strip() if isinstance(value, str) else value)
+            # floats through their shortest repr, so 0.1 is 1/10 and not the binary fraction
+            fraction = Fraction(value.strip() if isinstance(value, str) else str(value))
         except (ValueError, TypeError, OverflowError, ZeroDivisionError):
             raise ConfigError("window", "entries must be finite numbers", value) from None
         entries.append(sympy.Rational(fraction.numerator, fraction.denominator))
