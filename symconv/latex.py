@@ -45,6 +45,17 @@ class SymconvLatexPrinter(LatexPrinter):
     printmethod = "_symconv_latex"
     _default_settings = {**LatexPrinter._default_settings, "mat_str": "bmatrix", "mat_delim": ""}
 
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        """SymPy's own ``_latex`` hooks (oo, pi, E, I, nan) still apply under our ``printmethod``.
+
+        >>> print(latex(sympy.Interval(0, sympy.oo)))
+        \\left[0, \\infty\\right)
+        """
+        hook = getattr(expr, "_latex", None)
+        if callable(hook) and not isinstance(expr, type) and isinstance(expr, sympy.Atom):
+            return hook(self, **kwargs)
+        return super()._print(expr, **kwargs)
+
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
         terms = sorted(expr.args, key=_term_key)
         out = self._print(terms[0])
