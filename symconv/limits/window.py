@@ -38,6 +38,7 @@ from symconv.limits.means import P, check_norm, power_mean
 LIMIT_KEYS = ("p=1", "p->inf", "p->0", "p->-inf")
 POWERS = tuple(2**k for k in range(11))
 MAX_WINDOW = 16  # sympy.limit takes seconds per limit beyond this
+MAX_ENTRY = 10**100  # larger entries leave float64 (the lp_pool2d cross-check) nothing to compare
 _Q = sympy.Symbol("p", negative=True)
 
 
@@ -59,6 +60,9 @@ def parse_window(values: Iterable[object], absolute: bool = False) -> tuple[symp
         entries.append(sympy.Rational(fraction.numerator, fraction.denominator))
     if not 1 <= len(entries) <= MAX_WINDOW:
         raise ConfigError("window", f"must hold 1 to {MAX_WINDOW} entries", len(entries))
+    if any(abs(e) > MAX_ENTRY for e in entries):
+        raise ConfigError("window", "entries must be at most 1e100 in size, so float64 can cross-check them",
+                          str(sympy.N(max(abs(e) for e in entries), 3)))
     if absolute:
         return tuple(abs(e) for e in entries)
     if any(e < 0 for e in entries):
