@@ -164,6 +164,32 @@ def test_pool_output_keeps_the_input_rank(shape):
     assert max_pool2d_backward(x, np.ones((*shape[:-2], 2, 3)), 2).shape == shape
 
 
+@PROPERTY
+@given(
+    st.integers(1, 8),
+    st.integers(1, 8),
+    st.integers(1, 5) | pairs(1, 5),
+    st.none() | st.integers(1, 3) | pairs(1, 3),
+    st.integers(0, 2**32 - 1),
+)
+def test_plain_2d_inputs_match_torch(h, w, kernel, stride, seed):
+    """HW arrays (the coursework fast path when there is no padding) against torch on the CHW equivalent."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, (h, w)).astype(float)
+    x[rng.random((h, w)) < 0.05] = np.nan
+    xt = torch.tensor(x)[None]
+    for ours, theirs in [(max_pool2d, F.max_pool2d), (avg_pool2d, F.avg_pool2d)]:
+        out = attempt(theirs, xt, kernel, stride)
+        if out is None:
+            with pytest.raises(ConfigError):
+                ours(x, kernel, stride)
+        else:
+            close(ours(x, kernel, stride), out[0])
+    out = attempt(F.lp_pool2d, xt, 2, kernel, stride)
+    if out is not None:
+        close(lp_pool2d(x, 2, kernel, stride), out[0])
+
+
 # ---- avg_pool2d ------------------------------------------------------------------------------------------
 
 

@@ -98,9 +98,7 @@ def conv_output_len(size: int, kernel: int, stride: int, padding: int, dilation:
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pool_output_len(
-    size: int, kernel: int, stride: int, padding: int, dilation: int, *, ceil_mode: bool
-) -> int:
+def pool_output_len(size: int, kernel: int, stride: int, padding: int, dilation: int, *, ceil_mode: bool) -> int:
     """Pooling output length; under ceil_mode a window that would start in the right padding is dropped."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
     out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
@@ -120,17 +118,12 @@ def pool_geometry(
     dils = pair(dilation, "dilation")
     for axis in (0, 1):
         if pads[axis] > kernel[axis] // 2:
-            raise ConfigError(
-                "padding", f"must be at most half the kernel size ({kernel[axis] // 2})", padding
-            )
+            raise ConfigError("padding", f"must be at most half the kernel size ({kernel[axis] // 2})", padding)
     out = tuple(
-        pool_output_len(x.shape[2 + a], kernel[a], strides[a], pads[a], dils[a], ceil_mode=ceil_mode)
-        for a in (0, 1)
+        pool_output_len(x.shape[2 + a], kernel[a], strides[a], pads[a], dils[a], ceil_mode=ceil_mode) for a in (0, 1)
     )
     if out[0] < 1 or out[1] < 1:
-        raise ConfigError(
-            "kernel_size", "with this dilation must fit in the padded input (output size >= 1)", kernel
-        )
+        raise ConfigError("kernel_size", "with this dilation must fit in the padded input (output size >= 1)", kernel)
     return kernel, strides, pads, dils, out  # type: ignore[return-value]
 
 

@@ -73,9 +73,7 @@ def _setup(x: object, w: object, stride: object, padding: object, dilation: obje
     if w4.ndim == 2:
         w4 = w4[None, None]
     elif w4.ndim != 4:
-        raise ConfigError(
-            "weight", "must have rank 4 (C_out, C_in/groups, kh, kw), or rank 2 for one filter", w4.shape
-        )
+        raise ConfigError("weight", "must have rank 4 (C_out, C_in/groups, kh, kw), or rank 2 for one filter", w4.shape)
     check_nonempty(x4)
     check_nonempty(w4, "weight")
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
@@ -180,9 +178,7 @@ def conv2d_backward(x, w, grad_out, stride=1, padding=0, dilation=1, groups=1):
     g4, _ = to_nchw(grad_out, "grad_out")
     check_grad_shape(g4, (n, c_out, c.out[0], c.out[1]))
     cog, pixels = c_out // c.groups, n * c.out[0] * c.out[1]
-    gm = (
-        g4.reshape(n, c.groups, cog, c.out[0] * c.out[1]).transpose(1, 2, 0, 3).reshape(c.groups, cog, pixels)
-    )
+    gm = g4.reshape(n, c.groups, cog, c.out[0] * c.out[1]).transpose(1, 2, 0, 3).reshape(c.groups, cog, pixels)
     cols = _columns(c)
     grad_w = (gm @ cols.transpose(0, 2, 1)).reshape(c.w.shape)
     wm = c.w.reshape(c.groups, cog, cg * kh * kw)

@@ -56,10 +56,9 @@ def lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False, norm="tor
     p, c = _check(norm_type, kernel_size, norm)
     if p == np.inf:
         return max_pool2d(x, kernel_size, stride, 0, 1, ceil_mode)
-    x4, restore = to_nchw(x)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        a = avg_pool2d(x4**p, kernel_size, stride, 0, ceil_mode)
-        return restore((np.sign(a) * np.abs(a) * c) ** (1.0 / p))
+        a = avg_pool2d(np.asarray(x, dtype=np.float64) ** p, kernel_size, stride, 0, ceil_mode)
+        return (np.sign(a) * np.abs(a) * c) ** (1.0 / p)
 
 
 def lp_pool2d_backward(x, grad_out, norm_type, kernel_size, stride=None, ceil_mode=False, norm="torch"):
