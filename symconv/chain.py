@@ -47,7 +47,7 @@ class ChainTerm:
         return self.upstream * self.local
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ChainRule:
     """The chain-rule expansion of ∂E/∂x_ij (1-based), term by term, in output order."""
 
@@ -75,6 +75,9 @@ class ChainRule:
 
     def _repr_latex_(self) -> str:
         return f"${self.to_latex()}$"
+
+    def __repr__(self) -> str:  # a REPL shows the derivation, not the dataclass fields
+        return str(self)
 
     def __str__(self) -> str:
         chain = " + ".join(f"dE/d{t.output}*d{t.output}/d{self.entry}" for t in self.terms) or "0"
