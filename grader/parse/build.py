@@ -113,7 +113,7 @@ class Builder(Transformer):
 
     # ---- matrices -----------------------------------------------------------------------------------
     def env_matrix(self, c):
-        begin, rows, end = c
+        begin, rows, end = c[-4:-1] if len(c) == 5 else c  # \left[ \begin{array} ... \end{array} \right]
         opened = begin.split("{")[1].split("}")[0].strip()
         closed = end.split("{")[1].split("}")[0].strip()
         if opened != closed:

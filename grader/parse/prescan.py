@@ -41,7 +41,7 @@ _ALIGNMENT = re.compile(
     r"|\\end\s*\{\s*(?:" + _EQUATION_NAMES + r")\s*\}|&|\\\\(?:\s*\[[^\]\n]*\])?")
 _TAG = re.compile(r"\\q?quad\s*\(\s*[0-9]+[a-z]?\s*\)(?=[\s&]*(?:\\\\|\\end\s*\{|\n|\$|$))|\\tag\*?\s*\{[^{}]*\}"
                   r"|\\label\s*\{[^{}]*\}")
-_DELIMITERS = re.compile(r"\$|\\\[|\\\]")
+_DELIMITERS = re.compile(r"\$|(?<!\\)\\\[|(?<!\\)\\\]")  # $, \[ and \], not the \\[2pt] of a row break
 
 
 def check(text: str) -> None:

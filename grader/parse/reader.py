@@ -23,7 +23,8 @@ _PARSER = Lark(Path(__file__).with_name("answer.lark").read_text(encoding="utf-8
                lexer="contextual", transformer=Builder(), start=sorted(set(_STARTS.values())))
 
 _ARROW = re.compile(r"->|→|\\(?:long)?rightarrow(?![A-Za-z])|\\to(?![A-Za-z])")
-_MATRIX_START = re.compile(r"\s*(?:\[\s*\[|\\begin\s*\{\s*(?:" + "|".join(prescan.MATRIX_ENVIRONMENTS) + r")\s*\})")
+_MATRIX_START = re.compile(r"\s*(?:\[\s*\[|(?:\\left\s*)?[(\[]?\s*\\begin\s*\{\s*(?:"
+                           + "|".join(prescan.MATRIX_ENVIRONMENTS) + r")\s*\})")
 _CELL_SPLIT = {",": re.compile(r","), "&": re.compile(r"&"), " ": re.compile(r"\s+")}
 
 

@@ -1,0 +1,201 @@
+"""Equivalence of a student's value and the reference: numbers, expressions and matrices.
+
+- Integers compare exactly; other numbers within the spec's tolerance ``(rel, abs)``.
+- Expressions: first by canonical form (SymPy's automatic canonicalisation: ``B_12 + B_11`` is ``B_11 + B_12``),
+  then by evaluation at seeded random points (the same answer always gets the same verdict), and only when
+  evaluation cannot decide (a value that is not a finite real number) by ``simplify`` under a time budget.
+- Symbols are matched by name, so the parser's ``Symbol("I", real=True)`` meets the engine's integer ``I``.
+
+>>> from sympy import Symbol, Integer, Rational, floor
+>>> B11, B12 = Symbol("B_11", real=True), Symbol("B_12", real=True)
+>>> same_value(B12 + B11, B11 + B12), same_value(2 * (B11 + B12), 2 * B11 + 2 * B12)
+(True, True)
+>>> same_value(Integer(3), Integer(3)), same_value(Rational(1, 3), Rational(333333333, 10**9), (1e-6, 0))
+(True, True)
+>>> same_value(Rational(3000001, 10**6), Integer(3), (1e-6, 0))
+False
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import sympy
+
+Tolerance = tuple[float, float]   # (relative, absolute)
+DEFAULT_TOLERANCE: Tolerance = (1e-6, 1e-9)
+SEED = 20260901
+SAMPLES = 4
+SIMPLIFY_BUDGET = 0.5   # seconds for the last-resort simplify
+Point = Mapping[str, Any]   # symbol name -> value
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, sympy.Basic) and value.is_number
+
+
+def numbers_equal(given: Any, expected: Any, tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool:
+    """Integers exactly, everything else within ``tolerance``; non-finite values only equal themselves.
+
+    >>> numbers_equal(4.0000001, sympy.Integer(4), (1e-6, 0)), numbers_equal(sympy.Integer(4), sympy.Integer(5))
+    (False, False)
+    >>> numbers_equal(sympy.Rational(11, 4), 2.75)
+    True
+    """
+    if isinstance(expected, int | sympy.Integer):   # integers exactly
+        try:
+            return complex(given) == complex(int(expected))
+        except (TypeError, ValueError):
+            return False
+    try:
+        a, b = complex(given), complex(expected)
+    except (TypeError, ValueError):
+        return False
+    if not (math.isfinite(a.real) and math.isfinite(b.real)):
+        return a == b
+    rel, absolute = tolerance
+    return abs(a - b) <= max(absolute, rel * max(abs(a), abs(b)))
+
+
+@lru_cache(maxsize=4096)
+def _value(name: str, k: int, integer: bool) -> sympy.Rational:
+    """The k-th seeded value of a symbol: the same name always gets the same values (string seeds are stable)."""
+    rng = random.Random(f"{SEED}:{name}:{k}")
+    if integer:
+        return sympy.Integer(rng.randint(2, 9))
+    return sympy.Rational(rng.randint(101, 997), rng.randint(53, 101))
+
+
+def seeded_points(names: Iterable[str], samples: int = SAMPLES, integer: bool = False) -> list[dict[str, Any]]:
+    """``samples`` deterministic assignments of positive values to the symbol names.
+
+    >>> seeded_points(["x"], 2) == seeded_points(["x"], 2)
+    True
+    """
+    names = sorted(set(names))
+    return [{n: _value(n, k, integer) for n in names} for k in range(samples)]
+
+
+def evaluate(expr: Any, point: Point) -> complex | None:
+    """``expr`` at ``point`` (by symbol name) as a complex number, or None when it does not evaluate to one."""
+    if not isinstance(expr, sympy.Basic):
+        try:
+            return complex(expr)
+        except (TypeError, ValueError):
+            return None
+    mapping = {s: point[s.name] for s in expr.free_symbols if isinstance(s, sympy.Symbol) and s.name in point}
+    value = expr.xreplace(mapping) if mapping else expr
+    if not value.is_number:
+        return None
+    try:
+        result = complex(value.evalf(30) if not value.is_Rational else value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return result if math.isfinite(result.real) and math.isfinite(result.imag) else None
+
+
+def values_at(expr: Any, points: Sequence[Point]) -> list[complex | None]:
+    return [evaluate(expr, point) for point in points]
+
+
+def _close(a: complex, b: complex, tolerance: Tolerance) -> bool:
+    rel, absolute = tolerance
+    return abs(a - b) <= max(absolute, rel * max(abs(a), abs(b)))
+
+
+def same_values(given: Sequence[complex | None], expected: Sequence[complex | None],
+                tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool | None:
+    """True/False when every point evaluated on both sides, None when some point could not be evaluated."""
+    if any(v is None for v in (*given, *expected)):
+        return None
+    return all(_close(a, b, tolerance) for a, b in zip(given, expected))
+
+
+def by_name(expr: Any) -> Any:
+    """``expr`` with every symbol replaced by the plain real symbol of the same name (the parser's kind)."""
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    mapping = {s: sympy.Symbol(s.name, real=True) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
+    return expr.xreplace(mapping)
+
+
+def same_value(given: Any, expected: Any, tolerance: Tolerance = DEFAULT_TOLERANCE,
+               points: Sequence[Point] | None = None) -> bool:
+    """Are ``given`` and ``expected`` the same number or the same expression (see the module docstring)?
+
+    ``points`` fixes the evaluation points (symbol name -> value); by default seeded positive rationals for the
+    symbols of both sides.
+    """
+    if is_number(given) and is_number(expected) or isinstance(given, int | float):
+        return numbers_equal(given, expected, tolerance)
+    if not isinstance(given, sympy.Basic) or not isinstance(expected, sympy.Basic):
+        return False
+    if given == expected:
+        return True
+    names = {s.name for s in (given.free_symbols | expected.free_symbols) if isinstance(s, sympy.Symbol)}
+    if points is None:
+        points = seeded_points(names)
+    verdict = same_values(values_at(given, points), values_at(expected, points), tolerance)
+    if verdict is not None:
+        return verdict
+    return simplifies_to_zero(by_name(given) - by_name(expected))
+
+
+def simplifies_to_zero(expr: sympy.Expr, budget: float = SIMPLIFY_BUDGET) -> bool:
+    """The last resort: ``simplify(expr) == 0`` within ``budget`` seconds (False when it runs out of time).
+
+    >>> x = sympy.Symbol("x", positive=True)
+    >>> simplifies_to_zero(sympy.log(x**2) - 2 * sympy.log(x), budget=10)
+    True
+    """
+    try:
+        with _time_limit(budget):
+            return sympy.simplify(expr) == 0
+    except _OutOfTime:
+        return False
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` with SIGALRM; outside the main thread, give up at once."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        raise _OutOfTime
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def compare_entries(given: sympy.MatrixBase, expected: sympy.MatrixBase, tolerance: Tolerance = DEFAULT_TOLERANCE,
+                    same: Callable[[Any, Any], bool] | None = None) -> list[tuple[int, int]]:
+    """The 0-based (row, column) of every entry that differs; the shapes must agree.
+
+    >>> compare_entries(sympy.Matrix([[1, 2], [3, 5]]), sympy.Matrix([[1, 2], [3, 4]]))
+    [(1, 1)]
+    """
+    same = same or (lambda a, b: same_value(a, b, tolerance))
+    g, e = given.tolist(), expected.tolist()
+    return [(r, c) for r in range(expected.rows) for c in range(expected.cols) if not same(g[r][c], e[r][c])]
+
+
+def matrices_equal(given: sympy.MatrixBase, expected: sympy.MatrixBase,
+                   tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool:
+    return given.shape == expected.shape and not compare_entries(given, expected, tolerance)

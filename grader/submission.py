@@ -1,0 +1,317 @@
+"""Reading one student's submission file: ``load_submission(path) -> Submission(student, answers, source)``.
+
+A submission is ``{"student": <id>, "answers": {<part>: <value>}}`` in YAML, JSON or TOML, or a LaTeX answer sheet
+(templates/answer-sheet.tex) whose ``\\answer{<part>}{...}`` macros are extracted by a brace-matching scanner.
+``\\answer{1.2a/max}{...}`` fills one key of a part whose answer is a mapping (``{"max": ...}``).
+
+Files are hostile. Before anything is parsed the loader refuses, with a one-line ``SubmissionError`` naming the file:
+files over ``MAX_FILE_BYTES`` (checked with stat, before reading), non-regular files, empty files, binary files (NUL
+bytes), invalid UTF-8. While parsing it refuses YAML aliases (no "billion laughs"), more than ``MAX_NODES`` values,
+nesting deeper than ``MAX_DEPTH``, non-string keys, a wrong top-level type, values other than strings, numbers,
+lists and mappings, and a part whose text totals more than ``MAX_ANSWER_CHARS``. Expression-level caps (length of
+one answer, nesting, exponents, matrix size) are the parser's (grader.parse), applied per part by the grader.
+
+The student id is the file's ``student`` or else the file stem, made safe as a file name (``safe_id``).
+
+>>> import pathlib, tempfile
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "ada.yaml").write_text('answers:\\n  "1.1a": 3 x 3\\n')
+>>> load_submission(d / "ada.yaml")
+Submission(student='ada', answers={'1.1a': '3 x 3'}, source='ada.yaml')
+>>> _ = (d / "bob.json").write_text('[1, 2]')
+>>> load_submission(d / "bob.json")
+Traceback (most recent call last):
+grader.submission.SubmissionError: bob.json: the top level must be a mapping with 'answers', got a list
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.errors import GraderError
+
+MAX_FILE_BYTES = 1_000_000     # a whole homework is a few kilobytes
+MAX_NODES = 20_000             # values in the file (a 50x50 matrix as nested lists is 2,551)
+MAX_DEPTH = 12                 # nesting of lists/mappings (answers -> part -> matrix rows -> entries is 4)
+MAX_ANSWER_CHARS = 100_000     # characters in one part's strings; the parser caps one expression much lower
+MAX_ID_CHARS = 64              # characters in a student id
+SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".tex")
+TOP_KEYS = ("student", "answers")
+
+
+class SubmissionError(GraderError):
+    """A submission file that cannot be read: one line naming the file and the problem."""
+
+    def __init__(self, source: str, problem: str):
+        self.source, self.problem = source, problem
+        super().__init__(f"{source}: {problem}")
+
+
+@dataclass
+class Submission:
+    student: str
+    answers: dict[str, Any]
+    source: str
+
+
+def safe_id(text: str) -> str:
+    """A student id usable as a file name on any system: letters, digits and ``@._+-`` only, no leading dot or
+    dash, at most MAX_ID_CHARS characters; ``"student"`` when nothing is left.
+
+    >>> safe_id("ada.lovelace@uni.edu"), safe_id(r"\\input{/etc/passwd}"), safe_id("../.."), safe_id("")
+    ('ada.lovelace@uni.edu', '_input__etc_passwd_', 'student', 'student')
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9@._+-]", "_", text)[:MAX_ID_CHARS].lstrip(".-")
+    return cleaned if cleaned.strip("_.") else "student"
+
+
+def student_id(path: str | Path) -> str:
+    """The id a file gets when it does not name its student: its stem, made safe.
+
+    >>> student_id("subs/Ada Lovelace.yaml")
+    'Ada_Lovelace'
+    """
+    return safe_id(Path(path).stem)
+
+
+def load_submission(path: str | Path) -> Submission:
+    """Read, check and return one submission; raises SubmissionError (one line) for anything unusable."""
+    path = Path(path)
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise SubmissionError(name, f"unsupported file type {suffix or '(none)'!r}; expected one of "
+                                    + ", ".join(SUFFIXES))
+    text = _read_text(path, name)
+    if suffix == ".tex":
+        student, answers = read_answer_sheet(text, name)
+        data: Any = {"answers": answers, **({"student": student} if student else {})}
+    else:
+        data = _parse_data(text, suffix, name)
+    return _check(data, name, default_id=student_id(path))
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(name, "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SubmissionError(name, f"file too large ({info.st_size:,} bytes; limit {MAX_FILE_BYTES:,})")
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    except OSError as err:
+        raise SubmissionError(name, f"cannot read the file ({err.strerror or err})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SubmissionError(name, f"file too large (over {MAX_FILE_BYTES:,} bytes)")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise SubmissionError(name, f"binary file (NUL byte at offset {nul}); expected text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SubmissionError(name, f"not valid UTF-8 (byte {err.start}); save the file as UTF-8") from None
+    if not text.strip():
+        raise SubmissionError(name, "empty file")
+    return text
+
+
+def _parse_data(text: str, suffix: str, name: str) -> Any:
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        return yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 (a SafeLoader subclass, see below)
+    except SubmissionError as err:
+        raise SubmissionError(name, err.problem) from None
+    except RecursionError:
+        raise SubmissionError(name, f"nested too deeply (limit {MAX_DEPTH})") from None
+    except (ValueError, yaml.YAMLError) as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise SubmissionError(name, f"not valid {suffix[1:].upper()}: {_one_line(err)}") from None
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())[:200]
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (the "billion laughs" bomb expands them) and bounds nodes and depth."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise SubmissionError("", "YAML aliases (*name) are not allowed in a submission")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise SubmissionError("", f"too many values (limit {MAX_NODES:,})")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise SubmissionError("", f"nested too deeply (limit {MAX_DEPTH})")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _check(data: Any, name: str, default_id: str) -> Submission:
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        got = _type_name(data) if not isinstance(data, dict) else "a mapping without an 'answers' mapping"
+        raise SubmissionError(name, f"the top level must be a mapping with 'answers', got {got}")
+    extra = sorted(str(k) for k in data if k not in TOP_KEYS)
+    if extra:
+        raise SubmissionError(name, f"unknown top-level key {extra[0]!r} (expected: student, answers)")
+    student = data.get("student", "")
+    if isinstance(student, bool) or not isinstance(student, str | int):
+        raise SubmissionError(name, f"'student' must be a string, got {_type_name(student)}")
+    counter = [0]
+    answers = {}
+    for part, value in data["answers"].items():
+        if not isinstance(part, str):
+            raise SubmissionError(name, f"part id {part!r} is {_type_name(part)}; quote it: \"{part}\"")
+        chars = _check_value(value, f"answer to {part}", name, depth=1, counter=counter)
+        if chars > MAX_ANSWER_CHARS:
+            raise SubmissionError(name, f"answer to {part} is too long ({chars:,} characters; "
+                                        f"limit {MAX_ANSWER_CHARS:,})")
+        answers[part] = value
+    return Submission(safe_id(str(student).strip()) if str(student).strip() else default_id, answers, name)
+
+
+def _check_value(value: Any, where: str, name: str, depth: int, counter: list[int]) -> int:
+    """Check one answer value; returns the characters in its strings."""
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise SubmissionError(name, f"too many values (limit {MAX_NODES:,})")
+    if depth > MAX_DEPTH:
+        raise SubmissionError(name, f"{where}: nested too deeply (limit {MAX_DEPTH})")
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        return 0
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_check_value(v, where, name, depth + 1, counter) for v in value)
+    if isinstance(value, dict):
+        total = 0
+        for key, v in value.items():
+            if not isinstance(key, str):
+                raise SubmissionError(name, f"{where}: key {key!r} is {_type_name(key)}; quote it: \"{key}\"")
+            total += len(key) + _check_value(v, where, name, depth + 1, counter)
+        return total
+    raise SubmissionError(name, f"{where}: {_type_name(value)} is not an answer; write it as a string")
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number",
+             bool: "true/false", type(None): "nothing"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+# --- LaTeX answer sheets -------------------------------------------------------------------------------------------
+
+_MACRO = re.compile(r"\\(answer|student)(?![A-Za-z@])")
+
+
+def read_answer_sheet(text: str, name: str = "answer sheet") -> tuple[str, dict[str, Any]]:
+    r"""The student id and the answers of a LaTeX answer sheet: ``\student{id}`` and every ``\answer{part}{text}``.
+
+    Comments (unescaped ``%`` to the end of the line) are dropped; braces are matched, so answers may contain
+    ``\frac{a}{b}``, ``\{ \}`` and environments. Empty answers are left out (an unanswered part is missing, not
+    wrong). ``\answer{1.2a/max}{...}`` gives ``answers["1.2a"]["max"]``.
+
+    >>> read_answer_sheet(r"\student{ada} \answer{1.1a}{3 \times 3} % 4x4?" "\n" r"\answer{1.2a/max}{nn.MaxPool2d}")
+    ('ada', {'1.1a': '3 \\times 3', '1.2a': {'max': 'nn.MaxPool2d'}})
+    """
+    text = _strip_comments(text)
+    student, answers = "", {}
+    for m in _MACRO.finditer(text):
+        if _escaped(text, m.start()):
+            continue
+        pos = _skip_space(text, m.end())
+        if pos >= len(text) or text[pos] != "{":
+            continue  # \newcommand{\answer}[2]{...} and other mentions of the macro itself
+        first, pos = _group(text, pos, name, m.group(0))
+        if m.group(1) == "student":
+            student = student or first.strip()
+            continue
+        pos = _skip_space(text, pos)
+        if pos >= len(text) or text[pos] != "{":
+            raise SubmissionError(name, f"\\answer{{{first}}} at line {_line(text, m.start())} has no second "
+                                        "{...} argument")
+        body, _ = _group(text, pos, name, f"\\answer{{{first}}}")
+        _put(answers, first.strip(), body.strip(), name)
+    return student, answers
+
+
+def _put(answers: dict[str, Any], label: str, body: str, name: str) -> None:
+    part, _, key = label.partition("/")
+    part, key = part.strip(), key.strip()
+    if not part:
+        raise SubmissionError(name, "\\answer{} without a part id")
+    slot = answers.setdefault(part, {}) if key else answers
+    if not isinstance(slot, dict) or (key or part) in slot:
+        raise SubmissionError(name, f"the answer to {label} is given twice")
+    if body:
+        slot[key or part] = body
+    elif key and not slot:
+        del answers[part]
+
+
+def _group(text: str, start: int, name: str, what: str) -> tuple[str, int]:
+    """The text inside the brace group opening at ``start`` and the index after its closing brace."""
+    depth, i = 0, start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2  # \{ \} \\ and any command: the next character is never a group delimiter
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:i], i + 1
+        i += 1
+    raise SubmissionError(name, f"unbalanced braces in {what} at line {_line(text, start)}")
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(_strip_comment(line) for line in text.split("\n"))
+
+
+def _strip_comment(line: str) -> str:
+    i = line.find("%")
+    while i >= 0:
+        if not _escaped(line, i):
+            return line[:i]
+        i = line.find("%", i + 1)
+    return line
+
+
+def _escaped(text: str, i: int) -> bool:
+    """True when text[i] is preceded by an odd number of backslashes."""
+    n = 0
+    while i - n - 1 >= 0 and text[i - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def _line(text: str, i: int) -> int:
+    return text.count("\n", 0, i) + 1
