@@ -1,0 +1,217 @@
+"""grader.submission: the same submission in every format, and every refusal as one line naming the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from grader.submission import (
+    MAX_ANSWER_CHARS,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    SubmissionError,
+    load_submission,
+    read_answer_sheet,
+    safe_id,
+)
+from symconv import derive_solution, entry_symbol, latex, load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "answer-sheet.tex"
+ANSWERS = {"1.1a": "3 \\times 3", "1.1c": [[1, 2], [3, 4]], "1.2a": {"max": "nn.MaxPool2d", "avg": "x"}}
+
+FORMATS = {
+    "yaml": 'student: ada\nanswers:\n  "1.1a": 3 \\times 3\n  "1.1c": [[1, 2], [3, 4]]\n'
+            '  "1.2a": {max: nn.MaxPool2d, avg: x}\n',
+    "yml": 'student: ada\nanswers:\n  "1.1a": "3 \\\\times 3"\n  "1.1c":\n    - [1, 2]\n    - [3, 4]\n'
+           '  "1.2a":\n    max: nn.MaxPool2d\n    avg: x\n',
+    "json": json.dumps({"student": "ada", "answers": ANSWERS}),
+    "toml": 'student = "ada"\n[answers]\n"1.1a" = \'3 \\times 3\'\n"1.1c" = [[1, 2], [3, 4]]\n'
+            '"1.2a" = { max = "nn.MaxPool2d", avg = "x" }\n',
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(FORMATS))
+def test_every_format_reads_the_same(tmp_path, suffix):
+    path = tmp_path / f"file.{suffix}"
+    path.write_text(FORMATS[suffix])
+    sub = load_submission(path)
+    assert (sub.student, sub.answers, sub.source) == ("ada", ANSWERS, f"file.{suffix}")
+
+
+def test_student_defaults_to_the_safe_file_stem(tmp_path):
+    path = tmp_path / "Grace Hopper.json"
+    path.write_text('{"answers": {}}')
+    assert load_submission(path).student == "Grace_Hopper"
+
+
+@pytest.mark.parametrize("raw, safe", [
+    ("ada", "ada"), ("ada.lovelace@uni.edu", "ada.lovelace@uni.edu"), ("../../etc/passwd", "_.._etc_passwd"),
+    (".hidden", "hidden"), ("-rf", "rf"), ("a/b\\c", "a_b_c"), ("é", "student"),
+    ("x" * 100, "x" * 64), ("", "student"), ("\\immediate\\write18{rm}", "_immediate_write18_rm_"),
+])
+def test_safe_id(raw, safe):
+    assert safe_id(raw) == safe
+
+
+def test_student_id_from_the_file_is_made_safe(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"student": "../x y", "answers": {}}))
+    assert load_submission(path).student == "_x_y"
+    path.write_text(json.dumps({"student": 12345, "answers": {}}))
+    assert load_submission(path).student == "12345"
+
+
+@pytest.mark.parametrize("name, content, problem", [
+    ("a.yaml", "", "empty file"),
+    ("a.yaml", " \n\t\n", "empty file"),
+    ("a.json", "[1, 2]", "the top level must be a mapping with 'answers', got a list"),
+    ("a.yaml", "just text", "the top level must be a mapping with 'answers', got a string"),
+    ("a.yaml", "answers: [1, 2]", "the top level must be a mapping with 'answers', got a mapping without"),
+    ("a.yaml", "answers: {}\nname: ada", "unknown top-level key 'name'"),
+    ("a.yaml", "answers:\n  1.1: 3", "part id 1.1 is a number; quote it"),
+    ("a.yaml", "answers:\n  '1.2a': {1: x}", "answer to 1.2a: key 1 is a number"),
+    ("a.yaml", "answers:\n  '1.1a': yes", "answer to 1.1a: true/false is not an answer"),
+    ("a.yaml", "answers:\n  '1.1a': 2024-01-01", "answer to 1.1a: a date is not an answer"),
+    ("a.yaml", "student: [1]\nanswers: {}", "'student' must be a string"),
+    ("a.yaml", "answers: {a: [unclosed", "not valid YAML"),
+    ("a.json", '{"answers": {', "not valid JSON"),
+    ("a.toml", "answers = [", "not valid TOML"),
+    ("a.txt", "answers: {}", "unsupported file type '.txt'"),
+    ("a", "answers: {}", "unsupported file type '(none)'"),
+    ("a.tex", r"\answer{1.1a}{\frac{1}{2}", r"unbalanced braces in \answer{1.1a} at line 1"),
+    ("a.tex", r"\answer{1.1a}{1} \answer{1.1a}{2}", "the answer to 1.1a is given twice"),
+    ("a.tex", r"\answer{1.1a} no body", r"\answer{1.1a} at line 1 has no second {...} argument"),
+])
+def test_refusals_are_one_line_naming_the_file(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SubmissionError) as info:
+        load_submission(path)
+    message = str(info.value)
+    assert message.startswith(f"{name}: ") and problem in message and "\n" not in message
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(SubmissionError, match="cannot read the file"):
+        load_submission(tmp_path / "nobody.yaml")
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(SubmissionError, match="not a regular file"):
+        load_submission(tmp_path / "dir.yaml")
+
+
+def test_caps_are_applied(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"answers": {"1.1a": "x" * (MAX_ANSWER_CHARS + 1)}}))
+    with pytest.raises(SubmissionError, match="answer to 1.1a is too long"):
+        load_submission(path)
+    path.write_text(json.dumps({"answers": {"1.1c": [0] * (MAX_NODES + 1)}}))
+    with pytest.raises(SubmissionError, match="too many values"):
+        load_submission(path)
+    deep: object = 1
+    for _ in range(MAX_DEPTH + 1):
+        deep = [deep]
+    path.write_text(json.dumps({"answers": {"1.1c": deep}}))
+    with pytest.raises(SubmissionError, match="nested too deeply"):
+        load_submission(path)
+    path.write_text(" " * (MAX_FILE_BYTES + 1))
+    with pytest.raises(SubmissionError, match="file too large"):
+        load_submission(path)
+
+
+def test_answers_within_caps_pass(tmp_path):
+    path = tmp_path / "ok.json"
+    matrix = [[i * 50 + j for j in range(50)] for i in range(50)]
+    path.write_text(json.dumps({"answers": {"1.1c": matrix, "1.1b": "x" * MAX_ANSWER_CHARS}}))
+    assert load_submission(path).answers["1.1c"] == matrix
+
+
+def test_answer_sheet_scanner():
+    text = "\n".join([
+        r"\newcommand{\answer}[2]{#2}  % the definition is not an answer",
+        r"\student{ ada }",
+        r"\answer{1.1a}{3 \times 3} % 4 x 4? no",
+        r"\answer {1.1c} {\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}}",
+        r"\answer{1.1b}{\{ 50\% \} \frac{I-K}{S}+1}",
+        r"% \answer{1.2c}{commented out}",
+        r"\answer{1.1d/A_{11}}{B_{11}}",
+        r"\answer{1.1d/A_{12}}{}",
+        r"\answer{1.2a/max}{}",
+        r"\\answer{not}{a macro: the backslash is escaped}",
+        r"\answerx{1.2c}{another macro}",
+    ])
+    student, answers = read_answer_sheet(text)
+    assert student == "ada"
+    assert answers == {
+        "1.1a": r"3 \times 3",
+        "1.1c": r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}",
+        "1.1b": r"\{ 50\% \} \frac{I-K}{S}+1",
+        "1.1d": {"A_{11}": "B_{11}"},
+    }
+
+
+def _template_labels() -> list[str]:
+    import re
+    return re.findall(r"^\\answer\{([^}]*(?:\{[^}]*\})?)\}\{\}", TEMPLATE.read_text(), flags=re.M)
+
+
+def test_template_has_one_answer_per_part_of_the_homework():
+    parts = [p.id for p in load_spec(None).parts]
+    labels = _template_labels()
+    assert sorted({label.split("/")[0] for label in labels}) == sorted(parts)
+    assert read_answer_sheet(TEMPLATE.read_text()) == ("", {})  # an empty sheet has no answers
+
+
+def _filled_sheet() -> tuple[str, dict]:
+    """The template with every answer filled in: numbers from the engine's reference, words as a student writes."""
+    sol = derive_solution(load_spec(None))
+    i, j = sol.output_shape
+    fills = {
+        "1.1a": rf"{i} \times {j}",
+        "1.1b": latex(sol.output_size_formula),
+        "1.1c": latex(sol.output),
+        "1.1d-matrix": latex(sol.grad_input),
+        "1.2c": latex(sol.pooled_max),
+        "1.2b/max": r"\max_{(p,q) \in S_{ij}} x_{pq}",
+        "1.2b/avg": r"\frac{1}{|S_{ij}|} \sum_{(p,q) \in S_{ij}} x_{pq}",
+        "1.2b/lp": r"\left( \sum_{(p,q) \in S_{ij}} x_{pq}^p \right)^{1/p}",
+        "1.2d/max": r"p \to \infty",
+        "1.2d/avg": "p = 1",
+        **{f"1.2a/{k}": v for k, v in sol.pool_modules.items()},
+        **{f"1.1d/{latex(entry_symbol('A', r, c))}": latex(rule.total) for (r, c), rule in sol.chain.items()},
+    }
+    text = TEMPLATE.read_text()
+    for label, value in fills.items():
+        assert f"\\answer{{{label}}}{{}}" in text, label
+        text = text.replace(f"\\answer{{{label}}}{{}}", f"\\answer{{{label}}}{{{value}}}")
+    text = text.replace(r"\student{}", r"\student{ada}")
+    return text, fills
+
+
+def test_filled_template_extracts():
+    text, fills = _filled_sheet()
+    student, answers = read_answer_sheet(text)
+    assert student == "ada"
+    for label, value in fills.items():
+        part, _, key = label.partition("/")
+        assert (answers[part][key] if key else answers[part]) == value
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("filled", [False, True])
+def test_template_compiles(tmp_path, filled):
+    text = _filled_sheet()[0] if filled else TEMPLATE.read_text()
+    (tmp_path / "sheet.tex").write_text(text)
+    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "sheet.pdf").stat().st_size > 1000
+    if filled:
+        pdf_text = subprocess.run(["pdftotext", "sheet.pdf", "-"], cwd=tmp_path, capture_output=True,
+                                  text=True).stdout
+        assert "1.1d/A_{24}" in pdf_text and "ada" in pdf_text
