@@ -23,7 +23,7 @@ Caps (ParseError, checked before parsing where possible): 20,000 characters, nes
 number, 300 powers, numeric exponents up to 1000 and computed numbers up to 1000 digits, matrices up to 50×50.
 
 >>> parse(r"\\frac{\\partial E}{\\partial A_{24}} = B_{12} + \\dots")
-Equation(sides=(Derivative(E, A_24), B_12 + ...))
+Equation(sides=(Derivative(E, A_24), ... + B_12))
 """
 
 from __future__ import annotations
