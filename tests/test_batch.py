@@ -1,0 +1,114 @@
+"""grader.batch: one result per input, a budget enforced by killing the worker, crashes contained, duplicate ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.batch import error_result, grade_batch, grade_file, unique_ids
+from grader.result import ERROR, OK, PartResult, Result
+from symconv import load_spec
+
+SPEC = load_spec(None)
+
+
+def stand_in(spec, submission):
+    """A grade function whose behaviour each test file chooses through its single answer "do"."""
+    do = submission["answers"].get("do", "ok")
+    if do == "hang":
+        while True:  # SymPy stuck in a simplification, as far as the pool can tell
+            pass
+    if do == "sleep":
+        time.sleep(3600)
+    if do == "crash":
+        os._exit(3)
+    if do == "raise":
+        raise RuntimeError("checker bug\non two lines")
+    if do == "memory":
+        bytearray(64 << 30)  # more than any headroom: MemoryError under the worker's address-space cap
+    parts = [PartResult(p.id, float(p.points), float(p.points), f"pid {os.getpid()}") for p in spec.parts]
+    return Result(submission["student"], parts)
+
+
+def write(tmp_path: Path, name: str, do: str = "ok", student: str | None = None) -> Path:
+    data = {"answers": {"do": do}, **({"student": student} if student else {})}
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_every_input_yields_one_result_in_order(tmp_path):
+    files = [write(tmp_path, f"s{i:02d}.json") for i in range(12)]
+    files.append(tmp_path / "missing.yaml")
+    (tmp_path / "bad.yaml").write_text("[1, 2]")
+    files.append(tmp_path / "bad.yaml")
+    done = grade_batch(files, SPEC, jobs=2, grade_fn=stand_in)
+    assert [g.source for g in done] == [str(f) for f in files]
+    assert [g.result.student for g in done] == [f"s{i:02d}" for i in range(12)] + ["missing", "bad"]
+    assert [g.result.status for g in done] == [OK] * 12 + [ERROR, ERROR]
+    assert "cannot read the file" in done[12].result.error and "top level must be a mapping" in done[13].result.error
+
+
+def test_workers_are_long_lived(tmp_path):
+    files = [write(tmp_path, f"s{i:02d}.json") for i in range(20)]
+    done = grade_batch(files, SPEC, jobs=2, grade_fn=stand_in)
+    pids = {g.result.parts[0].feedback for g in done}
+    assert len(pids) <= 2 and f"pid {os.getpid()}" not in pids
+
+
+@pytest.mark.parametrize("do, reason", [
+    ("hang", "hang.json: timed out after 1s"),
+    ("sleep", "sleep.json: timed out after 1s"),
+    ("crash", "crash.json: the grading process died (crash or out of memory)"),
+    ("raise", "raise.json: internal error while grading (RuntimeError: checker bug on two lines)"),
+    ("memory", "memory.json: ran out of memory while grading"),
+])
+def test_a_failing_submission_costs_only_itself(tmp_path, do, reason):
+    files = [write(tmp_path, "a.json"), write(tmp_path, f"{do}.json", do), write(tmp_path, "b.json"),
+             write(tmp_path, "c.json")]
+    start = time.monotonic()
+    done = grade_batch(files, SPEC, jobs=1, budget=1.0, grade_fn=stand_in)
+    assert time.monotonic() - start < 30
+    assert [g.result.status for g in done] == [OK, ERROR, OK, OK]
+    bad = done[1].result
+    assert (bad.student, bad.error) == (do, reason)
+    assert [p.part for p in bad.parts] == [p.id for p in SPEC.parts] and bad.score == 0
+    assert bad.max_score == sum(p.points for p in SPEC.parts)
+
+
+def test_two_hangs_with_two_workers_both_time_out(tmp_path):
+    files = [write(tmp_path, "h1.json", "hang"), write(tmp_path, "h2.json", "hang")]
+    files += [write(tmp_path, f"s{i}.json") for i in range(4)]
+    done = grade_batch(files, SPEC, jobs=2, budget=1.0, grade_fn=stand_in)
+    assert [g.result.status for g in done] == [ERROR, ERROR] + [OK] * 4
+
+
+def test_duplicate_ids_are_renamed_and_noted(tmp_path):
+    files = [write(tmp_path, "a.json", student="ada"), write(tmp_path, "b.json", student="ada"),
+             write(tmp_path, "c.json", student="ada-dup2"), write(tmp_path, "d.json", student="ada")]
+    done = grade_batch(files, SPEC, jobs=2, grade_fn=stand_in)
+    assert [g.result.student for g in done] == ["ada", "ada-dup3", "ada-dup2", "ada-dup4"]
+    assert [g.note for g in done] == [
+        "", "duplicate student id 'ada' (also in a.json); renamed ada-dup3", "",
+        "duplicate student id 'ada' (also in a.json); renamed ada-dup4"]
+
+
+def test_unique_ids_keeps_distinct_ids():
+    from grader.batch import Graded
+    graded = [Graded(f"{s}.json", Result(s, [])) for s in ("a", "b", "c")]
+    assert [g.result.student for g in unique_ids(graded)] == ["a", "b", "c"]
+
+
+def test_error_result_lists_every_part():
+    r = error_result(SPEC, "ada", "ada.yaml", "ada.yaml: empty file")
+    assert r.status == ERROR and r.score == 0 and len(r.parts) == len(SPEC.parts)
+    assert r.to_gradescope()["output"] == "Could not grade this submission: ada.yaml: empty file"
+
+
+def test_grade_file_in_process(tmp_path):
+    r = grade_file(SPEC, str(write(tmp_path, "x.json", student="zoe")), stand_in)
+    assert (r.student, r.source, r.status, r.score) == ("zoe", "x.json", OK, r.max_score)
