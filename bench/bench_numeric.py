@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/bench_numeric.py
 
 Prints a markdown table; ratio = torch time / symconv time, so > 1 means symconv is faster.
 torch gets the same number of threads as numpy's BLAS; both sides receive ready-made arrays/tensors, so only
-the call itself is timed (min over repeats of timeit loops).
+the call itself is timed (min over repeats of timeit loops, the two sides alternating).
 """
 
 from __future__ import annotations
@@ -43,10 +43,17 @@ def blas_info() -> tuple[str, int | None]:
     return name, None
 
 
-def best(fn, number: int, repeat: int = 7) -> float:
-    """Seconds per call: the minimum over ``repeat`` timeit loops of ``number`` calls."""
-    fn()
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+def race(ours, theirs, number: int, repeat: int = 9) -> tuple[float, float]:
+    """Seconds per call for each side: the minimum over ``repeat`` timeit loops of ``number`` calls.
+
+    The two sides alternate loop by loop, so load from other processes on a shared machine hits both alike.
+    """
+    ours(), theirs()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, bucket in ((ours, times[0]), (theirs, times[1])):
+            bucket.append(timeit.timeit(fn, number=number) / number)
+    return min(times[0]), min(times[1])
 
 
 def rows() -> list[tuple[str, float, float, str]]:
@@ -56,8 +63,7 @@ def rows() -> list[tuple[str, float, float, str]]:
     out.append(
         (
             "conv2d 5x5 * 3x3 (HW vs torch NCHW), forward",
-            best(lambda: sn.conv2d(a, b), 20000),
-            best(lambda: F.conv2d(at, bt), 20000),
+            *race(lambda: sn.conv2d(a, b), lambda: F.conv2d(at, bt), 20000),
             "> 1",
         )
     )
@@ -66,7 +72,7 @@ def rows() -> list[tuple[str, float, float, str]]:
         ("avg_pool2d 5x5, k=2, s=1", lambda: sn.avg_pool2d(a, 2, 1), lambda: F.avg_pool2d(at, 2, 1)),
         ("lp_pool2d 5x5, p=2, k=2, s=1", lambda: sn.lp_pool2d(a, 2, 2, 1), lambda: F.lp_pool2d(at, 2, 2, 1)),
     ]:
-        out.append((name + ", forward", best(ours, 5000), best(theirs, 5000), "(none)"))
+        out.append((name + ", forward", *race(ours, theirs, 5000), "(none)"))
 
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((8, 16, 64, 64)), rng.standard_normal((32, 16, 3, 3))
@@ -84,8 +90,7 @@ def rows() -> list[tuple[str, float, float, str]]:
     out.append(
         (
             "conv2d N=8, 16->32, 64x64, 3x3, pad 1: forward+backward",
-            best(ours_big, 3, 5),
-            best(torch_big, 3, 5),
+            *race(ours_big, torch_big, 2, 5),
             ">= 0.5",
         )
     )

@@ -1,6 +1,9 @@
 """NumPy evaluator for conv2d and 2-D pooling that matches torch.nn.functional (float64), with backwards.
 
-Arrays are NCHW; CHW and plain HW are accepted and results keep the caller's rank.
+Arrays are NCHW; CHW and plain HW are accepted and results keep the caller's rank. Same names and arguments
+as torch.nn.functional: conv2d, max_pool2d, avg_pool2d, lp_pool2d (plus ``norm="normalized"`` for the power
+mean), and a ``*_backward`` for each giving the gradient of sum(grad_out * forward). Invalid configurations
+raise symconv.errors.ConfigError naming the argument.
 
 >>> import numpy as np
 >>> conv2d(np.ones((3, 3)), np.ones((2, 2)))

@@ -3,15 +3,7 @@
 Like torch, the forward is avg_pool2d(x^p) (no padding, count_include_pad) times K = kh*kw for
 ``norm="torch"`` (times 1 for ``norm="normalized"``), then the 1/p power; the backward follows the same chain.
 
-What symconv does where torch is degenerate (each case is tested):
-
-- ``norm_type = inf``: max pooling of x (the limit of both definitions for x >= 0, and the docs' promise).
-  torch 2.13 returns max pooling of |x|, which differs when a window's largest |x| is negative.
-- ``norm_type`` 0, -inf or NaN: ConfigError (torch 2.13 gives inf/NaN for 0 and min pooling of |x| for -inf).
-- negative entries with a non-integer p: NaN, as in torch (no abs() is taken).
-- a zero window sum: gradient 0 there, as torch sets it.
-- ceil_mode partial windows: with ``norm="torch"`` the sum is scaled by K/n_valid before the root, exactly as
-  torch does; with ``norm="normalized"`` N is n_valid, so the result is the power mean of the real cells.
+Where torch is degenerate symconv makes a documented choice: see :func:`lp_pool2d`.
 
 >>> import numpy as np
 >>> x = np.array([[3.0, 4.0], [0.0, 0.0]])
@@ -49,6 +41,17 @@ def _check(norm_type: object, kernel_size: object, norm: object) -> tuple[float,
 
 def lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False, norm="torch") -> np.ndarray:
     """torch.nn.functional.lp_pool2d (``norm="torch"``) or the power mean (``norm="normalized"``).
+
+    What symconv does where torch is degenerate (each case is tested against torch 2.13):
+
+    - ``norm_type = inf``: max pooling of x, for both norms (the limit of both definitions for x >= 0, and
+      what torch's docs promise). torch 2.13 returns max pooling of |x|: the same for x >= 0, different when
+      a window's largest |x| belongs to a negative entry.
+    - ``norm_type`` 0, -inf or NaN: ConfigError (torch gives inf/NaN for 0 and min pooling of |x| for -inf).
+    - negative entries with a non-integer p: NaN, as in torch (no abs() is taken).
+    - a zero window sum: gradient 0 there, as torch sets it.
+    - ceil_mode partial windows: with ``norm="torch"`` the sum is scaled by K/n_valid before the root, as
+      torch does; with ``norm="normalized"`` N is n_valid, the power mean of the real cells.
 
     >>> lp_pool2d(np.array([[1.0, 2.0, 3.0, 5.0]]), float("inf"), (1, 2))
     array([[2., 5.]])

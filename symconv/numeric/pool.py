@@ -94,6 +94,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 def max_pool2d_backward(x, grad_out, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Gradient of sum(grad_out * max_pool2d(x, ...)) with respect to x.
 
+    A window made only of padding (dilation on a tiny input) has value -inf, like torch, and passes no
+    gradient; torch 2.13's backward scatters it to an index outside the input there (heap corruption).
+
     >>> max_pool2d_backward(np.zeros((2, 2)), np.ones((1, 1)), 2)  # a four-way tie: the first cell wins
     array([[1., 0.],
            [0., 0.]])
