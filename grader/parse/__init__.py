@@ -20,7 +20,8 @@ Results, by ``expect``:
   ``WindowReduce(op, body, var, domain)``, a SymPy expression; ``expand(values)`` instantiates it.
 
 Caps (ParseError, checked before parsing where possible): 20,000 characters, nesting depth 60, 50 digits per
-number, 300 powers, numeric exponents up to 1000 and computed numbers up to 1000 digits, matrices up to 50×50.
+number, 100 powers, 60 of \\log \\ln \\exp \\sum \\max \\min, 10 signs in a row, numeric exponents up to
+1000, computed numbers up to 1000 digits, matrices up to 50×50 (2,500 entries, counted before parsing).
 
 >>> parse(r"\\frac{\\partial E}{\\partial A_{24}} = B_{12} + \\dots")
 Equation(sides=(Derivative(E, A_24), ... + B_12))
@@ -40,11 +41,11 @@ from grader.parse.nodes import (
     entries_from_indexed,
     has_ellipsis,
 )
-from grader.parse.prescan import MAX_DEPTH, MAX_LENGTH, MAX_POWERS
+from grader.parse.prescan import MAX_CELLS, MAX_DEPTH, MAX_LENGTH, MAX_OPERATORS, MAX_POWERS
 from grader.parse.reader import parse
 
 __all__ = [
-    "ELLIPSIS", "MAX_DEPTH", "MAX_DIGITS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_MATRIX", "MAX_POWERS",
-    "MAX_RESULT_DIGITS", "Approach", "EllipsisMarker", "Equation", "ParseError", "WindowReduce", "chain_terms",
-    "entries_from_indexed", "has_ellipsis", "parse",
+    "ELLIPSIS", "MAX_CELLS", "MAX_DEPTH", "MAX_DIGITS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_MATRIX",
+    "MAX_OPERATORS", "MAX_POWERS", "MAX_RESULT_DIGITS", "Approach", "EllipsisMarker", "Equation", "ParseError",
+    "WindowReduce", "chain_terms", "entries_from_indexed", "has_ellipsis", "parse",
 ]

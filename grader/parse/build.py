@@ -209,9 +209,10 @@ class Builder(Transformer):
         word = token_word(str(token))
         if word in FUNCTIONS:
             return _apply(word, args, token)
-        if len(word) == 1 and word.isalpha() or token.type == "GREEK":
-            if len(args) == 1:  # S(x): implicit multiplication by a group
-                return sympy.Mul(resolve_word(word, token.start_pos), args[0])
+        if token.type == "GREEK" or word[:1].isalpha() and (len(word) == 1 or word[1:].isdigit()):
+            if len(args) == 1:  # S(x), A24(a+b): implicit multiplication by a group
+                return sympy.Mul(resolve_word(str(token) if token.type == "GREEK" else word, token.start_pos),
+                                 args[0])
             raise Fail(token.start_pos, f"'{word}' is not a function")
         raise Fail(token.start_pos, f"unknown function '{word}'")
 

@@ -13,7 +13,9 @@ from grader.parse.names import Fail
 
 MAX_LENGTH = 20_000   # characters in one answer
 MAX_DEPTH = 60        # nesting of ( [ { \{ \left ...
-MAX_POWERS = 300      # '^' and '**' in one answer (bounds tower depth)
+MAX_POWERS = 100      # '^' and '**' in one answer (bounds the depth of a power tower)
+MAX_OPERATORS = 60    # \log \ln \exp \sum \max \min, which nest without brackets
+MAX_CELLS = 50 * 50   # entries of a matrix (rows and columns are capped at 50 each after parsing)
 
 KNOWN_COMMANDS = frozenset("""
     frac dfrac tfrac sqrt cdot times ast div log ln exp max min sum partial infty to rightarrow longrightarrow in
@@ -41,6 +43,9 @@ _ALIGNMENT = re.compile(
     r"|\\end\s*\{\s*(?:" + _EQUATION_NAMES + r")\s*\}|&|\\\\(?:\s*\[[^\]\n]*\])?")
 _TAG = re.compile(r"\\q?quad\s*\(\s*[0-9]+[a-z]?\s*\)(?=[\s&]*(?:\\\\|\\end\s*\{|\n|\$|$))|\\tag\*?\s*\{[^{}]*\}"
                   r"|\\label\s*\{[^{}]*\}")
+_OPERATOR = re.compile(r"\\(?:log|ln|exp|sum|max|min)(?![A-Za-z])|[Σ∑]")
+_SIGN_RUN = re.compile(r"(?:[+\-−–]\s*){11,}")
+_CELL_SEPARATOR = re.compile(r"[,&]")
 _DELIMITERS = re.compile(r"\$|(?<!\\)\\\[|(?<!\\)\\\]")  # $, \[ and \], not the \\[2pt] of a row break
 
 
@@ -65,10 +70,22 @@ def check(text: str) -> None:
                 raise Fail(m.start(), f"nested deeper than {MAX_DEPTH} levels")
         else:
             depth -= 1
+    if m := _SIGN_RUN.search(text):
+        raise Fail(m.start(), "more than 10 signs in a row")
     powers = text.count("^") + text.count("**")
     if powers > MAX_POWERS:
         raise Fail(text.index("^") if "^" in text else text.index("**"),
                    f"too many powers ({powers}; the limit is {MAX_POWERS})")
+    for count, m in enumerate(_OPERATOR.finditer(text), start=1):
+        if count > MAX_OPERATORS:
+            raise Fail(m.start(), f"too many operators like {m.group()} (the limit is {MAX_OPERATORS})")
+
+
+def check_matrix(text: str) -> None:
+    """Refuse a matrix with more than MAX_CELLS entries before parsing any of them."""
+    for count, m in enumerate(_CELL_SEPARATOR.finditer(text), start=1):
+        if count > MAX_CELLS:
+            raise Fail(m.start(), f"matrix too large (more than {MAX_CELLS} entries)")
 
 
 def blank(text: str, pattern: re.Pattern) -> str:

@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from grader.errors import ParseError
 from grader.parse import prescan
-from grader.parse.build import Builder, Partial, to_matrix
+from grader.parse.build import MAX_MATRIX, Builder, Partial, to_matrix
 from grader.parse.names import Fail
 from grader.parse.nodes import Equation
 
@@ -95,6 +95,7 @@ def _leftover_partials(result: Any) -> list:
 
 def _matrix(text: str) -> sympy.ImmutableMatrix:
     """A matrix: nested lists and LaTeX environments go to the grammar; plain rows are split here."""
+    prescan.check_matrix(text)
     if _MATRIX_START.match(text):
         return _run(text, "matrix")
     rows = []
@@ -109,8 +110,8 @@ def _matrix(text: str) -> sympy.ImmutableMatrix:
             if piece.strip() or separator != " ":
                 cells.append(_cell(text, piece, offset))
         rows.append((cells, line.start()))
-        if len(rows) > 1 + 50:
-            break
+        if len(rows) > MAX_MATRIX:
+            break  # to_matrix names the first row over the cap
     if not rows:
         raise Fail(0, "empty matrix", ("a number",))
     return to_matrix(rows)
