@@ -27,6 +27,7 @@ Ctrl-C: workers ignore SIGINT; the parent kills them and re-raises KeyboardInter
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -64,7 +65,8 @@ def grade_batch(files: Sequence[str | Path], spec: Spec | str | Path | None = No
     """Grade every file; returns one Graded per file, in the order given, with student ids made unique."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     grade_fn = grade_fn or _real_grade()
-    grade_fn(spec, {"student": "warm-up", "answers": {}})  # derive and cache the reference once, before forking
+    with contextlib.suppress(Exception):  # a failure here recurs, per file, as that file's error result
+        grade_fn(spec, {"student": "warm-up", "answers": {}})  # derive and cache the reference once, before forking
     results: list[Result | None] = [None] * len(files)
     pool = _Pool(spec, grade_fn, max(1, min(jobs, len(files))), budget)
     try:

@@ -1,0 +1,318 @@
+r"""What a batch run writes under OUT, every file atomically (a temporary file, then ``os.replace``):
+
+- ``results/<student>.json``: Gradescope's results.json (``Result.to_gradescope()``, without execution_time);
+- ``feedback/<student>.md`` and, with ``pdf=True``, ``feedback/<student>.tex`` + ``.pdf``;
+- ``grades.csv``: student, the score of each part, total, max, status, reason; one row per input, by student id;
+- ``summary.md`` and ``histogram.png``: score histogram, mean of each part, most common diagnoses with counts.
+
+Reruns are byte-identical: no timestamps (PDFs get SOURCE_DATE_EPOCH=0), sorted keys and rows, fixed number format.
+
+Student text never enters LaTeX unescaped: the feedback document holds only escaped text (``escape_tt``) and the
+project printer's output (``expected_latex``/``given_latex``); pdflatex runs with -no-shell-escape and
+openin_any=p, openout_any=p.
+
+>>> escape_tt(r"\input{/etc/passwd} 50% x_1")
+'{\\char92}input{\\char123}/etc/passwd{\\char125}\\ 50{\\char37}\\ x{\\char95}1'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from grader.batch import Graded
+from grader.errors import GraderError
+from grader.result import ERROR, Result
+from grader.submission import safe_id
+from symconv.spec import Spec
+
+PDF_TIMEOUT = 60  # seconds for one pdflatex run
+
+
+class OutputError(GraderError):
+    """Outputs that cannot be written (one line)."""
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``path`` so that it is either absent, the old file, or the whole new file: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C included: leave no temporary file behind
+        if tmp:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+
+
+def write_outputs(graded: Sequence[Graded], spec: Spec, out: str | Path, *, pdf: bool = False,
+                  jobs: int = 1) -> list[str]:
+    """Write everything for a graded batch; returns problems worth a warning (PDFs that failed to build)."""
+    out = Path(out)
+    names = [safe_id(g.result.student) for g in graded]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise OutputError(f"two results would both be written as {dup!r}; make the student ids unique first")
+    for g, name in zip(graded, names):
+        atomic_write(out / "results" / f"{name}.json", results_json(g.result))
+        atomic_write(out / "feedback" / f"{name}.md", feedback_md(g.result, g.note))
+    warnings = build_pdfs(graded, out / "feedback", jobs) if pdf else []
+    atomic_write(out / "grades.csv", grades_csv(graded, spec))
+    atomic_write(out / "histogram.png", histogram_png([g.result for g in graded], spec))
+    atomic_write(out / "summary.md", summary_md(graded, spec))
+    return warnings
+
+
+def number(x: float) -> str:
+    """Scores in files: at most 4 decimals, no trailing zeros (``2``, ``2.5``, ``1.6667``).
+
+    >>> number(2.0), number(2.5), number(5 / 3), number(-0.0)
+    ('2', '2.5', '1.6667', '0')
+    """
+    return f"{round(x, 4) + 0.0:.10g}"
+
+
+def results_json(result: Result) -> str:
+    """Gradescope's results.json for one student; no execution_time, so reruns are byte-identical."""
+    data = _rounded(result.to_gradescope())
+    data.pop("execution_time", None)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6) + 0.0
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+# --- feedback for one student --------------------------------------------------------------------------------------
+
+def feedback_md(result: Result, note: str = "") -> str:
+    """The student's feedback in Markdown; their text only ever appears inside fenced blocks."""
+    lines = [f"# Feedback: {safe_id(result.student)}", "",
+             f"**Score: {number(result.score)} / {number(result.max_score)}**", ""]
+    if result.status == ERROR:
+        lines += ["This submission could not be graded:", "", _fence(result.error), ""]
+    if note:
+        lines += [f"Note: {note}", ""]
+    lines += ["| Part | Score | Max | Diagnoses |", "|---|---:|---:|---|"]
+    lines += [f"| {p.part} | {number(p.score)} | {number(p.max_score)} | {', '.join(p.diagnoses) or '-'} |"
+              for p in result.parts]
+    for p in result.parts:
+        lines += ["", f"## {p.part}", "", _fence(p.feedback)]
+        if p.given_latex and p.score < p.max_score:
+            lines += ["", "Your answer, as read:", "", _fence(p.given_latex, "latex")]
+    return "\n".join(lines) + "\n"
+
+
+def _fence(text: str, lang: str = "text") -> str:
+    """A fenced code block that no backtick run in ``text`` can close early."""
+    longest = max((len(run) for run in text.split("\n") for run in _backtick_runs(run)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def _backtick_runs(line: str) -> Iterable[str]:
+    run = ""
+    for c in line:
+        if c == "`":
+            run += "`"
+        elif run:
+            yield run
+            run = ""
+    if run:
+        yield run
+
+
+_TT_SPECIAL = set("\\{}$&#%_^~")
+_UNICODE_NAMES = {"×": "x", "·": ".", "−": "-", "–": "-", "—": "--", "∂": "d", "∞": "oo", "→": "->", "≤": "<=",
+                  "≥": ">=", "≠": "!=", "…": "...", "√": "sqrt", "Σ": "sum", "∑": "sum", "⋆": "*", "\t": " "}
+
+
+def escape_tt(text: str) -> str:
+    r"""Any text as LaTeX for a typewriter font, shown literally: every special character is ``{\charN}`` (cmtt has
+    each ASCII glyph at its own code), spaces are fixed-width ``\ `` (so carets stay under their character), a few
+    math symbols become ASCII, any other non-ASCII character is ``<U+XXXX>``, control characters are dropped."""
+    out = []
+    for c in text:
+        c = _UNICODE_NAMES.get(c, c)
+        if len(c) > 1:
+            out.append(escape_tt(c))
+        elif c in _TT_SPECIAL:
+            out.append(f"{{\\char{ord(c)}}}")
+        elif c == " ":
+            out.append("\\ ")
+        elif " " < c <= "~":
+            out.append(c)
+        elif ord(c) > 127:
+            out.append(f"<U+{ord(c):04X}>")
+    return "".join(out)
+
+
+def feedback_tex(result: Result, note: str = "") -> str:
+    """The feedback document: escaped text in a typewriter font, printer output in math mode."""
+    def block(text: str) -> list[str]:
+        return [r"{\ttfamily\raggedright"] + [escape_tt(line) + r"\par" if line.strip() else r"\medskip"
+                                               for line in text.split("\n")] + ["}"]
+
+    body = [r"\section*{Feedback: " + r"{\ttfamily " + escape_tt(result.student) + "}}",
+            rf"\textbf{{Score: {number(result.score)} / {number(result.max_score)}}}\par\medskip"]
+    if result.status == ERROR:
+        body += ["This submission could not be graded:\\par"] + block(result.error)
+    if note:
+        body += ["Note:\\par"] + block(note)
+    for p in result.parts:
+        body.append(rf"\subsection*{{{escape_tt(p.part)} \hfill {number(p.score)} / {number(p.max_score)}}}")
+        body += block(p.feedback)
+        if p.expected_latex:  # the project printer's output, never student text
+            body.append(r"\smallskip Expected: $\displaystyle " + p.expected_latex + r"$\par")
+        if p.given_latex:
+            body.append(r"\smallskip Your answer, as read: $\displaystyle " + p.given_latex + r"$\par")
+    return "\n".join([r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
+                      r"\usepackage[margin=2cm]{geometry}", r"\setlength{\parindent}{0pt}",
+                      r"\begin{document}", *body, r"\end{document}", ""])
+
+
+def build_pdfs(graded: Sequence[Graded], folder: Path, jobs: int = 1) -> list[str]:
+    """Write ``<student>.tex`` and build ``<student>.pdf`` for each; returns one line per failed build."""
+    if shutil.which("pdflatex") is None:
+        return ["pdflatex is not installed: no feedback PDFs were built"]
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        failures = pool.map(lambda g: build_pdf(feedback_tex(g.result, g.note), folder / safe_id(g.result.student)),
+                            graded)
+        return [f for f in failures if f]
+
+
+def build_pdf(tex: str, stem: Path) -> str:
+    """``stem.tex`` and ``stem.pdf`` from ``tex`` by a locked-down pdflatex; returns "" or why it failed."""
+    atomic_write(stem.with_suffix(".tex"), tex)
+    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f",
+           "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    with tempfile.TemporaryDirectory(prefix=".pdf-", dir=stem.parent) as tmp:
+        (Path(tmp) / "feedback.tex").write_text(tex)
+        try:
+            run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                                  "feedback.tex"], cwd=tmp, env=env, capture_output=True, timeout=PDF_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return f"{stem.name}.pdf: pdflatex timed out after {PDF_TIMEOUT}s"
+        pdf = Path(tmp) / "feedback.pdf"
+        if run.returncode != 0 or not pdf.exists():
+            error = next((line for line in run.stdout.decode(errors="replace").splitlines() if line.startswith("!")),
+                         "no PDF produced")
+            return f"{stem.name}.pdf: pdflatex failed ({error[:120]})"
+        atomic_write(stem.with_suffix(".pdf"), pdf.read_bytes())
+    return ""
+
+
+# --- the class: CSV, summary, histogram ----------------------------------------------------------------------------
+
+def _by_student(graded: Sequence[Graded]) -> list[Graded]:
+    return sorted(graded, key=lambda g: safe_id(g.result.student))
+
+
+def grades_csv(graded: Sequence[Graded], spec: Spec) -> str:
+    """One row per submission, by student id: student, each part's score, total, max, status, reason."""
+    parts = [p.id for p in spec.parts]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", *parts, "total", "max", "status", "reason"])
+    for g in _by_student(graded):
+        r = g.result
+        scores = {p.part: p.score for p in r.parts}
+        writer.writerow([safe_id(r.student), *(number(scores.get(pid, 0.0)) for pid in parts), number(r.score),
+                         number(r.max_score), r.status, " ".join((r.error or g.note).split())])
+    return buf.getvalue()
+
+
+def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
+    """The class at a glance: counts, mean and median, histogram, mean per part, common mistakes, problems."""
+    from grader.diagnose import CODES
+
+    results = [g.result for g in graded]
+    ok = [r for r in results if r.status != ERROR]
+    totals = sorted(r.score for r in results)
+    top = sum(float(p.points) for p in spec.parts)
+    lines = [f"# Grading summary: {_md(spec.assignment or spec.name)}", "",
+             f"{len(results)} submissions: {len(ok)} graded, {len(results) - len(ok)} could not be graded."]
+    if totals:
+        mean, median = sum(totals) / len(totals), _median(totals)
+        lines.append(f"Total score: mean {number(mean)}, median {number(median)}, out of {number(top)}.")
+    lines += ["", "![Score histogram](histogram.png)", "", "## Mean score per part", "",
+              "| Part | Task | Mean | Max | Full marks |", "|---|---|---:|---:|---:|"]
+    for part in spec.parts:
+        scores = [p.score for r in results for p in r.parts if p.part == part.id]
+        mean = sum(scores) / len(scores) if scores else 0.0
+        full = sum(1 for s in scores if s >= float(part.points) - 1e-9)
+        lines.append(f"| {part.id} | {part.task} | {number(mean)} | {number(float(part.points))} | "
+                     f"{full}/{len(scores)} |")
+    counts = Counter((p.part, code) for r in results for p in r.parts for code in p.diagnoses)
+    lines += ["", "## Most common mistakes", ""]
+    if counts:
+        lines += ["| Diagnosis | Part | Count | Meaning |", "|---|---|---:|---|"]
+        for (part, code), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]:
+            lines.append(f"| `{code}` | {part} | {n} | {_md(CODES.get(code, ''))} |")
+    else:
+        lines.append("No mistakes were diagnosed.")
+    errors = [g for g in _by_student(graded) if g.result.status == ERROR]
+    if errors:
+        lines += ["", "## Could not be graded", "", "| Student | Reason |", "|---|---|"]
+        lines += [f"| {safe_id(g.result.student)} | {_md(g.result.error)} |" for g in errors]
+    notes = [g for g in _by_student(graded) if g.note]
+    if notes:
+        lines += ["", "## Duplicate student ids", ""] + [f"- {_md(g.note)}" for g in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes and markup characters escaped, at most 300 characters."""
+    text = " ".join(text.split())[:300]
+    for c in "\\|*_`<>[]":
+        text = text.replace(c, "\\" + c)
+    return text
+
+
+def _median(xs: list[float]) -> float:
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def histogram_png(results: Sequence[Result], spec: Spec) -> bytes:
+    """A small PNG histogram of total scores (matplotlib, Agg backend, no timestamp in the file)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    top = sum(float(p.points) for p in spec.parts)
+    fig = Figure(figsize=(6, 3.2), dpi=80)
+    ax = fig.add_subplot()
+    bins = max(1, min(20, int(top) or 1))
+    ax.hist([r.score for r in results], bins=bins, range=(0, top), color="#4477aa", edgecolor="white")
+    ax.set_xlabel(f"total score (out of {number(top)})")
+    ax.set_ylabel("submissions")
+    ax.set_title(f"{spec.name}: {len(results)} submissions")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
