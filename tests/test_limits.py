@@ -281,3 +281,20 @@ def test_torch_partial_window_under_ceil_mode_is_rescaled():
     assert F.lp_pool2d(y, 1, 2, ceil_mode=True)[0, 0, 1, 0].item() == k * sum(valid) / len(valid)
     ours = lp_pool2d(y.numpy(), 2.0, 2, ceil_mode=True)[0, 0, 1, 0]
     assert ours == pytest.approx(F.lp_pool2d(y, 2, 2, ceil_mode=True)[0, 0, 1, 0].item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("window", homework_windows())
+def test_fallbacks_when_sympy_limit_fails_give_the_same_limits(window, norm):
+    """The squeeze (p -> +-oo) and log (p -> 0+) fallbacks, called directly, agree with the direct values."""
+    from symconv.limits.means import P
+    from symconv.limits.window import _Q, _log_limit, _squeeze_limit, direct_values
+
+    exact, direct = parse_window(window), direct_values(parse_window(window), norm)
+    assert _squeeze_limit(exact, norm, P, sympy.oo)[0] == direct["p->inf"]
+    assert _squeeze_limit(exact, norm, _Q, -sympy.oo)[0] == direct["p->-inf"]
+    at_zero = _log_limit(exact, norm)[0]
+    if direct["p->0"] is sympy.oo:
+        assert at_zero is sympy.oo
+    else:
+        assert sympy.simplify(at_zero - direct["p->0"]) == 0

@@ -113,30 +113,55 @@ class Limit:
 
 
 def exact_limits(window: Sequence[sympy.Rational], norm: str = "normalized") -> dict[str, Limit]:
-    """The four limits of the pooled value by SymPy, each with the value computed directly."""
+    """The four limits of the pooled value by SymPy, each with the value computed directly.
+
+    ``sympy.limit`` is tried on the expression itself; where it fails, p -> +-oo falls back to the squeeze
+    (the limits of the two bounds) and p -> 0+ to the limit of the logarithm. The method says which.
+    """
     direct = direct_values(window, norm)
     expr = power_mean(window, P, norm)
     found: dict[str, tuple[sympy.Expr | None, str]] = {
         "p=1": (expr.subs(P, 1), "substitution p = 1"),
-        "p->inf": _sympy_limit(expr, P, sympy.oo),
-        "p->0": _sympy_limit(expr, P, 0),
+        "p->inf": _sympy_limit(expr, P, sympy.oo) or _squeeze_limit(window, norm, P, sympy.oo),
+        "p->0": _sympy_limit(expr, P, 0) or _log_limit(window, norm),
     }
     if all(x > 0 for x in window):
-        found["p->-inf"] = _sympy_limit(power_mean(window, _Q, norm), _Q, -sympy.oo)
+        found["p->-inf"] = (_sympy_limit(power_mean(window, _Q, norm), _Q, -sympy.oo)
+                            or _squeeze_limit(window, norm, _Q, -sympy.oo))
     else:
         found["p->-inf"] = (None, "undefined: 0^p is not finite for p < 0")
     return {key: Limit(key, *found[key], direct[key]) for key in LIMIT_KEYS}
 
 
-def _sympy_limit(expr: sympy.Expr, p: sympy.Symbol, point: sympy.Expr) -> tuple[sympy.Expr | None, str]:
-    direction = "+" if point == 0 else "-"
+def _sympy_limit(expr: sympy.Expr, p: sympy.Symbol, point: sympy.Expr) -> tuple[sympy.Expr, str] | None:
+    """``sympy.limit``, or None when it raises or leaves the limit unevaluated."""
     try:
-        value = sympy.limit(expr, p, point, direction)
-    except (NotImplementedError, ValueError) as err:
-        return None, f"sympy.limit failed: {err}"
+        value = sympy.limit(expr, p, point, "+" if point == 0 else "-")
+    except Exception:  # SymPy's limit code raises several unrelated types (PoleError, ...)
+        return None
     if value.has(sympy.Limit) or value.has(sympy.nan):
-        return None, "sympy.limit left the limit unevaluated"
+        return None
     return value, f"sympy.limit at p -> {point}{'+' if point == 0 else ''}"
+
+
+def _squeeze_limit(window: Sequence[sympy.Rational], norm: str, p: sympy.Symbol,
+                   point: sympy.Expr) -> tuple[sympy.Expr | None, str]:
+    """The common limit of the squeeze bounds: with e = max (p -> oo) or min (p -> -oo), the pooled value lies
+    between e and N^(1/p) e (PyTorch) or between (1/N)^(1/p) e and e (normalised)."""
+    n, extreme = len(window), max(window) if point == sympy.oo else min(window)
+    scale = (sympy.Rational(1, n) if norm == "normalized" else sympy.Integer(n)) ** (1 / p)
+    low, high = sympy.limit(extreme * scale, p, point), sympy.limit(extreme, p, point)
+    if low != high:
+        return None, "sympy.limit failed and the squeeze bounds did not meet"
+    return high, "squeeze bounds (sympy.limit failed on the expression itself)"
+
+
+def _log_limit(window: Sequence[sympy.Rational], norm: str) -> tuple[sympy.Expr | None, str]:
+    inner = power_mean(window, P, norm) ** P  # the mean (or sum) of x^p
+    found = _sympy_limit(sympy.log(inner) / P, P, 0)
+    if found is None:
+        return None, "sympy.limit failed, also on the logarithm"
+    return sympy.exp(found[0]), "exp of sympy.limit of the logarithm at p -> 0+"
 
 
 @dataclass(frozen=True)
