@@ -1,0 +1,113 @@
+"""The edge of the document pipeline: write the .tex, and run latexmk (pdflatex) on it, locked down.
+
+latexmk runs with ``-norc`` (no latexmkrc, which is Perl), pdflatex with ``-no-shell-escape``,
+``-interaction=nonstopmode -halt-on-error``, in the output directory, with TeX's paranoid file access
+(``openin_any=p openout_any=p``: no absolute paths, no ``..``, no dot files) and a timeout. A failed run
+becomes one line: the first error in the .log.
+
+>>> first_error("This is pdfTeX\\n! Undefined control sequence.\\nl.12 \\\\foo\\n")
+'! Undefined control sequence. (l.12 \\\\foo)'
+>>> overfull_boxes("Overfull \\\\hbox (12.5pt too wide) in paragraph at lines 3--4\\n")
+[12.5]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from pylatex import Document
+
+from symconv.errors import SymconvError
+
+TEX_PACKAGES = ("texlive-latex-recommended", "texlive-pictures", "latexmk")
+INSTALL_HINT = ("install TeX Live to build the PDF; on Debian/Ubuntu: sudo apt-get install "
+                + " ".join(TEX_PACKAGES))
+TIMEOUT = 300.0  # seconds for the whole latexmk run
+
+
+class LatexError(SymconvError):
+    """latexmk or pdflatex failed (or timed out); the message holds the first LaTeX error."""
+
+
+class TexMissing(SymconvError):
+    """A PDF was asked for but latexmk/pdflatex are not on PATH."""
+
+    def __init__(self) -> None:
+        super().__init__(f"latexmk and pdflatex were not found on PATH: {INSTALL_HINT}")
+
+
+def tex_available() -> bool:
+    return shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
+
+
+def safe_name(name: str) -> str:
+    """A file stem from a spec name: letters, digits, ``.``, ``_``, ``-``; never a leading dot or dash.
+
+    >>> safe_name("../HW 1: conv"), safe_name("-rf")
+    ('HW-1-conv', 'rf')
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
+    return stem or "solution"
+
+
+def write_tex(doc: Document, out_dir: str | Path, name: str) -> Path:
+    """Write ``doc`` to ``out_dir/<name>.tex`` (directories created) and return the path."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{safe_name(name)}.tex"
+        path.write_text(doc.dumps(), encoding="utf-8")
+    except OSError as err:
+        raise SymconvError(f"cannot write the .tex into {out}: {err.strerror or err}") from None
+    return path
+
+
+def first_error(log: str) -> str | None:
+    """The first LaTeX error of a .log, with its line reference, in one line."""
+    lines = log.splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith("! ") or re.match(r"^\S+\.tex:\d+: ", line):
+            where = next((x.strip() for x in lines[k + 1:k + 12] if re.match(r"^l\.\d+", x)), "")
+            return line.strip() + (f" ({where})" if where else "")
+    return None
+
+
+def overfull_boxes(log: str) -> list[float]:
+    """How far (pt) each overfull box of a .log sticks out."""
+    return [float(m) for m in re.findall(r"^Overfull \\[hv]box \((\d+(?:\.\d+)?)pt too", log, flags=re.M)]
+
+
+def compile_pdf(tex: str | Path, timeout: float = TIMEOUT) -> Path:
+    """Run latexmk on ``tex`` in its own directory; returns the PDF's path or raises LatexError/TexMissing."""
+    if not tex_available():
+        raise TexMissing()
+    tex = Path(tex)
+    cwd = tex.parent.resolve()
+    cmd = ["latexmk", "-norc", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+           "-file-line-error", tex.name]
+    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # latexmk and the pdflatex it started
+        proc.communicate()
+        raise LatexError(f"{tex}: latexmk timed out after {timeout:g} s") from None
+    pdf = cwd / f"{tex.stem}.pdf"
+    if proc.returncode != 0 or not pdf.exists():
+        log = cwd / f"{tex.stem}.log"
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        reason = first_error(text) or first_error(output) or _last_line(output) or f"exit {proc.returncode}"
+        raise LatexError(f"{tex}: LaTeX failed: {reason}")
+    return tex.parent / pdf.name
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
