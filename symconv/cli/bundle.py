@@ -1,0 +1,29 @@
+"""``symconv gradescope-bundle [--spec SPEC] -o autograder.zip``: the Gradescope autograder (grader.gradescope)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip",
+                       description="Build autograder.zip for Gradescope: setup.sh installs symconv, run_autograder "
+                                   "grades /autograder/submission against the spec and writes results.json.")
+    p.add_argument("--spec", default=None, help="problem spec (default: the built-in homework)")
+    p.add_argument("-o", "--output", required=True, metavar="ZIP", help="where to write the zip")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.errors import GraderError
+    from grader.gradescope import build_bundle
+
+    try:
+        path = build_bundle(args.spec, args.output)
+    except (GraderError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+    return 0
