@@ -117,7 +117,7 @@ def pool_alternatives(sol: Solution, kind: str) -> list[Alternative]:
     reference = sol.pooled_max if kind == "max" else sol.pooled_avg
 
     def run(**changes: Any) -> sympy.Matrix | None:
-        args = dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding, **changes)
+        args = {**dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding), **changes}
         try:
             return (max_pool2d if kind == "max" else avg_pool2d)(x, **args)
         except Exception:  # an impossible configuration (window larger than the input): no alternative
@@ -163,7 +163,7 @@ def size_alternatives(spec: Spec) -> list[Alternative]:
     c, (A, B) = spec.convolution, (spec.matrices[spec.convolution.input], spec.matrices[spec.convolution.kernel])
 
     def size(axis: int, **changes: Any) -> int:
-        args = dict(padding=c.padding[axis], stride=c.stride[axis], dilation=c.dilation[axis], **changes)
+        args = {**dict(padding=c.padding[axis], stride=c.stride[axis], dilation=c.dilation[axis]), **changes}
         return output_size(A.shape[axis], B.shape[axis], **args)
 
     right = (size(0), size(1))
@@ -204,6 +204,60 @@ def needs_dilation(expr: sympy.Expr) -> bool:
 def pool_output_shape(sol: Solution, **changes: Any) -> tuple[int, int]:
     pool = sol.spec.pooling
     assert pool is not None
-    args = dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding, **changes)
+    args = {**dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding), **changes}
     return tuple(pool_output_size(sol.pool_input.shape[a], args["kernel_size"][a], stride=args["stride"][a],
                                   padding=args["padding"][a]) for a in (0, 1))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnosis found in one answer: its code and the specifics (which entry, which term)."""
+
+    code: str
+    detail: str = ""
+
+
+def chain_findings(rule: Any, chains: list[tuple[sympy.Derivative, ...]], elided: bool,
+                   output_name: str) -> list[Finding]:
+    """Check the written chain-rule products of ∂E/∂x_ij against the engine's expansion ``rule``.
+
+    - chain-rule-wrong-variable: a product whose last partial is not taken with respect to x_ij, or whose
+      partials do not meet in one output entry (∂E/∂C_12 · ∂C_13/∂A_24);
+    - chain-rule-extra-term: an output the entry does not feed (the engine's taps list no kernel entry meeting
+      x_ij in it);
+    - chain-rule-missing-term: an output the engine lists but the student did not (not judged when the student
+      elided terms with \\dots).
+    """
+    from symconv.latex import latex
+
+    findings: list[Finding] = []
+    listed: list[sympy.Symbol] = []
+    prefix = output_name + "_"
+    for chain in chains:
+        last = chain[-1]
+        wrt = last.variables[0]
+        if wrt != rule.entry:
+            findings.append(Finding("chain-rule-wrong-variable", f"{_d(last)} should be with respect to "
+                                    f"{latex(rule.entry)}, not {latex(wrt)}"))
+        outputs = [s for d in chain for s in (d.expr, d.variables[0])
+                   if isinstance(s, sympy.Symbol) and s.name.startswith(prefix)]
+        if len(set(outputs)) > 1:
+            findings.append(Finding("chain-rule-wrong-variable", " ".join(map(_d, chain)) + " mixes "
+                                    + " and ".join(latex(s) for s in dict.fromkeys(outputs))))
+        if outputs:
+            listed.append(outputs[-1])
+    expected = [t.output for t in rule.terms]
+    for extra in dict.fromkeys(s for s in listed if s not in expected):
+        findings.append(Finding("chain-rule-extra-term", f"{latex(extra)} does not depend on {latex(rule.entry)}"))
+    if not elided and chains:
+        missing = [s for s in expected if s not in listed]
+        if missing:
+            findings.append(Finding("chain-rule-missing-term", ", ".join(latex(s) for s in missing) + " "
+                                    + ("depends" if len(missing) == 1 else "depend") + f" on {latex(rule.entry)}"))
+    return findings
+
+
+def _d(derivative: sympy.Derivative) -> str:
+    from symconv.latex import latex
+
+    return latex(derivative)

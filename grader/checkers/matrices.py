@@ -1,0 +1,65 @@
+"""Matrix parts: convolution, input- and kernel-gradient matrices, max and average pooling.
+
+Shape first: a wrong shape scores zero unless it is a recomputed mistake whose rubric cost leaves credit, and is
+diagnosed (transposed? off by one? padding forgotten? pooled with another stride?). Then per-entry credit, each
+wrong entry named with its expected and given value; a full match with a recomputed mistake is diagnosed and
+earns that mistake's rubric credit if it is more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.checkers.common import graded, tex
+from grader.checkers.reference import Reference
+from grader.checkers.values import read_matrix
+from grader.compare import compare_entries, same_value
+from grader.diagnose import Finding, shape_codes
+from grader.result import PartResult
+from symconv.spec import Part
+
+MAX_LINES = 8
+TASKS = ("convolution", "input-gradient-matrix", "kernel-gradient-matrix", "max-pool", "avg-pool")
+
+
+def label(ref: Reference, task: str) -> str:
+    """How the feedback names an entry of the answer: C_{12}, (∂E/∂A)_{12}, Y_{12}."""
+    c = ref.spec.convolution
+    return {"convolution": c.output, "input-gradient-matrix": f"dE/d{c.input}",
+            "kernel-gradient-matrix": f"dE/d{c.kernel}"}.get(task, "Y")
+
+
+def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
+    expected = ref.expected(part.task)
+    given = read_matrix(answer)
+    alternatives = ref.alternatives(part.task)
+    same = lambda a, b: same_value(a, b, ref.tolerance)  # noqa: E731
+    shown = dict(expected_latex=tex(expected), given_latex=tex(given))
+    matched = [a for a in alternatives if getattr(a.value, "shape", None) == given.shape
+               and not compare_entries(given, a.value, same=same)]
+    findings = [Finding(a.code, a.assumption) for a in matched]
+    best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
+    if given.shape != expected.shape:
+        findings += [Finding(code) for code in shape_codes(given.shape, expected.shape, alternatives)
+                     if code not in {f.code for f in findings}]
+        line = f"expected a {expected.rows}x{expected.cols} matrix, got {given.rows}x{given.cols}"
+        return graded(part, best * part.points, lines=[line], findings=findings, **shown)
+    wrong = compare_entries(given, expected, same=same)
+    n = expected.rows * expected.cols
+    name = label(ref, part.task)
+    lines = [f"{name}_{r + 1}{c + 1}: expected {tex(expected[r, c])}, got {tex(given[r, c])}"
+             for r, c in wrong[:MAX_LINES]]
+    if len(wrong) > MAX_LINES:
+        lines.append(f"... and {len(wrong) - MAX_LINES} more wrong entries")
+    if len(wrong) == 1:
+        findings.append(Finding("entry-slip", f"{name}_{wrong[0][0] + 1}{wrong[0][1] + 1}"))
+    score = max(part.points * (n - len(wrong)) / n, best * part.points)
+    return graded(part, score, lines=lines, findings=findings, **shown)
+
+
+def warm(ref: Reference, part: Part) -> None:
+    ref.expected(part.task)
+    ref.alternatives(part.task)
+
+
+check_matrix.warm = warm  # type: ignore[attr-defined]

@@ -1,0 +1,80 @@
+"""Everything the checkers compare against, derived once per spec: the engine's solution, the diagnosis
+alternatives and the evaluation points. A Grader holds one Reference; nothing here depends on a submission.
+
+>>> ref = Reference(None)
+>>> ref.solution.output_shape, [a.code for a in ref.alternatives("convolution")]
+((3, 3), ['flipped-kernel', 'transposed'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from grader import diagnose
+from grader.compare import Tolerance, by_name
+from symconv import derive_solution, load_spec
+from symconv.solution import Solution
+from symconv.spec import Spec
+
+
+class Reference:
+    """The spec, its verified solution, and per-task alternatives, computed lazily and kept."""
+
+    def __init__(self, spec: Spec | str | None):
+        self.spec: Spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.solution: Solution = derive_solution(self.spec)
+        self.tolerance: Tolerance = self.spec.tolerance
+        self._alternatives: dict[str, list[diagnose.Alternative]] = {}
+        self._memo: dict[str, Any] = {}
+
+    def cost(self, code: str) -> float:
+        return diagnose.cost(self.spec, code)
+
+    def expected(self, task: str) -> Any:
+        """The engine's reference value for a matrix task."""
+        sol = self.solution
+        return {"convolution": sol.output, "input-gradient-matrix": sol.grad_input,
+                "kernel-gradient-matrix": sol.grad_kernel, "max-pool": sol.pooled_max,
+                "avg-pool": sol.pooled_avg}[task]
+
+    def alternatives(self, task: str) -> list[diagnose.Alternative]:
+        """The diagnosis alternatives of a task, computed on first use."""
+        if task not in self._alternatives:
+            sol = self.solution
+            make = {"convolution": lambda: diagnose.conv_alternatives(sol),
+                    "input-gradient-matrix": lambda: diagnose.input_gradient_alternatives(sol),
+                    "kernel-gradient-matrix": lambda: diagnose.kernel_gradient_alternatives(sol),
+                    "max-pool": lambda: diagnose.pool_alternatives(sol, "max"),
+                    "avg-pool": lambda: diagnose.pool_alternatives(sol, "avg"),
+                    "output-size": lambda: diagnose.size_alternatives(self.spec),
+                    "output-size-formula": diagnose.formula_alternatives}[task]
+            self._alternatives[task] = make()
+        return self._alternatives[task]
+
+    def memo(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value a checker derives from the spec, computed by ``make()`` once and kept."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    @cached_property
+    def output_name(self) -> str:
+        return self.spec.convolution.output
+
+    @cached_property
+    def chain_totals(self) -> dict[tuple[int, int], sympy.Expr]:
+        """Each input entry's ∂E/∂x_ij as a sum of kernel terms, with the parser's symbols."""
+        return {key: by_name(rule.total) for key, rule in self.solution.chain.items()}
+
+    def warm(self) -> None:
+        """Compute everything the spec's parts will need now (before a batch forks, and off the clock)."""
+        from grader.checkers import CHECKERS
+
+        for part in self.spec.parts:
+            warm = getattr(CHECKERS.get(part.task), "warm", None)
+            if warm is not None:
+                warm(self, part)

@@ -1,0 +1,138 @@
+"""Grade a submission against a spec: ``grade(spec, submission) -> Result``, or a ``Grader`` for many.
+
+The reference (``derive_solution``) and every diagnosis alternative are derived once per spec and kept: a
+Grader holds them, and ``grade()`` keeps the Graders of the specs it has seen (by path and modification time,
+or by identity for Spec objects). A part that cannot be read scores zero with the parse error; grading goes on.
+
+>>> result = grade(None, {"student": "ada", "answers": {"1.1a": "3 \\\\times 3", "1.1c": "[[1, 2], [3, 4]]"}})
+>>> result.student, [(p.part, p.score) for p in result.parts[:3]]
+('ada', [('1.1a', 1.0), ('1.1b', 0.0), ('1.1c', 0.0)])
+>>> result.parts[1].status, result.parts[2].diagnoses
+('missing', [])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from grader import feedback
+from grader.checkers import CHECKERS, Reference, UnreadableAnswer
+from grader.errors import GraderError, ParseError
+from grader.result import MISSING, UNREADABLE, PartResult, Result
+from symconv.spec import Part, Spec, load_spec
+
+MAX_CACHED_SPECS = 8
+MAX_KEPT_RESULTS = 50_000
+MAX_KEY_SIZE = 20_000   # answers bigger than this (in characters and items) are graded without keeping
+
+
+def _freeze(value: Any, budget: list[int] | None = None) -> Any:
+    """A hashable copy of an answer made of str/int/float/bool/None, lists and dicts; None when it is too big
+    or holds anything else. Types are kept apart (1 and 1.0 and "1" are three keys)."""
+    budget = budget if budget is not None else [MAX_KEY_SIZE]
+    budget[0] -= len(value) if isinstance(value, str) else 1
+    if budget[0] < 0:
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        items = [_freeze(v, budget) for v in value]
+        return None if any(i is None for i in items) else ("list", tuple(items))
+    if isinstance(value, dict):
+        items = [(_freeze(k, budget), _freeze(v, budget)) for k, v in value.items()]
+        return None if any(k is None or v is None for k, v in items) else ("dict", tuple(items))
+    return None
+
+
+class Grader:
+    """A spec with its reference derived once; ``grade(submission)`` for each submission."""
+
+    def __init__(self, spec: Spec | str | Path | dict | None = None):
+        self.spec = load_spec(spec)
+        self.reference = Reference(self.spec)
+        self.reference.warm()
+        self._results: dict[Any, PartResult] = {}
+
+    def grade(self, submission: Any) -> Result:
+        """Grade a submission: a dict ``{"student": ..., "answers": {part: answer}}``, a loaded submission
+        (with .student, .answers, .source), or a path (read by ``grader.submission.load_submission``)."""
+        start = time.perf_counter()
+        student, answers, source = read_submission(submission)
+        parts = [self.grade_part(part, answers) for part in self.spec.parts]
+        return Result(student, parts, source=source, execution_time=time.perf_counter() - start)
+
+    def grade_part(self, part: Part, answers: dict[str, Any]) -> PartResult:
+        """One part's result. Grading is a pure function of (part, answer), and a class repeats answers, so
+        results are kept by the answer's frozen value (a copy is returned)."""
+        if part.id not in answers or answers[part.id] is None or answers[part.id] == "":
+            return PartResult(part.id, 0.0, part.points, feedback.missing(part.id), status=MISSING)
+        key = _freeze((part.id, answers[part.id]))
+        if key is None:
+            return self._check(part, answers[part.id])
+        if key not in self._results:
+            self._results[key] = self._check(part, answers[part.id])
+            if len(self._results) > MAX_KEPT_RESULTS:
+                self._results.pop(next(iter(self._results)))
+        return dataclasses.replace(self._results[key], diagnoses=list(self._results[key].diagnoses))
+
+    def _check(self, part: Part, answer: Any) -> PartResult:
+        try:
+            return CHECKERS[part.task](self.reference, part, answer)
+        except (ParseError, UnreadableAnswer) as error:
+            return PartResult(part.id, 0.0, part.points, feedback.unreadable(part.id, error), status=UNREADABLE)
+
+
+def read_submission(submission: Any) -> tuple[str, dict[str, Any], str]:
+    """(student, answers by part id as text, source) from a dict, a loaded submission or a path."""
+    if isinstance(submission, str | Path):
+        try:
+            loader = importlib.import_module("grader.submission").load_submission
+        except (ImportError, AttributeError):
+            raise GraderError("reading submission files needs grader.submission; pass a dict instead") from None
+        submission = loader(submission)
+    if isinstance(submission, dict):
+        student, answers, source = submission.get("student", ""), submission.get("answers"), ""
+    else:
+        student = getattr(submission, "student", "")
+        answers, source = getattr(submission, "answers", None), str(getattr(submission, "source", ""))
+    if not isinstance(answers, dict):
+        raise GraderError("a submission needs 'answers': a mapping from part ids to answers")
+    return str(student or Path(source).stem or "student"), {str(k).strip(): v for k, v in answers.items()}, source
+
+
+_GRADERS: OrderedDict[Any, tuple[Any, Grader]] = OrderedDict()
+
+
+def _key(spec: Any) -> Any:
+    if spec is None:
+        return ("builtin",)
+    if isinstance(spec, str | Path):
+        path = Path(spec).resolve()
+        try:
+            return ("path", str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return ("path", str(path), None)
+    return ("object", id(spec))
+
+
+def grader_for(spec: Spec | str | Path | dict | None = None) -> Grader:
+    """The kept Grader of a spec (built on first use; the last few specs are kept)."""
+    key = _key(spec)
+    if key in _GRADERS:
+        _GRADERS.move_to_end(key)
+        return _GRADERS[key][1]
+    grader = Grader(spec)
+    _GRADERS[key] = (spec, grader)  # keep the spec object alive so its id stays unique
+    while len(_GRADERS) > MAX_CACHED_SPECS:
+        _GRADERS.popitem(last=False)
+    return grader
+
+
+def grade(spec: Spec | str | Path | dict | None, submission: Any) -> Result:
+    """Grade ``submission`` against ``spec`` (None: the built-in homework)."""
+    return grader_for(spec).grade(submission)
