@@ -8,7 +8,7 @@ or by identity for Spec objects). A part that cannot be read scores zero with th
 >>> result.student, [(p.part, p.score) for p in result.parts[:3]]
 ('ada', [('1.1a', 1.0), ('1.1b', 0.0), ('1.1c', 0.0)])
 >>> result.parts[1].status, result.parts[2].diagnoses
-('missing', [])
+('missing', ['output-size-off-by-one'])
 """
 
 from __future__ import annotations
