@@ -1,0 +1,86 @@
+"""symconv.latex: the project's LaTeX printer (ordering of sums, bmatrix, partials, max)."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symconv import chain_rule, conv2d_grad, entry_symbol, latex, partial, sym_matrix
+from symconv.latex import SymconvLatexPrinter
+
+A, B, G = sym_matrix("A", 12, 12), sym_matrix("B", 3, 3), sym_matrix("G", 3, 3)
+x, E = sympy.Symbol("x"), sympy.Symbol("E")
+
+
+@pytest.mark.parametrize(("expr", "text"), [
+    (B[1, 0] + B[0, 1] + B[0, 0], "B_{11} + B_{12} + B_{21}"),
+    (B[2, 2] + B[0, 0], "B_{11} + B_{33}"),
+    (A[9, 0] + A[8, 8], "A_{99} + A_{10,1}"),                 # numerically, not as text ("10" < "99")
+    (A[11, 2] + A[1, 11], "A_{2,12} + A_{12,3}"),
+    (A[0, 9] + A[0, 1], "A_{12} + A_{1,10}"),
+    (B[0, 0] - B[0, 1], "B_{11} - B_{12}"),
+    (B[0, 1] + 1, "B_{12} + 1"),                              # constants last
+    (B[0, 1] * G[1, 1] + B[0, 0] * G[1, 2], "B_{11} G_{23} + B_{12} G_{22}"),
+    (2 * B[1, 1] + B[0, 2], "B_{13} + 2 B_{22}"),
+    (x + B[0, 0], "B_{11} + x"),
+])
+def test_sums_in_index_order(expr, text):
+    assert latex(expr) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 12), st.integers(1, 12)), min_size=1, max_size=10, unique=True))
+def test_sum_of_entries_is_listed_by_row_then_column(indices):
+    expr = sympy.Add(*(entry_symbol("A", i, j) for i, j in indices))
+    expected = " + ".join(sympy.latex(entry_symbol("A", i, j)) for i, j in sorted(indices))
+    assert latex(expr) == expected
+
+
+def test_bmatrix():
+    assert latex(sympy.Matrix([[1, 2], [3, 4]])) == r"\begin{bmatrix}1 & 2\\3 & 4\end{bmatrix}"
+    assert latex(sym_matrix("B", 1, 2)) == r"\begin{bmatrix}B_{11} & B_{12}\end{bmatrix}"
+
+
+def test_matrix_entries_keep_the_ordering():
+    dA, _ = conv2d_grad(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2))
+    assert "B_{11} + B_{12} + B_{21} + B_{22}" in latex(dA)
+
+
+def test_partial_derivative():
+    assert latex(partial(E, A[1, 3])) == r"\frac{\partial E}{\partial A_{24}}"
+    assert latex(partial(entry_symbol("C", 1, 1), A[0, 0])) == r"\frac{\partial C_{11}}{\partial A_{11}}"
+    assert latex(sympy.Derivative(E, A[11, 2], evaluate=False)) == r"\frac{\partial E}{\partial A_{12,3}}"
+
+
+def test_other_derivatives_fall_back_to_sympy():
+    f = sympy.Function("f")(x)
+    assert latex(sympy.Derivative(f, x, evaluate=False)) == sympy.latex(sympy.Derivative(f, x, evaluate=False))
+
+
+def test_max_and_min():
+    X = sym_matrix("X", 2, 2)
+    assert latex(sympy.Max(X[1, 0], X[0, 0], X[0, 1])) == r"\max\left(X_{11}, X_{12}, X_{21}\right)"
+    assert latex(sympy.Min(X[1, 1], X[0, 0])) == r"\min\left(X_{11}, X_{22}\right)"
+    assert latex(sympy.Max(X[0, 0], X[0, 1]) ** 2) == r"\max\left(X_{11}, X_{12}\right)^{2}"
+
+
+def test_sympy_atoms_keep_their_latex():
+    assert latex(sympy.oo) == r"\infty"
+    assert latex(sympy.pi) == r"\pi"
+    assert latex(sympy.Rational(1, 4)) == r"\frac{1}{4}"
+
+
+def test_floor_formula():
+    assert latex(sympy.floor(x / 2) + 1) == r"\left\lfloor{\frac{x}{2}}\right\rfloor + 1"
+
+
+def test_objects_with_to_latex():
+    rule = chain_rule(sym_matrix("A", 5, 5), B, 1, 1)
+    assert latex(rule) == rule.to_latex()
+
+
+def test_settings_pass_through():
+    assert latex(sympy.Matrix([[1]]), mat_str="pmatrix") == r"\begin{pmatrix}1\end{pmatrix}"
+    assert SymconvLatexPrinter().doprint(B[0, 1] + B[0, 0]) == "B_{11} + B_{12}"
