@@ -200,7 +200,7 @@ def _kernel_gradient_matrix(box: Container, sol: Solution, part: Part) -> None:
     box.append(display(rf"\frac{{\partial E}}{{\partial {B}}} = {latex(sol.grad_kernel)}"))
 
 
-_MODULE_ROLES = {"max": "max pooling", "avg": "average pooling", "lp": "LP (power-average) pooling"}
+_MODULE_ROLES = {"max": "max pooling", "avg": "average pooling", "lp": "LP pooling"}
 
 
 def _pooling_modules(box: Container, sol: Solution, part: Part) -> None:

@@ -27,7 +27,7 @@ from symconv.solution import Solution
 from symconv.verify import verify, verify_conv2d, verify_conv2d_grad, verify_pool
 
 CHAIN_PER_LINE = 3      # ∂E/∂C_uv ∂C_uv/∂A_ij products per line
-SYMBOL_PER_LINE = 8     # B_mn (or B_mn G_uv) terms per line
+SYMBOL_PER_LINE = 9     # B_mn (or B_mn G_uv) terms per line
 NUMBER_PER_LINE = 9     # numbers (or products of two numbers) per line
 SHORT = 4               # sums this short share one line: = B_11 + B_12 = 4 + 3
 PRODUCT_PER_LINE = 5    # A_ij B_mn products per line
@@ -43,6 +43,16 @@ def join_terms(terms: Sequence[str]) -> str:
     for term in terms[1:]:
         out += " - " + term[1:] if term.startswith("-") else " + " + term
     return out
+
+
+def factor(value: sympy.Expr) -> str:
+    """A number as a factor of a written product: negative ones in parentheses.
+
+    >>> print(factor(sympy.Integer(-1)), factor(sympy.Integer(3)))
+    \\left(-1\\right) 3
+    """
+    text = latex(value)
+    return rf"\left({text}\right)" if text.startswith("-") else text
 
 
 def split_sum(lhs: str, stages: Sequence[Sequence[str]], per_line: Sequence[int], result: str | None = None) -> str:
@@ -112,7 +122,7 @@ def product_equation(sol: Solution, u: int, v: int) -> str:
     terms = products(sol, u, v)
     lhs = latex(sympy.Symbol(f"{c.output}_{u + 1}{v + 1}" if max(u, v) < 9 else f"{c.output}_{u + 1},{v + 1}"))
     symbolic = [latex(t) for t, _, _ in terms]
-    numbers = [rf"{latex(a)} \cdot {latex(b)}" for _, a, b in terms]
+    numbers = [rf"{factor(a)} \cdot {factor(b)}" for _, a, b in terms]
     return split_sum(lhs, [symbolic, numbers], (PRODUCT_PER_LINE, NUMBER_PER_LINE), latex(sol.output[u, v]))
 
 

@@ -1,0 +1,206 @@
+"""Solution documents: content driven by the spec, every number from the engine, escaping, and real PDFs."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import sympy
+import torch
+import yaml
+from pylatex.utils import escape_latex
+
+from symconv import derive_solution, load_spec
+from symconv.document import LatexError, build_document, compile_pdf, write_tex
+from symconv.document.compile import first_error, overfull_boxes, safe_name
+from symconv.document.equations import chain_equation, feed_counts, split_sum
+from symconv.errors import SpecError, VerificationError
+from symconv.latex import latex
+from symconv.spec import DEFAULT_SPEC, TEMPLATES
+
+SPECS = [DEFAULT_SPEC, TEMPLATES / "stride2-padding1.yaml", TEMPLATES / "maxpool7.yaml"]
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdftotext") is None,
+                               reason="TeX Live / poppler-utils not installed (make tex installs them)")
+
+
+@pytest.fixture(scope="module")
+def homework():
+    sol = derive_solution()
+    return sol, build_document(sol).dumps()
+
+
+def homework_dict() -> dict:
+    return yaml.safe_load(DEFAULT_SPEC.read_text(encoding="utf-8"))
+
+
+def torch_conv(A: sympy.Matrix, B: sympy.Matrix, **cfg) -> np.ndarray:
+    x = torch.tensor(np.array(A.tolist(), dtype=float))[None, None]
+    w = torch.tensor(np.array(B.tolist(), dtype=float))[None, None]
+    return torch.nn.functional.conv2d(x, w, **cfg)[0, 0].numpy()
+
+
+def test_homework_has_25_numbered_chain_equations(homework):
+    sol, tex = homework
+    bodies = re.findall(r"\\begin\{equation\}\s*\\begin\{split\}(.*?)\\end\{split\}", tex, flags=re.S)
+    assert len(bodies) == 25
+    for body, (i, j) in zip(bodies, [(i, j) for i in range(1, 6) for j in range(1, 6)]):
+        rule = sol.chain[(i, j)]
+        assert body.startswith(rf"\frac{{\partial E}}{{\partial A_{{{i}{j}}}}} &=")
+        # exactly the outputs that depend on A_ij, each once, and the verified value at the end
+        assert len(re.findall(r"\\partial E\}\{\\partial C_", body)) == len(rule.terms)
+        assert body.rstrip().endswith(f"= {latex(sol.grad_input[i - 1, j - 1])}")
+    assert len(bodies[12].split(r"\\")) >= 3   # A_33 feeds 9 outputs: the sum is broken across lines
+
+
+def test_every_task_of_the_homework_is_rendered_in_order(homework):
+    sol, tex = homework
+    ids = re.findall(r"\\partheading\{Part (.*?)\}\{", tex)
+    assert ids == [escape_latex(p.id) for p in sol.spec.parts]
+    assert rf"C = {latex(sol.output)}" in tex
+    assert rf"\frac{{\partial E}}{{\partial A}} = {latex(sol.grad_input)}" in tex
+    assert rf"Y = {latex(sol.pooled_max)}" in tex
+    assert r"4 \cdot 4 + 5 \cdot 3 + 2 \cdot 3" in tex          # C_11's products written out
+    assert r"\left\lfloor" in tex and "torch.nn.LPPool2d" in tex and r"\begin{tikzpicture}" in tex
+
+
+@pytest.mark.parametrize("where, entry, value", [("A", (0, 0), 9), ("B", (1, 1), 1), ("A", (4, 3), 0)])
+def test_changing_one_input_changes_every_dependent_number(homework, where, entry, value):
+    old, old_tex = homework
+    data = homework_dict()
+    data["matrices"][where][entry[0]][entry[1]] = value
+    new = derive_solution(load_spec(data))
+    tex = build_document(new).dumps()
+    assert np.array_equal(np.array(new.output.tolist(), dtype=float), torch_conv(new.input, new.kernel))
+    for name, before, after in (("C", old.output, new.output), ("Y", old.pooled_max, new.pooled_max),
+                                (r"\frac{\partial E}{\partial A}", old.grad_input, new.grad_input)):
+        assert f"{name} = {latex(after)}" in tex
+        if before != after:
+            assert f"{name} = {latex(before)}" not in tex
+    assert (old.output != new.output) and (where == "A" or old.grad_input != new.grad_input)
+    first = " + ".join(rf"{a} \cdot {b}" for a, b in zip(new.input[:3, :3], new.kernel))  # row-major window
+    assert first.split(" + ")[0] in tex
+
+
+def test_escaping_of_spec_prose():
+    data = homework_dict()
+    data["course"] = r"\input{/etc/passwd}"
+    data["assignment"] = "#$%&_{}"
+    tex = build_document(derive_solution(load_spec(data))).dumps()
+    assert r"\input{/etc/passwd}" not in tex
+    assert r"\textbackslash{}input\{/etc/passwd\}" in tex
+    assert r"\#\$\%\&\_\{\}" in tex
+
+
+def test_a_result_that_fails_verification_aborts_naming_the_entry(homework):
+    sol, _ = homework
+    wrong = sol.grad_input.copy()
+    wrong[1, 2] += 1
+    with pytest.raises(VerificationError, match=r"A_\{23\}"):
+        build_document(dataclasses.replace(sol, grad_input=wrong))
+
+
+def test_a_pooling_part_without_pooling_is_a_spec_error():
+    data = homework_dict()
+    del data["pooling"]
+    data["problems"] = [{**data["problems"][1], "parts": [{**p, "text": ""} for p in data["problems"][1]["parts"]]}]
+    with pytest.raises(SpecError, match="needs a pooling section"):
+        build_document(derive_solution(load_spec(data)))
+
+
+def test_feed_counts_match_torch():
+    sol = derive_solution(TEMPLATES / "stride2-padding1.yaml")
+    x = torch.zeros(1, 1, 6, 6, requires_grad=True, dtype=torch.float64)
+    torch.nn.functional.conv2d(x, torch.ones(1, 1, 3, 3, dtype=torch.float64), stride=2, padding=1).sum().backward()
+    assert np.array_equal(np.array(feed_counts(sol).tolist(), dtype=float), x.grad[0, 0].numpy())
+
+
+def test_chain_equation_with_a_negative_kernel_entry():
+    sol = derive_solution(TEMPLATES / "stride2-padding1.yaml")
+    body = chain_equation(sol, sol.chain[(2, 1)])
+    assert "+ -" not in body and body.endswith(f"= {latex(sol.grad_input[1, 0])}")
+
+
+@pytest.mark.parametrize("stages, widths, lines", [([["a"] * 7], (3,), 3), ([["a"] * 3, ["1"] * 9], (3, 9), 2)])
+def test_split_sum_breaks_every_few_terms(stages, widths, lines):
+    assert len(split_sum("x", stages, widths).split("\\\\")) == lines
+
+
+@pytest.mark.parametrize("log, error", [
+    ("! Undefined control sequence.\nl.7 \\foo\n", "! Undefined control sequence. (l.7 \\foo)"),
+    ("./a.tex:3: LaTeX Error: File `x.sty' not found.\n", "./a.tex:3: LaTeX Error: File `x.sty' not found."),
+    ("no errors here\n", None)])
+def test_first_error(log, error):
+    assert first_error(log) == error
+
+
+def test_safe_name():
+    assert safe_name("homework") == "homework" and "/" not in safe_name("../../x") and safe_name("///") == "solution"
+
+
+def pdf_text(pdf) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.mark.slow
+@needs_tex
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_shipped_specs_compile_without_overfull_lines(spec, tmp_path):
+    sol = derive_solution(spec)
+    pdf = compile_pdf(write_tex(build_document(sol), tmp_path, sol.spec.name))
+    assert pdf.exists() and pdf.stat().st_size > 10_000
+    log = (tmp_path / f"{sol.spec.name}.log").read_text(errors="replace")
+    assert [pt for pt in overfull_boxes(log) if pt > 10] == []
+    text = pdf_text(pdf)
+    n = sol.input.rows * sol.input.cols
+    assert all(f"({k})" in text for k in range(1, n + 1)) and f"({n + 1})" not in text
+
+
+@pytest.mark.slow
+@needs_tex
+def test_homework_pdf_shows_gradient_matrix_and_25_equations(homework, tmp_path):
+    sol, _ = homework
+    pdf = compile_pdf(write_tex(build_document(sol), tmp_path, "homework"))
+    text = pdf_text(pdf)
+    numbers = [int(n) for n in re.findall(r"\((\d+)\)", text)]
+    assert [n for n in numbers if n <= 30] == list(range(1, 26))
+    for row in sol.grad_input.tolist():   # each row of the 5x5 gradient matrix, in one line of the PDF
+        assert re.search(r"\s+".join(str(v) for v in row), text), row
+
+
+@pytest.mark.slow
+@needs_tex
+def test_escaped_prose_typesets_literally(tmp_path):
+    data = homework_dict()
+    data["course"] = r"\input{/etc/passwd}"
+    data["assignment"] = "#$%&_{}"
+    pdf = compile_pdf(write_tex(build_document(derive_solution(load_spec(data))), tmp_path, "escaped"))
+    text = pdf_text(pdf)
+    # OT1 draws \_ as a rule, which pdftotext reads as a space
+    assert r"\input{/etc/passwd}" in text and re.search(r"#\$%&[_ ]\{\}", text) and "root:" not in text
+
+
+@pytest.mark.slow
+@needs_tex
+@pytest.mark.parametrize("body, message", [
+    (r"\undefinedmacro", "Undefined control sequence"),
+    (r"\input{/etc/hostname}", "not found"),          # paranoid file access: no absolute paths
+    (r"\input{../secret}", "not found")])
+def test_latex_failures_are_one_line(tmp_path, body, message):
+    (tmp_path / "bad.tex").write_text(rf"\documentclass{{article}}\begin{{document}}{body}\end{{document}}")
+    with pytest.raises(LatexError, match=message) as err:
+        compile_pdf(tmp_path / "bad.tex", timeout=120)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+@needs_tex
+def test_no_shell_escape(tmp_path):
+    (tmp_path / "esc.tex").write_text(
+        r"\documentclass{article}\begin{document}\immediate\write18{touch pwned}x\end{document}")
+    compile_pdf(tmp_path / "esc.tex", timeout=120)
+    assert not (tmp_path / "pwned").exists()
