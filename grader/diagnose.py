@@ -65,13 +65,12 @@ class Alternative:
 
 
 def _distinct(reference: Any, alternatives: list[Alternative]) -> list[Alternative]:
-    """Drop recomputations that coincide with the reference (or an earlier one): they diagnose nothing."""
-    seen = [reference]
-    kept = []
+    """Drop recomputations that coincide with the reference (they diagnose nothing) or repeat an earlier one
+    with the same code; one value may carry two codes (a rounded-up size is also one too large)."""
+    kept: list[Alternative] = []
     for alt in alternatives:
-        if all(alt.value != other for other in seen):
+        if alt.value != reference and all((alt.code, alt.value) != (k.code, k.value) for k in kept):
             kept.append(alt)
-            seen.append(alt.value)
     return kept
 
 
