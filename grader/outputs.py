@@ -197,10 +197,13 @@ def build_pdfs(graded: Sequence[Graded], folder: Path, jobs: int = 1) -> list[st
     """Write ``<student>.tex`` and build ``<student>.pdf`` for each; returns one line per failed build."""
     if shutil.which("pdflatex") is None:
         return ["pdflatex is not installed: no feedback PDFs were built"]
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
-        failures = pool.map(lambda g: build_pdf(feedback_tex(g.result, g.note), folder / safe_id(g.result.student)),
-                            graded)
-        return [f for f in failures if f]
+    pool = ThreadPoolExecutor(max(1, jobs))
+    try:
+        futures = [pool.submit(build_pdf, feedback_tex(g.result, g.note), folder / safe_id(g.result.student))
+                   for g in graded]
+        return [failure for future in futures if (failure := future.result())]
+    finally:  # on Ctrl-C: builds under way finish (atomically), the rest are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build_pdf(tex: str, stem: Path) -> str:
