@@ -18,7 +18,7 @@ import sympy
 from symconv.latex import latex
 from symconv.solution import Solution
 
-CELL = 0.62      # cm per matrix cell
+CELL = 0.75      # cm per matrix cell
 WIDTH = 15.0     # cm the widest picture may take
 GAP = 1.6        # cells between the matrices
 
@@ -29,10 +29,12 @@ def _options(width_cells: float) -> str:
     return f"[x={cell:.3f}cm, y={cell:.3f}cm, font={font}, every node/.style={{inner sep=1pt}}]"
 
 
-def _cell(x: float, y: float, text: str, fill: str | None = None, draw: str = "black!40") -> list[str]:
+def _cell(x: float, y: float, text: str, fill: str | None = None, draw: str = "black!40",
+          at: tuple[float, float] = (0.5, 0.5)) -> list[str]:
+    """A square cell with ``text`` at ``at`` (fractions of the cell from its top-left corner)."""
     style = f"draw={draw}" + (f", fill={fill}" if fill else "")
     return [rf"\path[{style}] ({x:g},{-y:g}) rectangle ++(1,-1);",
-            rf"\node at ({x + 0.5:g},{-y - 0.5:g}) {{{text}}};"]
+            rf"\node at ({x + at[0]:g},{-y - at[1]:g}) {{{text}}};"]
 
 
 def _label(x: float, y: float, text: str) -> str:
@@ -62,11 +64,12 @@ def window_picture(sol: Solution) -> str:
         for s in range(cols):
             inside = ph <= r < ph + A.rows and pw <= s < pw + A.cols
             value = f"${latex(A[r - ph, s - pw])}$" if inside else r"\color{black!45}$0$"
-            out += _cell(s, r, value, "blue!25" if (r, s) in first else None if inside else "black!5")
+            shaded = "blue!25" if (r, s) in first else None if inside else "black!5"
+            out += _cell(s, r, value, shaded, at=(0.36, 0.4) if (r, s) in first else (0.5, 0.5))
             if (r, s) in first:
                 m, n = first[(r, s)]
-                out.append(rf"\node[font=\tiny, anchor=south east, text=blue!60!black] at ({s + 1:g},{-r - 1:g})"
-                           rf" {{$\times {latex(B[m, n])}$}};")
+                out.append(rf"\node[font=\tiny, anchor=south east, text=blue!55!black] at ({s + 0.98:g},{-r - 0.98:g})"
+                           rf" {{$\times {{{latex(B[m, n])}}}$}};")
     if second:
         r0 = min(r for r, _ in second)
         s0, s1 = min(s for _, s in second), max(s for _, s in second)
