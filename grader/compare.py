@@ -95,7 +95,7 @@ def evaluate(expr: Any, point: Point) -> complex | None:
     if not value.is_number:
         return None
     try:
-        result = complex(value.evalf(30) if not value.is_Rational else value)
+        result = complex(value if value.is_Rational or value.is_Float else value.evalf(30))
     except (TypeError, ValueError, OverflowError):
         return None
     return result if math.isfinite(result.real) and math.isfinite(result.imag) else None

@@ -174,3 +174,8 @@ def test_bad_submissions_are_typed_errors(homework):
         homework.grade({"student": "x"})
     with pytest.raises(GraderError):
         homework.grade({"answers": ["not", "a", "mapping"]})
+
+
+def test_submission_paths_go_through_the_loader():
+    result = grade(None, EXAMPLES / "perfect-plain.yaml")
+    assert result.student == "perfect-plain" and result.score == 21.5

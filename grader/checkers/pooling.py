@@ -59,27 +59,34 @@ class Window:
     def _matrix(self, values: list[sympy.Expr]) -> sympy.Matrix:
         return sympy.Matrix(self.kernel[0], self.kernel[1], values)
 
+    def _p_values(self, kind: str) -> tuple[sympy.Expr, ...]:
+        return P_VALUES if kind.startswith("lp") else P_VALUES[:1]   # only LP depends on p
+
     @cached_property
     def expected(self) -> dict[str, list[complex | None]]:
         """The engine's pooled value per point (for LP also per exponent), both LP definitions."""
         out: dict[str, list[complex | None]] = {}
-        points = [(vals, p) for vals in self.values for p in P_VALUES]
-        out["max"] = [evaluate(max_pool2d(self._matrix(v), self.kernel)[0, 0], {}) for v, _ in points]
-        out["avg"] = [evaluate(avg_pool2d(self._matrix(v), self.kernel)[0, 0], {}) for v, _ in points]
-        for norm in ("torch", "normalized"):
-            out[f"lp-{norm}"] = [evaluate(lp_pool2d(self._matrix(v), p, self.kernel, norm=norm)[0, 0], {})
-                                 for v, p in points]
+        for kind in ("max", "avg", "lp-torch", "lp-normalized"):
+            values = []
+            for vals in self.values:
+                m = self._matrix(vals)
+                for p in self._p_values(kind):
+                    pooled = (max_pool2d(m, self.kernel) if kind == "max" else avg_pool2d(m, self.kernel)
+                              if kind == "avg" else lp_pool2d(m, p, self.kernel, norm=kind[3:]))
+                    values.append(evaluate(pooled[0, 0], {}))
+            out[kind] = values
         return out
 
-    def points(self, names: list[str]) -> list[dict[str, sympy.Expr]]:
-        """Evaluation points: the window's entries (in the order given) and the parameters."""
-        side = sympy.sqrt(self.n) if self.kernel[0] == self.kernel[1] else None
+    def points(self, names: list[str], kind: str) -> list[dict[str, sympy.Expr]]:
+        """Evaluation points, as Floats (fast to evaluate): the window's entries (in the order given) and the
+        parameters."""
+        side = sympy.Float(self.n ** 0.5) if self.kernel[0] == self.kernel[1] else None
         out = []
         for vals in self.values:
-            for p in P_VALUES:
-                point = dict(zip(names, vals))
-                point.update({n: p for n in NORM_NAMES})
-                point.update({n: sympy.Integer(self.n) for n in COUNT_NAMES})
+            for p in self._p_values(kind):
+                point = dict(zip(names, map(sympy.Float, vals)))
+                point.update({n: sympy.Float(p) for n in NORM_NAMES})
+                point.update({n: sympy.Float(self.n) for n in COUNT_NAMES})
                 if side is not None:
                     point.update({n: side for n in SIDE_NAMES})
                 out.append(point)
@@ -162,8 +169,8 @@ def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
         if len(names) != window.n:
             lines.append(f"{kind}: on a window of {window.n} entries your formula uses {len(names)} of them")
             continue
-        values = [evaluate(concrete, pt) for pt in window.points(names)]
         keys = ["lp-torch", "lp-normalized"] if kind == "lp" else [kind]
+        values = [evaluate(concrete, pt) for pt in window.points(names, keys[0])]
         match = next((k for k in keys if same_values(values, window.expected[k], ref.tolerance)), None)
         if match == "lp-normalized":
             score += share * (1.0 - ref.cost("lp-normalisation"))
@@ -229,7 +236,7 @@ def _gives(kind: str, p: sympy.Expr, window: Window) -> bool:
         return False
     if kind == "avg" and p == 1 and not _proved("avg", window.n):
         return False
-    target = window.expected[kind][::len(P_VALUES)]
+    target = window.expected[kind]
     return same_values([evaluate(power_mean(v, p), {}) for v in window.values], target) is True
 
 
