@@ -61,7 +61,7 @@ class SymconvLatexPrinter(LatexPrinter):
         out = self._print(terms[0])
         for term in terms[1:]:
             text = self._print(term)
-            out += " - " + text[1:] if text.startswith("-") else " + " + text
+            out += " - " + text[1:].lstrip() if text.startswith("-") else " + " + text
         return out
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:

@@ -41,7 +41,7 @@ def join_terms(terms: Sequence[str]) -> str:
     """
     out = terms[0] if terms else "0"
     for term in terms[1:]:
-        out += " - " + term[1:] if term.startswith("-") else " + " + term
+        out += " - " + term[1:].lstrip() if term.startswith("-") else " + " + term
     return out
 
 
@@ -66,7 +66,7 @@ def split_sum(lhs: str, stages: Sequence[Sequence[str]], per_line: Sequence[int]
             if k == 0:
                 lines.append("&= " + text)
             else:
-                lines.append(r"&\quad " + ("- " + text[1:] if text.startswith("-") else "+ " + text))
+                lines.append(r"&\quad " + ("- " + text[1:].lstrip() if text.startswith("-") else "+ " + text))
     if result is not None:
         lines[-1] += f" = {result}"
     lines[0] = f"{lhs} " + lines[0]
