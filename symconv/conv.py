@@ -129,6 +129,11 @@ def conv2d(x: Any, w: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any =
     return sympy.Matrix(oh, ow, lambda u, v: _sum(terms[u][v]))
 
 
+def _assumptions(s: sympy.Symbol) -> tuple[Any, ...]:
+    """What Basic.compare looks at after the name (symbols with other assumptions order by that first)."""
+    return s._hashable_content()[1:]
+
+
 def _product(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
     """a*b, fast for the common case of two symbols (or a one), which is most of every gradient.
 
@@ -139,8 +144,9 @@ def _product(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
         return b
     if b is sympy.S.One:
         return a
-    if type(a) is sympy.Symbol and type(b) is sympy.Symbol and a.name != b.name:
-        # Basic.compare orders two plain symbols with different names by name
+    if (type(a) is sympy.Symbol and type(b) is sympy.Symbol and a.name != b.name
+            and _assumptions(a) == _assumptions(b)):
+        # Basic.compare orders two plain symbols with equal assumptions and different names by name
         return sympy.Mul._from_args((a, b) if a.name < b.name else (b, a), is_commutative=True)
     return a * b
 
@@ -157,12 +163,13 @@ def _sum_key(term: sympy.Expr) -> tuple[str, ...] | None:
 def _sum(terms: list[sympy.Expr]) -> sympy.Expr:
     """Add(*terms), fast for distinct symbols or distinct products of two symbols (every symbolic gradient).
 
-    For such terms Basic.compare reduces to comparing names, so the canonical order is a plain sort by name and
+    For such terms (all symbols with the same assumptions) Basic.compare reduces to comparing names, so the canonical order is a plain sort by name and
     nothing needs collecting; anything else goes through SymPy's Add (``_sum(t) == Add(*t)`` is tested).
     """
     if len(terms) > 1:
         keys = [_sum_key(t) for t in terms]
-        if None not in keys and len({len(k) for k in keys}) == 1 and len(set(keys)) == len(keys):  # type: ignore
+        if (None not in keys and len({len(k) for k in keys}) == 1 and len(set(keys)) == len(keys)  # type: ignore
+                and len({_assumptions(s) for t in terms for s in (t.args or (t,))}) == 1):
             order = sorted(range(len(terms)), key=keys.__getitem__)
             return sympy.Add._from_args([terms[k] for k in order], is_commutative=True)
     return sympy.Add(*terms)

@@ -168,6 +168,8 @@ def max_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any =
     windows = pool_windows(xm.shape, kernel_size, stride, padding, dilation, ceil_mode)
 
     def first_max(w: Window) -> dict[tuple[int, int], sympy.Expr]:
+        if not w.cells:  # a window of padding only: its max is -inf and nothing receives a gradient
+            return {}
         best = w.cells[0]
         for cell in w.cells[1:]:
             if xm[cell] > xm[best]:  # strictly greater: the first maximum wins

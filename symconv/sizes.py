@@ -10,8 +10,6 @@ floor((-D*(K - 1) + I + 2*P - 1)/S) + 1
 
 from __future__ import annotations
 
-import math
-
 import sympy
 
 from symconv.errors import ConfigError
@@ -80,21 +78,20 @@ def pool_output_size(i: int, k: int, *, stride: int, padding: int = 0, dilation:
     >>> pool_output_size(5, 2, stride=2), pool_output_size(5, 2, stride=2, ceil_mode=True)
     (2, 3)
     """
+    i = check_int("input_size", i, 1)
     k = check_int("kernel_size", k, 1)
     p = check_int("padding", padding, 0)
-    if 2 * p > k:
-        raise ConfigError("padding", f"must be at most half the kernel size ({k // 2})", p)
-    if not ceil_mode:
-        return output_size(i, k, padding=p, stride=stride, dilation=dilation)
-    i = check_int("input_size", i, 1)
     s = check_int("stride", stride, 1)
     d = check_int("dilation", dilation, 1)
-    effective = d * (k - 1) + 1
-    if effective > i + 2 * p:
-        raise ConfigError("kernel_size", f"effective kernel {effective} must be <= padded input {i + 2 * p}", k)
-    out = math.ceil((i + 2 * p - effective) / s) + 1
-    if (out - 1) * s >= i + p:  # the last window would start in the padding
+    if 2 * p > k:
+        raise ConfigError("padding", f"must be at most half the kernel size ({k // 2})", p)
+    span = i + 2 * p - (d * (k - 1) + 1)
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1  # floor division, as PyTorch's div_rtn
+    if ceil_mode and (out - 1) * s >= i + p:  # the last window would start in the padding
         out -= 1
+    if out < 1:
+        raise ConfigError("kernel_size", f"effective kernel d*(k-1)+1 = {d * (k - 1) + 1} leaves no output for "
+                          f"padded input i+2p = {i + 2 * p}", k)
     return out
 
 
