@@ -25,7 +25,7 @@ tex:
 	else echo "TeX Live is missing; PDFs will not be built. Install it with: sudo apt-get install $(TEX_PKGS)"; fi
 
 test: $(STAMP) tex
-	$(PY) -m pytest tests symconv grader
+	$(PY) -m pytest -q tests symconv grader
 
 demo: $(STAMP) tex
 	$(SYMCONV) derive --input 5x5 --kernel 3x3
