@@ -67,19 +67,37 @@ def _parts_text(parts: Sequence[Part]) -> str:
     return " ".join(to_text(part) for part in parts)
 
 
-# Relation arrows and oo in our own prose become math, so no font encoding turns "<" into an inverted "!".
+# Relation arrows, oo and sub/superscripted names (x_i, t_i^p, u^(1/p)) in our own prose become math, so no font
+# encoding turns "<" into an inverted "!" and no name shows its underscore.
 _PROSE_MATH = {"->": r"$\to$", "<=": r"$\leq$", ">=": r"$\geq$", "<": "$<$", ">": "$>$", "oo": r"$\infty$"}
-_PROSE_TOKEN = re.compile(r"(->|<=|>=|<|>|\boo\b)")
+_SCRIPTED = r"[A-Za-z0-9]+(?:[_^](?:\([-+A-Za-z0-9/ ]+\)|[A-Za-z0-9]+))+"
+_PROSE_TOKEN = re.compile(rf"(->|<=|>=|<|>|\boo\b|{_SCRIPTED})")
+
+
+def _scripted_math(token: str) -> str:
+    """``t_i^p`` -> ``$t_{i}^{p}$``; ``u^(1/p)`` -> ``$u^{1/p}$``."""
+    body = re.sub(r"([_^])(?:\(([^)]*)\)|([A-Za-z0-9]+))", lambda m: f"{m.group(1)}{{{m.group(2) or m.group(3)}}}",
+                  token)
+    return f"${body}$"
 
 
 def escape_prose(text: str) -> str:
-    """LaTeX for a line of our own prose: special characters escaped, arrows and comparisons as math.
+    """LaTeX for a line of our own prose: special characters escaped, arrows, comparisons and scripted names as
+    math.
 
     >>> print(escape_prose("p -> oo and 50% <= 1"))
     p $\\to$ $\\infty$ and 50\\% $\\leq$ 1
+    >>> print(escape_prose("x_i = m t_i with t_i^p <= 1 and u^(1/p)"))
+    $x_{i}$ = m $t_{i}$ with $t_{i}^{p}$ $\\leq$ 1 and $u^{1/p}$
     """
     pieces = _PROSE_TOKEN.split(text)
-    return "".join(_PROSE_MATH[piece] if i % 2 else escape_latex(piece) for i, piece in enumerate(pieces))
+    out = []
+    for i, piece in enumerate(pieces):
+        if not i % 2:
+            out.append(escape_latex(piece))
+        else:
+            out.append(_PROSE_MATH.get(piece) or _scripted_math(piece))
+    return "".join(out)
 
 
 def _parts_latex(parts: Sequence[Part]) -> str:
