@@ -23,10 +23,12 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,28 @@ class OutputError(GraderError):
     """Outputs that cannot be written (one line)."""
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (and SIGTERM) until the block is done: a signal landing between creating the temporary file
+    and recording its name would otherwise leave it behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C is delivered here
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write ``path`` so that it is either absent, the old file, or the whole new file: never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    with _interrupts_deferred():
+        _replace(path, data)
+
+
+def _replace(path: Path, data: str | bytes) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
