@@ -45,6 +45,21 @@ def pair(argument: str, value: object, minimum: int) -> Pair:
     return v, v
 
 
+def conv_length(i: int, k: int, padding: int, stride: int, dilation: int) -> int:
+    """The floor formula on checked integers, unvalidated (it may be < 1): ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1."""
+    return (i + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def pool_length(i: int, k: int, padding: int, stride: int, dilation: int, ceil_mode: bool) -> int:
+    """Pooling's length on checked integers, unvalidated: with ``ceil_mode`` rounded up, unless the last window
+    would start inside the right padding (PyTorch's rule; floor division as its div_rtn)."""
+    span = i + 2 * padding - dilation * (k - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= i + padding:
+        out -= 1
+    return out
+
+
 def output_size(i: int, k: int, *, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
     """Output length along one axis: ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 (PyTorch's floor formula).
 
@@ -67,7 +82,7 @@ def output_size(i: int, k: int, *, padding: int = 0, stride: int = 1, dilation: 
     if effective > i + 2 * p:
         raise ConfigError("kernel_size", f"effective kernel d*(k-1)+1 = {effective} must be <= padded input "
                           f"i+2p = {i + 2 * p}", k)
-    return (i + 2 * p - effective) // s + 1
+    return conv_length(i, k, p, s, d)
 
 
 def pool_output_size(i: int, k: int, *, stride: int, padding: int = 0, dilation: int = 1,
@@ -85,10 +100,7 @@ def pool_output_size(i: int, k: int, *, stride: int, padding: int = 0, dilation:
     d = check_int("dilation", dilation, 1)
     if 2 * p > k:
         raise ConfigError("padding", f"must be at most half the kernel size ({k // 2})", p)
-    span = i + 2 * p - (d * (k - 1) + 1)
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1  # floor division, as PyTorch's div_rtn
-    if ceil_mode and (out - 1) * s >= i + p:  # the last window would start in the padding
-        out -= 1
+    out = pool_length(i, k, p, s, d, ceil_mode)
     if out < 1:
         raise ConfigError("kernel_size", f"effective kernel d*(k-1)+1 = {d * (k - 1) + 1} leaves no output for "
                           f"padded input i+2p = {i + 2 * p}", k)

@@ -6,8 +6,6 @@ configurations torch rejects.
 
 >>> pair(2, "stride")
 (2, 2)
->>> pool_output_len(5, 2, 2, 0, 1, ceil_mode=True)
-3
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from symconv.errors import ConfigError
+from symconv.sizes import pool_length  # the length formula, shared with the symbolic engine
 
 Pair = tuple[int, int]
 
@@ -93,20 +92,6 @@ def offset_slices(m: int, n: int, stride: Pair, dilation: Pair, out: Pair) -> tu
     )
 
 
-def conv_output_len(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """PyTorch's floor formula: floor((i + 2p - d(k-1) - 1)/s) + 1."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def pool_output_len(size: int, kernel: int, stride: int, padding: int, dilation: int, *, ceil_mode: bool) -> int:
-    """Pooling output length; under ceil_mode a window that would start in the right padding is dropped."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
-
-
 def pool_geometry(
     x: np.ndarray, kernel_size: object, stride: object, padding: object, dilation: object, ceil_mode: bool
 ) -> tuple[Pair, Pair, Pair, Pair, Pair]:
@@ -120,7 +105,7 @@ def pool_geometry(
         if pads[axis] > kernel[axis] // 2:
             raise ConfigError("padding", f"must be at most half the kernel size ({kernel[axis] // 2})", padding)
     out = tuple(
-        pool_output_len(x.shape[2 + a], kernel[a], strides[a], pads[a], dils[a], ceil_mode=ceil_mode) for a in (0, 1)
+        pool_length(x.shape[2 + a], kernel[a], pads[a], strides[a], dils[a], ceil_mode) for a in (0, 1)
     )
     if out[0] < 1 or out[1] < 1:
         raise ConfigError("kernel_size", "with this dilation must fit in the padded input (output size >= 1)", kernel)
