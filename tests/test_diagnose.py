@@ -47,7 +47,8 @@ def test_flipped_kernel(homework):
     sol = homework.reference.solution
     got = part(homework, {"1.1c": rows(conv2d(sol.input, sol.kernel, flip=True))}, "1.1c")
     assert "flipped-kernel" in got.diagnoses
-    assert got.score == 0.0   # not in the rubric: costs the whole part (entries that coincide aside)
+    cost = load_spec().rubric["flipped-kernel"]  # the homework keeps half the points for a consistent flip
+    assert cost < 1 and got.score == pytest.approx((1 - cost) * got.max_score)
 
 
 def test_flipped_kernel_agrees_with_torch_true_convolution(homework):
