@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 import random
-import signal
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import sympy
+
+from grader.budget import OutOfTime, time_limit
+from grader.evaluate import value_at
 
 Tolerance = tuple[float, float]   # (relative, absolute)
 DEFAULT_TOLERANCE: Tolerance = (1e-6, 1e-9)
@@ -84,21 +84,17 @@ def seeded_points(names: Iterable[str], samples: int = SAMPLES, integer: bool = 
 
 
 def evaluate(expr: Any, point: Point) -> complex | None:
-    """``expr`` at ``point`` (by symbol name) as a complex number, or None when it does not evaluate to one."""
+    """``expr`` at ``point`` (by symbol name) as a complex number, or None when it does not evaluate to one.
+
+    Exact while the numbers stay small, floating point past that (grader.evaluate), so a power tower in a
+    student's answer costs microseconds instead of never finishing.
+    """
     if not isinstance(expr, sympy.Basic):
         try:
             return complex(expr)
         except (TypeError, ValueError):
             return None
-    mapping = {s: point[s.name] for s in expr.free_symbols if isinstance(s, sympy.Symbol) and s.name in point}
-    value = expr.xreplace(mapping) if mapping else expr
-    if not value.is_number:
-        return None
-    try:
-        result = complex(value if value.is_Rational or value.is_Float else value.evalf(30))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return result if math.isfinite(result.real) and math.isfinite(result.imag) else None
+    return value_at(expr, point)
 
 
 def values_at(expr: Any, points: Sequence[Point]) -> list[complex | None]:
@@ -156,32 +152,10 @@ def simplifies_to_zero(expr: sympy.Expr, budget: float = SIMPLIFY_BUDGET) -> boo
     True
     """
     try:
-        with _time_limit(budget):
+        with time_limit(budget):
             return sympy.simplify(expr) == 0
-    except _OutOfTime:
+    except OutOfTime:
         return False
-
-
-class _OutOfTime(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Interrupt the block after ``seconds`` with SIGALRM; outside the main thread, give up at once."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        raise _OutOfTime
-
-    def stop(signum: int, frame: Any) -> None:
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def compare_entries(given: sympy.MatrixBase, expected: sympy.MatrixBase, tolerance: Tolerance = DEFAULT_TOLERANCE,

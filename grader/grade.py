@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from grader import feedback
+from grader import budget, feedback
 from grader.checkers import CHECKERS, Reference, UnreadableAnswer
 from grader.errors import GraderError, ParseError
 from grader.result import MISSING, UNREADABLE, PartResult, Result
 from symconv.spec import Part, Spec, load_spec
 
 MAX_CACHED_SPECS = 8
+PART_BUDGET = 3.0   # seconds to check one part (the batch's per-submission budget kills the whole worker)
 MAX_KEPT_RESULTS = 50_000
 MAX_KEY_SIZE = 20_000   # answers bigger than this (in characters and items) are graded without keeping
 
@@ -81,10 +83,23 @@ class Grader:
         return dataclasses.replace(self._results[key], diagnoses=list(self._results[key].diagnoses))
 
     def _check(self, part: Part, answer: Any) -> PartResult:
+        """One checker run, contained: an unreadable answer, one that takes too long to check, or a fault in a
+        checker costs this part only, and grading goes on with the next."""
         try:
-            return CHECKERS[part.task](self.reference, part, answer)
+            if not budget.available():
+                return CHECKERS[part.task](self.reference, part, answer)
+            with budget.time_limit(PART_BUDGET):
+                return CHECKERS[part.task](self.reference, part, answer)
         except (ParseError, UnreadableAnswer) as error:
             return PartResult(part.id, 0.0, part.points, feedback.unreadable(part.id, error), status=UNREADABLE)
+        except budget.OutOfTime:
+            message = f"could not check your answer to {part.id} within {PART_BUDGET:g} s; write it more simply"
+        except RecursionError:
+            message = f"could not check your answer to {part.id}: it is nested too deeply"
+        except Exception as error:  # noqa: BLE001 (a checker fault must not cost the other parts)
+            message = (f"could not check your answer to {part.id} (internal error: {type(error).__name__}); "
+                       "please tell the course staff")
+        return PartResult(part.id, 0.0, part.points, message, status=UNREADABLE)
 
 
 def read_submission(submission: Any) -> tuple[str, dict[str, Any], str]:
@@ -117,6 +132,8 @@ def _key(spec: Any) -> Any:
             return ("path", str(path), path.stat().st_mtime_ns)
         except OSError:
             return ("path", str(path), None)
+    if isinstance(spec, dict):  # by content: a dict edited in place must not meet its old reference
+        return ("dict", json.dumps(spec, sort_keys=True, default=str))
     return ("object", id(spec))
 
 

@@ -84,7 +84,8 @@ class WindowReduce(sympy.Expr):
     is_commutative = True
 
     def __new__(cls, op: str, body: sympy.Expr, var: sympy.Basic, domain: sympy.Basic) -> WindowReduce:
-        return sympy.Expr.__new__(cls, Str(op), body, var, domain)
+        # SymPy rebuilds nodes from their args (xreplace, subs), passing op back as a Str
+        return sympy.Expr.__new__(cls, op if isinstance(op, Str) else Str(op), body, var, domain)
 
     op = property(lambda self: self.args[0].name)
     body = property(lambda self: self.args[1])
