@@ -27,7 +27,7 @@ from typing import Any
 import sympy
 
 from grader.budget import OutOfTime, time_limit
-from grader.evaluate import value_at
+from symconv.evaluate import value_at
 
 Tolerance = tuple[float, float]   # (relative, absolute)
 DEFAULT_TOLERANCE: Tolerance = (1e-6, 1e-9)
@@ -86,7 +86,7 @@ def seeded_points(names: Iterable[str], samples: int = SAMPLES, integer: bool = 
 def evaluate(expr: Any, point: Point) -> complex | None:
     """``expr`` at ``point`` (by symbol name) as a complex number, or None when it does not evaluate to one.
 
-    Exact while the numbers stay small, floating point past that (grader.evaluate), so a power tower in a
+    Exact while the numbers stay small, floating point past that (symconv.evaluate), so a power tower in a
     student's answer costs microseconds instead of never finishing.
     """
     if not isinstance(expr, sympy.Basic):

@@ -164,7 +164,8 @@ def _sum(terms: list[sympy.Expr]) -> sympy.Expr:
     """Add(*terms), fast for distinct symbols or distinct products of two symbols (every symbolic gradient).
 
     For such terms (all symbols with the same assumptions) Basic.compare reduces to comparing names, so the
-    canonical order is a plain sort by name and nothing needs collecting; anything else goes through SymPy's Add (``_sum(t) == Add(*t)`` is tested).
+    canonical order is a plain sort by name and nothing needs collecting; anything else goes through SymPy's
+    Add (``_sum(t) == Add(*t)`` is tested).
     """
     if len(terms) > 1:
         keys = [_sum_key(t) for t in terms]

@@ -1,7 +1,7 @@
 """Cross-check symbolic results against the NumPy evaluator at seeded random points.
 
 Every symbolic result used in a document or as a grading reference goes through here: the free symbols of the
-operands get seeded random values, the symbolic result is evaluated with ``lambdify``, the same values go
+operands get seeded random values, the symbolic result is evaluated at them (symconv.evaluate), the same values go
 through :mod:`symconv.numeric`, and any disagreement raises :class:`VerificationError` naming the entry.
 
 >>> from symconv import sym_matrix, conv2d, conv2d_grad
@@ -25,6 +25,7 @@ import sympy
 
 from symconv import numeric
 from symconv.errors import VerificationError
+from symconv.evaluate import value_at
 from symconv.matrices import as_matrix
 
 Matrices = Sequence[sympy.Matrix]
@@ -38,11 +39,22 @@ def random_values(operands: Matrices, seed: int = 0) -> dict[sympy.Symbol, float
 
 
 def evaluate(result: sympy.Matrix, values: dict[sympy.Symbol, float]) -> np.ndarray:
-    """A symbolic matrix as floats at ``values`` (lambdify once for the whole matrix)."""
-    symbols = list(values)
-    f = sympy.lambdify(symbols, list(result), modules="numpy", cse=False)
-    flat = np.array(f(*values.values()) if symbols else [float(e) for e in result], dtype=float)
-    return flat.reshape(result.shape)
+    """A symbolic matrix as floats at ``values`` (NaN where an entry has no finite real value).
+
+    The tree is walked by :func:`symconv.evaluate.value_at` rather than lambdify: gradients of large inputs are
+    sums of thousands of terms, and lambdify's generated code for them is too deeply nested to compile.
+    """
+    named = {s.name: v for s, v in values.items()}
+    out = np.empty(result.shape, dtype=float)
+    for (i, j), e in np.ndenumerate(np.array(result.tolist(), dtype=object)):
+        v = value_at(e, named, finite=False)
+        out[i, j] = v.real if v is not None and v.imag == 0 else np.nan
+    return out
+
+
+def _operand_values(m: sympy.Matrix, values: dict[sympy.Symbol, float]) -> np.ndarray:
+    """An operand (symbols or numbers) as floats, entry by entry: no code generation needed."""
+    return np.array([[values[e] if e in values else float(e) for e in row] for row in m.tolist()], dtype=float)
 
 
 def verify(result: Any, numeric_fn: Callable[..., np.ndarray], operands: Matrices, *, name: str = "result",
@@ -55,7 +67,7 @@ def verify(result: Any, numeric_fn: Callable[..., np.ndarray], operands: Matrice
     result = as_matrix(result, name)
     operands = [as_matrix(m, "operand") for m in operands]
     values = random_values(operands, seed)
-    arrays = [evaluate(m, values) for m in operands]
+    arrays = [_operand_values(m, values) for m in operands]
     got = evaluate(result, values)
     want = np.asarray(numeric_fn(*arrays), dtype=float)
     if want.shape != got.shape:

@@ -1,9 +1,10 @@
-"""Evaluate a student's expression at a point, quickly and without exact blow-ups.
+"""Evaluate a SymPy expression at a point, quickly and without exact blow-ups.
 
-SymPy evaluates ``40**(40**40)`` exactly when integers are substituted, which never finishes; students can
-write such towers by accident or on purpose. This walks the expression tree itself: exact (``int`` and
-``Fraction``) while the numbers stay small, Python floats and complex numbers once a power would exceed
-``EXACT_BITS``, and "no value" on overflow, division by zero or a node it does not know.
+Two users: the grader, which evaluates students' expressions (SymPy evaluates ``40**(40**40)`` exactly when
+integers are substituted, which never finishes), and :mod:`symconv.verify`, whose results can be sums of
+thousands of terms (too deep for lambdify's generated code to compile). This walks the expression tree itself:
+exact (``int`` and ``Fraction``) while the numbers stay small, Python floats and complex numbers once a power
+would exceed ``EXACT_BITS``, and "no value" on overflow, division by zero or a node it does not know.
 
 >>> import sympy
 >>> I, S = sympy.Symbol("I"), sympy.Symbol("S")
@@ -31,13 +32,14 @@ class NoValue(Exception):
     """The expression has no finite numeric value at the point (or uses a node we do not evaluate)."""
 
 
-def value_at(expr: Any, point: Mapping[str, Any]) -> complex | None:
-    """``expr`` at ``point`` (symbol name -> number) as a finite complex number, or None."""
+def value_at(expr: Any, point: Mapping[str, Any], *, finite: bool = True) -> complex | None:
+    """``expr`` at ``point`` (symbol name -> number) as a complex number, or None; with ``finite`` (the
+    default) an infinite or NaN value is None too."""
     try:
         result = complex(_ev(sympy.sympify(expr) if isinstance(expr, int | float) else expr, point))
     except (NoValue, OverflowError, ZeroDivisionError, ValueError, TypeError, RecursionError):
         return None
-    return result if math.isfinite(result.real) and math.isfinite(result.imag) else None
+    return result if not finite or math.isfinite(result.real) and math.isfinite(result.imag) else None
 
 
 def _exact(v: Number) -> bool:
@@ -76,9 +78,12 @@ def _ev(e: Any, point: Mapping[str, Any]) -> Number:
     if isinstance(e, sympy.Symbol):
         if e.name not in point:
             raise NoValue(f"no value for {e.name}")
-        return _ev(sympy.sympify(point[e.name]), point)
+        v = point[e.name]
+        return v if isinstance(v, int | float | complex | Fraction) else _ev(sympy.sympify(v), point)
     if e is sympy.I:
         return 1j
+    if e is sympy.oo or e is sympy.S.NegativeInfinity:   # Max() of a padding-only pooling window is -oo
+        return math.inf if e is sympy.oo else -math.inf
     if isinstance(e, sympy.NumberSymbol):   # pi, E
         return float(e)
     if isinstance(e, sympy.Add):
