@@ -25,6 +25,7 @@ tex:
 	else echo "TeX Live is missing; PDFs will not be built. Install it with: sudo apt-get install $(TEX_PKGS)"; fi
 
 test: $(STAMP) tex
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests symconv grader
 
 demo: $(STAMP) tex
@@ -37,7 +38,7 @@ bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check . || true
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(OUT) .pytest_cache .hypothesis

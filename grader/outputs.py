@@ -135,7 +135,7 @@ def feedback_md(result: Result, note: str = "") -> str:
     if result.status == ERROR:
         lines += ["This submission could not be graded:", "", _fence(result.error), ""]
     if note:
-        lines += [f"Note: {note}", ""]
+        lines += [f"Note: {_md(note)}", ""]
     lines += ["| Part | Score | Max | Diagnoses |", "|---|---:|---:|---|"]
     lines += [f"| {p.part} | {number(p.score)} | {number(p.max_score)} | {', '.join(p.diagnoses) or '-'} |"
               for p in result.parts]

@@ -37,6 +37,7 @@ TASKS = (
     "kernel-gradient-matrix", "pooling-modules", "pooling-formulas", "max-pool", "avg-pool", "lp-limits",
 )
 MAX_SPEC_BYTES = 1_000_000
+NAME = re.compile(r"[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -179,12 +180,17 @@ def _build(data: dict[str, Any], where: str) -> Spec:
             padding=pair("convolution.padding", conv.get("padding", 0), 0),
             dilation=pair("convolution.dilation", conv.get("dilation", 1), 1),
             upstream=str(conv.get("upstream", "ones")))
+        for key, name in [*((f"matrices.{n}", n) for n in matrices), ("convolution.output", setup.output)]:
+            if not NAME.fullmatch(name):   # names become symbols and reach LaTeX: letters only
+                raise SpecError(where, f"{key}: a matrix name must be letters only, like A or C")
         if setup.upstream not in ("ones", "symbolic"):
             raise SpecError(where, "convolution.upstream must be 'ones' or 'symbolic'")
         pool = _get(data, "pooling", where, dict, None)
         pooling = None
         if pool is not None:
             kernel = pair("pooling.kernel_size", _get(pool, "kernel_size", where, (int, list)), 1)
+            if not NAME.fullmatch(str(pool.get("input", setup.output))):
+                raise SpecError(where, "pooling.input: a matrix name must be letters only, like A or C")
             pooling = PoolSetup(input=str(pool.get("input", setup.output)), kernel_size=kernel,
                                 stride=pair("pooling.stride", pool.get("stride", list(kernel)), 1),
                                 padding=pair("pooling.padding", pool.get("padding", 0), 0))

@@ -276,3 +276,21 @@ def test_unknown_placeholder(text):
 def test_pool_placeholders_need_a_pooling_section():
     with pytest.raises(SpecError):
         load_spec(edited(pooling=...)).fill("[[pool.stride]]")
+
+
+@pytest.mark.parametrize("where, value", [
+    (("convolution", "output"), r"\input{/etc/passwd}"),
+    (("pooling", "input"), "C_1"),
+])
+def test_names_that_reach_latex_must_be_letters(where, value):
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    data[where[0]][where[1]] = value
+    with pytest.raises(SpecError, match="letters only"):
+        load_spec(data)
+
+
+def test_matrix_keys_must_be_letters():
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    data["matrices"]["A$"] = data["matrices"]["A"]
+    with pytest.raises(SpecError, match="letters only"):
+        load_spec(data)
