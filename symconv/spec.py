@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,15 @@ from symconv.errors import ConfigError, SpecError
 from symconv.matrices import as_matrix
 from symconv.sizes import Pair, pair
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+def _templates() -> Path:
+    """templates/ beside the package in a checkout (and an editable install); in a regular install, the copy
+    pyproject.toml's data-files put under <prefix>/share/symconv/templates."""
+    here = Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(sys.prefix) / "share" / "symconv" / "templates"
+    return here if here.is_dir() or not installed.is_dir() else installed
+
+
+TEMPLATES = _templates()
 DEFAULT_SPEC = TEMPLATES / "homework.yaml"
 
 #: What a part asks for; each task has one reference answer in symconv.solution and one checker in the grader.
