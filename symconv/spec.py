@@ -29,6 +29,7 @@ from symconv.errors import ConfigError, SpecError
 from symconv.matrices import as_matrix
 from symconv.sizes import Pair, pair
 
+
 def _templates() -> Path:
     """templates/ beside the package in a checkout (and an editable install); in a regular install, the copy
     pyproject.toml's data-files put under <prefix>/share/symconv/templates."""
