@@ -10,6 +10,7 @@ the engine's max_pool2d / avg_pool2d / lp_pool2d (PyTorch's LP and the normalise
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
 from typing import Any
 
@@ -148,20 +149,27 @@ def _by_kind(answer: Any) -> dict[str, Any]:
     return {KIND_WORDS.get(str(k).strip().lower(), str(k)): v for k, v in answer.items()}
 
 
+def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[Any], Any],
+             lines: list[str]) -> Iterator[tuple[str, Any]]:
+    """(kind, value) for each kind answered readably; a feedback line for each one missing or unreadable."""
+    for kind in kinds:
+        if kind not in given:
+            lines.append(f"{kind}: no answer")
+            continue
+        try:
+            value = read_one(given[kind])
+        except (ParseError, UnreadableAnswer) as error:
+            lines.append(f"{kind}: " + str(error).replace("could not read your answer", "could not read it"))
+            continue
+        yield kind, value
+
+
 def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
     window = _window(ref)
     given = _by_kind(answer)
     share = part.points / len(KINDS)
     score, lines, findings, notes, shown = 0.0, [], [], [], []
-    for kind in KINDS:
-        if kind not in given:
-            lines.append(f"{kind}: no answer")
-            continue
-        try:
-            expr = read_expression(given[kind])
-        except (ParseError, UnreadableAnswer) as error:
-            lines.append(f"{kind}: " + str(error).replace("could not read your answer", "could not read it"))
-            continue
+    for kind, expr in _answers(given, KINDS, read_expression, lines):
         shown.append(f"\\text{{{kind}: }} {tex(expr)}")
         concrete = instantiate(expr, window)
         names = _entries(concrete)
@@ -205,15 +213,7 @@ def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
     kinds = ("avg", "max")
     share = part.points / len(kinds)
     score, lines, notes = 0.0, [], []
-    for kind in kinds:
-        if kind not in given:
-            lines.append(f"{kind}: no answer")
-            continue
-        try:
-            p = _claimed(given[kind])
-        except (ParseError, UnreadableAnswer) as error:
-            lines.append(f"{kind}: " + str(error).replace("could not read your answer", "could not read it"))
-            continue
+    for kind, p in _answers(given, kinds, _claimed, lines):
         if _gives(kind, p, window):
             score += share
             if kind == "avg":
