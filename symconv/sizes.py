@@ -10,6 +10,8 @@ floor((-D*(K - 1) + I + 2*P - 1)/S) + 1
 
 from __future__ import annotations
 
+import numbers
+
 import sympy
 
 from symconv.errors import ConfigError
@@ -18,26 +20,28 @@ Pair = tuple[int, int]
 
 
 def check_int(argument: str, value: object, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, or a ConfigError naming the argument and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        elif isinstance(value, sympy.Integer):
-            value = int(value)
-        else:
-            raise ConfigError(argument, f"must be an integer >= {minimum}", value)
-    if value < minimum:
+    """``value`` as an int >= ``minimum`` (Python, NumPy and SymPy integers; not bools, not floats, as PyTorch),
+    or a ConfigError naming the argument and the allowed range.
+
+    >>> check_int("stride", 2.0, 1)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.ConfigError: stride: must be an integer >= 1 (got 2.0)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
         raise ConfigError(argument, f"must be an integer >= {minimum}", value)
-    return value
+    return int(value)
 
 
 def pair(argument: str, value: object, minimum: int) -> Pair:
-    """An int or an (h, w) pair, validated: ``pair("stride", 2, 1) == (2, 2)``.
+    """An int or an (h, w) pair (a 1-tuple counts for both axes, as in PyTorch), validated.
 
-    >>> pair("padding", (0, 1), 0)
-    (0, 1)
+    >>> pair("padding", (0, 1), 0), pair("stride", 2, 1), pair("dilation", (3,), 1)
+    ((0, 1), (2, 2), (3, 3))
     """
     if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            value = (value[0], value[0])
         if len(value) != 2:
             raise ConfigError(argument, "must be an int or an (h, w) pair", value)
         return check_int(argument, value[0], minimum), check_int(argument, value[1], minimum)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy
 import torch
@@ -82,12 +83,13 @@ def test_config_error_is_a_value_error():
         output_size(5, 3, stride=0)
 
 
-@pytest.mark.parametrize(("value", "expected"), [(2, (2, 2)), ((1, 3), (1, 3)), ([0, 2], (0, 2)), (2.0, (2, 2))])
+@pytest.mark.parametrize(("value", "expected"), [(2, (2, 2)), ((1, 3), (1, 3)), ([0, 2], (0, 2)), ((1,), (1, 1)),
+                                                 (np.int64(2), (2, 2))])  # as PyTorch: 1-tuples, NumPy ints
 def test_pair(value, expected):
     assert pair("padding", value, 0) == expected
 
 
-@pytest.mark.parametrize("value", [(1, 2, 3), (1,), (1, -1), "2", (1.5, 1)])
+@pytest.mark.parametrize("value", [(1, 2, 3), (), (1, -1), "2", (1.5, 1), 2.0, True])  # floats: as PyTorch
 def test_pair_errors(value):
     with pytest.raises(ConfigError) as err:
         pair("padding", value, 0)

@@ -14,27 +14,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from symconv import sizes
 from symconv.errors import ConfigError
 from symconv.sizes import pool_length  # the length formula, shared with the symbolic engine
 
 Pair = tuple[int, int]
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
 def pair(value: object, name: str, *, minimum: int = 1) -> Pair:
-    """An int or an (h, w) pair of ints, each at least ``minimum``, as an (h, w) tuple."""
-    items = value if isinstance(value, tuple | list) else (value, value)
-    if len(items) == 1:
-        items = (items[0], items[0])
-    if len(items) != 2 or not all(_is_int(v) for v in items):
-        raise ConfigError(name, "must be an integer or a pair of integers", value)
-    h, w = int(items[0]), int(items[1])
-    if h < minimum or w < minimum:
-        raise ConfigError(name, f"must be an integer >= {minimum}", value)
-    return h, w
+    """An int or an (h, w) pair of ints, each at least ``minimum``: the engine's one validator."""
+    return sizes.pair(name, value, minimum)
 
 
 def to_nchw(x: object, name: str = "input") -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
