@@ -26,7 +26,7 @@ import sympy
 from symconv import numeric
 from symconv.errors import VerificationError
 from symconv.evaluate import value_at
-from symconv.matrices import as_matrix
+from symconv.matrices import as_matrix, entry_name
 
 Matrices = Sequence[sympy.Matrix]
 
@@ -75,7 +75,7 @@ def verify(result: Any, numeric_fn: Callable[..., np.ndarray], operands: Matrice
     bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
-        entry = f"{name}_{{{i + 1}{j + 1}}}" if i < 9 and j < 9 else f"{name}_{{{i + 1},{j + 1}}}"
+        entry = f"{name}_{{{entry_name(name, i + 1, j + 1).rpartition('_')[2]}}}"   # C_{23}, C_{12,3}
         raise VerificationError(name, entry, float(got[i, j]), float(want[i, j]))
     return float(np.max(np.abs(got - want), initial=0.0))
 

@@ -21,7 +21,7 @@ from symconv import numeric
 from symconv.chain import ChainRule, partial
 from symconv.errors import VerificationError
 from symconv.latex import latex
-from symconv.matrices import parse_entry_name
+from symconv.matrices import entry_symbol, parse_entry_name
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.verify import verify, verify_conv2d, verify_conv2d_grad, verify_pool
@@ -120,7 +120,7 @@ def product_equation(sol: Solution, u: int, v: int) -> str:
     """``C_uv = A B + ... = 4 \\cdot 4 + ... = 109`` (0-based u, v) as a ``split`` body."""
     c = sol.spec.convolution
     terms = products(sol, u, v)
-    lhs = latex(sympy.Symbol(f"{c.output}_{u + 1}{v + 1}" if max(u, v) < 9 else f"{c.output}_{u + 1},{v + 1}"))
+    lhs = latex(entry_symbol(c.output, u + 1, v + 1))
     symbolic = [latex(t) for t, _, _ in terms]
     numbers = [rf"{factor(a)} \cdot {factor(b)}" for _, a, b in terms]
     return split_sum(lhs, [symbolic, numbers], (PRODUCT_PER_LINE, NUMBER_PER_LINE), latex(sol.output[u, v]))
@@ -190,10 +190,11 @@ def pool_lines(sol: Solution, kind: str, limit: int = 9) -> list[str]:
                 again[w.u, w.v] = sympy.Add(*entries) / w.padded_count
                 rhs = rf"\frac{{{join_terms([latex(e) for e in entries])}}}{{{latex(sympy.Integer(w.padded_count))}}}"
             if len(lines) < limit:
-                name = latex(sympy.Symbol(f"Y_{w.u + 1}{w.v + 1}" if max(w.u, w.v) < 9 else f"Y_{w.u + 1},{w.v + 1}"))
+                name = latex(entry_symbol("Y", w.u + 1, w.v + 1))
                 lines.append(f"{name} &= {rhs} = {latex(result[w.u, w.v])}")
     if again != result:
         bad = next((u, v) for u in range(result.rows) for v in range(result.cols) if again[u, v] != result[u, v])
-        raise VerificationError("Y", f"Y_{{{bad[0] + 1}{bad[1] + 1}}}", float(again[bad]), float(result[bad]))
+        raise VerificationError("Y", latex(entry_symbol("Y", bad[0] + 1, bad[1] + 1)), float(again[bad]),
+                                float(result[bad]))
     verify_pool(kind, x, again, name="Y", kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding)
     return lines
