@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: PartResult.status values
-GRADED, UNREADABLE, MISSING = "graded", "unreadable", "missing"
-#: Result.status values
-OK, ERROR = "ok", "error"
+#: PartResult.status values. NEEDS_REVIEW: the answer could not be read, or was read only by a guess, so a
+#: person must look at it (the grader never gives a verdict on maths it could not read).
+GRADED, UNREADABLE, MISSING, NEEDS_REVIEW = "graded", "unreadable", "missing", "needs-review"
+#: Result.status values (REVIEW: graded, but at least one part needs a person)
+OK, ERROR, REVIEW = "ok", "error", "needs-review"
 
 
 @dataclass
