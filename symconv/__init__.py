@@ -10,6 +10,7 @@ B_11 + B_12
 
 from symconv.chain import ChainRule, ChainTerm, chain_rule, partial
 from symconv.conv import conv2d, conv2d_grad
+from symconv.derivation import Derivation, derive
 from symconv.errors import ConfigError, SpecError, SymconvError, VerificationError
 from symconv.latex import latex
 from symconv.matrices import as_matrix, entry_symbol, parse_entry_name, sym_matrix
@@ -25,7 +26,8 @@ from symconv.pooling import (
 from symconv.sizes import output_size, output_size_expr, pool_output_size
 
 __all__ = [
-    "ChainRule", "ChainTerm", "ConfigError", "SpecError", "SymconvError", "VerificationError", "as_matrix",
+    "ChainRule", "ChainTerm", "ConfigError", "Derivation", "derive", "SpecError", "SymconvError",
+    "VerificationError", "as_matrix",
     "chain_rule", "conv2d", "conv2d_grad", "entry_symbol", "latex", "output_size", "output_size_expr",
     "parse_entry_name", "partial", "pool_output_size", "sym_matrix", "avg_pool2d", "avg_pool2d_grad",
     "lp_pool2d", "lp_pool2d_grad", "max_pool2d", "max_pool2d_grad", "pool_windows", "verify",

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from typing import Any
 
-from symconv.chain import chain_rule
-from symconv.conv import conv2d_grad
-from symconv.latex import latex
-from symconv.matrices import sym_matrix
-from symconv.sizes import output_size
-from symconv.verify import verify_conv2d_grad
+from symconv.derivation import derive
 
 MAX_SIDE = 128  # symbolic work grows with the input area times the kernel area
 
@@ -54,43 +48,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = dict(stride=args.stride, padding=args.padding, dilation=args.dilation)
-    A, B = sym_matrix("A", *args.input), sym_matrix("B", *args.kernel)
-    out_shape = tuple(output_size(args.input[a], args.kernel[a], **{k: _axis(v, a) for k, v in cfg.items()})
-                      for a in (0, 1))
-    G = sym_matrix("G", *out_shape) if args.upstream == "symbolic" else None
-    dA, dB = conv2d_grad(A, B, G, **cfg)
-    verify_conv2d_grad(A, B, G, dA, dB, **cfg)
-    wrt, grad = (A, dA) if args.wrt == "input" else (B, dB)
-    rules = {}
-    if args.chain and args.wrt == "input":
-        rules = {(i, j): chain_rule(A, B, i, j, upstream=G, **cfg)
-                 for i in range(1, A.rows + 1) for j in range(1, A.cols + 1)}
-    entries = [(wrt[i, j], grad[i, j], rules.get((i + 1, j + 1))) for i in range(wrt.rows) for j in range(wrt.cols)]
-    if args.format == "json":
-        print(json.dumps({
-            "input": list(args.input), "kernel": list(args.kernel), "output": list(out_shape),
-            "stride": args.stride, "padding": args.padding, "dilation": args.dilation,
-            "upstream": args.upstream, "wrt": args.wrt,
-            "entries": {str(s): str(e) for s, e, _ in entries},
-            "latex": {str(s): latex(e) for s, e, _ in entries}}, indent=2))
-    elif args.format == "latex":
-        print(r"\begin{align*}")
-        lines = [(r.to_latex() if r else rf"\frac{{\partial E}}{{\partial {latex(s)}}} &= {latex(e)}")
-                 .replace(" = ", " &= ", 1) for s, e, r in entries]
-        print(" \\\\\n".join(lines))
-        print(r"\end{align*}")
-    else:
-        print(f"E = sum(G * C), C = A ⋆ B: A {_shape(args.input)}, B {_shape(args.kernel)} -> C {_shape(out_shape)};"
-              f" dE/dC = {'G' if G is not None else 'ones'}; checked numerically")
-        for s, e, r in entries:
-            print(str(r) if r else f"dE/d{s} = {e}")
+    result = derive(args.input, args.kernel, stride=args.stride, padding=args.padding, dilation=args.dilation,
+                    upstream=args.upstream, wrt=args.wrt, chain=args.chain)
+    print({"json": result.to_json, "latex": result.to_latex, "text": result.to_text}[args.format]())
     return 0
-
-
-def _axis(v: int | tuple[int, int], a: int) -> int:
-    return v[a] if isinstance(v, tuple) else v
-
-
-def _shape(s: tuple[int, ...]) -> str:
-    return "x".join(map(str, s))
