@@ -214,12 +214,3 @@ def conv2d_grad(x: Any, w: Any, upstream: Any = None, *, stride: Any = 1, paddin
         dws.append(sympy.Matrix(wc.rows, wc.cols, lambda m, n, dw=dw: _sum(dw[m][n])))
     return (dxs, dws) if multi else (dxs[0], dws[0])
 
-
-def windows_of(in_shape: Pair, k_shape: Pair, cfg: ConvConfig) -> dict[tuple[int, int], list[Tap]]:
-    """For each input entry (a, b), 0-based, the taps that read it, in output order."""
-    out: dict[tuple[int, int], list[Tap]] = {}
-    for t in taps(in_shape, k_shape, cfg):
-        out.setdefault((t.a, t.b), []).append(t)
-    for lst in out.values():
-        lst.sort(key=lambda t: (t.u, t.v))
-    return out

@@ -36,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symconv", description="Symbolic convolution and pooling: derive, prove, typeset, grade.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"symconv.cli.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"symconv.cli.{name}":
-                raise
-            continue  # not built yet
-        module.register(sub)
+        importlib.import_module(f"symconv.cli.{name}").register(sub)
     return parser
 
 
