@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from grader.errors import ParseError
 from grader.parse.build import MAX_DIGITS, MAX_EXPONENT, MAX_MATRIX, MAX_RESULT_DIGITS
+from grader.parse.context import DEFAULT, SIZE_FORMULA, Context
 from grader.parse.nodes import (
     ELLIPSIS,
     Approach,
@@ -42,10 +43,11 @@ from grader.parse.nodes import (
     has_ellipsis,
 )
 from grader.parse.prescan import MAX_CELLS, MAX_DEPTH, MAX_LENGTH, MAX_OPERATORS, MAX_POWERS
-from grader.parse.reader import parse
+from grader.parse.reader import Reading, parse, read
 
 __all__ = [
-    "ELLIPSIS", "MAX_CELLS", "MAX_DEPTH", "MAX_DIGITS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_MATRIX",
-    "MAX_OPERATORS", "MAX_POWERS", "MAX_RESULT_DIGITS", "Approach", "EllipsisMarker", "Equation", "ParseError",
-    "WindowReduce", "chain_terms", "entries_from_indexed", "has_ellipsis", "parse",
+    "DEFAULT", "ELLIPSIS", "MAX_CELLS", "MAX_DEPTH", "MAX_DIGITS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_MATRIX",
+    "MAX_OPERATORS", "MAX_POWERS", "MAX_RESULT_DIGITS", "SIZE_FORMULA", "Approach", "Context", "EllipsisMarker",
+    "Equation", "ParseError", "Reading", "WindowReduce", "chain_terms", "entries_from_indexed", "has_ellipsis",
+    "parse", "read",
 ]

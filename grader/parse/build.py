@@ -13,6 +13,7 @@ import sympy
 from lark import Token, Transformer
 from sympy.core.symbol import Str
 
+from grader.parse.context import current, note
 from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_word
 from grader.parse.nodes import ELLIPSIS, Approach, Equation, WindowReduce
 
@@ -161,7 +162,10 @@ class Builder(Transformer):
         return -c[1] if c[0] != "+" else c[1]
 
     def power(self, c):
-        return _power(c[0], c[2], c[1])
+        base, exponent = c[0], c[2]
+        if isinstance(base, sympy.Indexed) and _is_index_letter(exponent):
+            return _channel(base.base.label.name, exponent.name, base.indices)
+        return _power(base, exponent, c[1])
 
     def number(self, c):
         (t,) = c
@@ -257,7 +261,15 @@ class Builder(Transformer):
             return entry(letter, int(i), int(j))
         if token.type == "SUPSUB_NAME":
             head, _, sub = str(token).partition("_")
-            return subscripted(head.replace("{", "").replace("}", ""), sub, token.start_pos)
+            letter, _, sup = head.replace("{", "").replace("}", "").partition("^")
+            indexed = subscripted(letter, sub, token.start_pos)
+            if sup.isalpha() and sup in current().indices and isinstance(indexed, sympy.Indexed):
+                return _channel(letter, sup, indexed.indices)
+            if sup.isdigit() or sup.isalpha():
+                note(f"read {token} as the power ({letter}_{{{sub.strip('{}')}}})^{sup}")
+                value = sympy.Integer(int(sup)) if sup.isdigit() else resolve_word(sup, token.start_pos)
+                return _power(indexed, value, token)
+            raise Fail(token.start_pos, f"'{token}' is not supported")
         word = token_word(str(token))
         if len(c) == 1:
             return resolve_word(word, token.start_pos)
@@ -268,6 +280,18 @@ class Builder(Transformer):
 
 
 _NO_TOKEN = Token("NONE", "", start_pos=0)
+
+
+def _is_index_letter(value: Any) -> bool:
+    return isinstance(value, sympy.Symbol) and value.name in current().indices
+
+
+def _channel(letter: str, index: str, indices: tuple) -> sympy.Indexed:
+    """``X^k_{pq}`` or ``X_{pq}^k`` with ``k`` a channel index: the indexed name ``X^k[p, q]``."""
+    texts = [str(i) for i in indices]
+    written = "".join(texts) if all(len(t) == 1 for t in texts) else ",".join(texts)
+    note(f"read {letter}^{index}_{{{written}}} with {index} as the channel index, not a power")
+    return sympy.IndexedBase(symbol(f"{letter}^{index}"))[tuple(indices)]
 
 
 def _bound_symbol(token: Token) -> sympy.Symbol:

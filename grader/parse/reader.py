@@ -1,8 +1,13 @@
-"""``parse``: student text to SymPy objects, through one LALR parser built once at import."""
+"""``read``/``parse``: student text to SymPy objects, through one LALR parser built once at import.
+
+``read`` returns a ``Reading`` (the value, notes on how ambiguous notation was read, and whether the reading is
+a guess a person should check); ``parse`` returns the value only.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from grader.errors import ParseError
 from grader.parse import prescan
 from grader.parse.build import MAX_MATRIX, Builder, Partial, to_matrix
+from grader.parse.context import Context, reading
 from grader.parse.names import Fail
 from grader.parse.nodes import Equation
 
@@ -28,7 +34,28 @@ _MATRIX_START = re.compile(r"\s*(?:\[\s*\[|(?:\\left\s*)?[(\[]?\s*\\begin\s*\{\s
 _CELL_SPLIT = {",": re.compile(r","), "&": re.compile(r"&"), " ": re.compile(r"\s+")}
 
 
-def parse(text: str, expect: str = "auto") -> Any:
+@dataclass(frozen=True)
+class Reading:
+    """What an answer was read as: ``value`` (what ``parse`` returns), ``notes`` saying which reading was used
+    where a notation could be read two ways, and ``guessed`` when a person should check the reading."""
+
+    value: Any
+    notes: tuple[str, ...] = ()
+    guessed: bool = False
+
+
+def read(text: str, expect: str = "auto", context: Context | None = None) -> Reading:
+    """``parse`` under ``context`` (None: ``DEFAULT``), with the notes and the guessed flag of the reading.
+
+    >>> read("X^k_{pq}", "expr").notes
+    ('read X^k_{pq} with k as the channel index, not a power',)
+    """
+    with reading(context) as state:
+        value = _parse(text, expect)
+    return Reading(value, tuple(state.notes), state.guessed)
+
+
+def parse(text: str, expect: str = "auto", context: Context | None = None) -> Any:
     """Read one answer; raise ParseError (with the offset of the offending character) when it cannot.
 
     ``expect``: "expr", "number", "matrix", "size", "equation", "limit", or "auto" (a matrix when it starts
@@ -43,6 +70,10 @@ def parse(text: str, expect: str = "auto") -> Any:
     [1, 2],
     [3, 4]])
     """
+    return read(text, expect, context).value
+
+
+def _parse(text: str, expect: str) -> Any:
     if not isinstance(text, str):
         raise TypeError(f"parse() reads text, got {type(text).__name__}")
     if expect not in EXPECTS:
