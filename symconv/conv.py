@@ -171,7 +171,7 @@ def _sum(terms: list[sympy.Expr]) -> sympy.Expr:
         keys = [_sum_key(t) for t in terms]
         if (None not in keys and len({len(k) for k in keys}) == 1 and len(set(keys)) == len(keys)  # type: ignore
                 and len({_assumptions(s) for t in terms for s in (t.args or (t,))}) == 1):
-            order = sorted(range(len(terms)), key=keys.__getitem__)
+            order = sorted(range(len(terms)), key=keys.__getitem__)  # type: ignore[arg-type]  # no None key here
             return sympy.Add._from_args([terms[k] for k in order], is_commutative=True)
     return sympy.Add(*terms)
 
@@ -203,8 +203,8 @@ def conv2d_grad(x: Any, w: Any, upstream: Any = None, *, stride: Any = 1, paddin
     gl = _upstream(upstream, cfg.out_shape(xs[0].shape, ws[0].shape)).tolist()
     dxs, dws = [], []
     for xc, wc in zip(xs, ws):
-        dx = [[[] for _ in range(xc.cols)] for _ in range(xc.rows)]
-        dw = [[[] for _ in range(wc.cols)] for _ in range(wc.rows)]
+        dx: list[list[list[sympy.Expr]]] = [[[] for _ in range(xc.cols)] for _ in range(xc.rows)]
+        dw: list[list[list[sympy.Expr]]] = [[[] for _ in range(wc.cols)] for _ in range(wc.rows)]
         xl, wl = xc.tolist(), wc.tolist()
         for t in taps(xc.shape, wc.shape, cfg):
             gt = gl[t.u][t.v]

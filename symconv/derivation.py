@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
@@ -91,7 +92,7 @@ def derive(input_shape: Pair, kernel_shape: Pair, *, stride: int | Pair = 1, pad
         raise ConfigError("upstream", f"must be one of {', '.join(UPSTREAMS)}", upstream)
     if wrt not in WRTS:
         raise ConfigError("wrt", f"must be one of {', '.join(WRTS)}", wrt)
-    cfg = {"stride": stride, "padding": padding, "dilation": dilation}
+    cfg: dict[str, Any] = {"stride": stride, "padding": padding, "dilation": dilation}
     minimum = {"stride": 1, "padding": 0, "dilation": 1}
     axes = {k: pair(k, v, minimum[k]) for k, v in cfg.items()}
     out_shape = tuple(output_size(input_shape[a], kernel_shape[a], **{k: v[a] for k, v in axes.items()})

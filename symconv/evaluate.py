@@ -56,9 +56,10 @@ def _real(v: Number) -> float | int | Fraction:
 
 def _pow(b: Number, x: Number) -> Number:
     if _exact(b) and isinstance(x, int):
-        size = abs(x) * max(1, abs(Fraction(b).numerator).bit_length(), Fraction(b).denominator.bit_length())
+        exact = Fraction(b)  # type: ignore[arg-type]  # _exact(b): an int or a Fraction
+        size = abs(x) * max(1, abs(exact.numerator).bit_length(), exact.denominator.bit_length())
         if size <= EXACT_BITS:
-            return Fraction(b) ** x if x < 0 or isinstance(b, Fraction) else b ** x
+            return exact ** x if x < 0 or isinstance(b, Fraction) else b ** x
     fb, fx = (complex(b) if isinstance(b, complex) else float(b)), (complex(x) if isinstance(x, complex) else float(x))
     if fb == 0 and (fx.real if isinstance(fx, complex) else fx) < 0:
         raise NoValue("zero to a negative power")
@@ -108,7 +109,7 @@ def _function(e: Any, args: list[Number]) -> Number:
     if isinstance(e, sympy.Min):
         return min(_real(a) for a in args)
     if isinstance(e, sympy.Abs):
-        return abs(args[0])
+        return abs(args[0])  # type: ignore[return-value]  # abs of a Number is a Number
     if isinstance(e, sympy.exp):
         return cmath.exp(args[0]) if isinstance(args[0], complex) else math.exp(args[0])
     if isinstance(e, sympy.log):

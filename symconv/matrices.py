@@ -87,9 +87,11 @@ def as_matrix(value: Any, argument: str = "x") -> sympy.Matrix:
     if hasattr(value, "tolist"):  # numpy arrays
         value = value.tolist()
     if isinstance(value, Iterable) and not isinstance(value, str):
-        rows = [list(row) if isinstance(row, Iterable) and not isinstance(row, str) else None for row in value]
-        if rows and all(r is not None for r in rows) and len({len(r) for r in rows}) == 1 and rows[0]:
-            return sympy.Matrix([[_exact(v, argument) for v in r] for r in rows])
+        items = list(value)
+        if items and all(isinstance(row, Iterable) and not isinstance(row, str) for row in items):
+            rows = [list(row) for row in items]
+            if len({len(r) for r in rows}) == 1 and rows[0]:
+                return sympy.Matrix([[_exact(v, argument) for v in r] for r in rows])
     raise ConfigError(argument, "must be a 2-D matrix (SymPy Matrix, nested list or 2-D array)", type(value).__name__)
 
 

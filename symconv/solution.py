@@ -76,7 +76,7 @@ class Solution:
         if pool is None:
             return None
         x = self.pool_input
-        kwargs = dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding)
+        kwargs: dict[str, Any] = dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding)
         result = (max_pool2d if kind == "max" else avg_pool2d)(x, **kwargs)
         verify_pool(kind, x, result, name="Y", **kwargs)
         return result

@@ -105,5 +105,7 @@ def verify_conv2d_grad(x: Any, w: Any, upstream: Any, grad_x: Any, grad_w: Any |
 def verify_pool(kind: str, x: Any, result: Any, *, name: str = "Y", **kwargs: Any) -> float:
     """Check a symbolic pooling result; ``kind`` is "max", "avg" or "lp" and kwargs are the pooling arguments
     (for "lp": norm_type first among them, plus ``norm``)."""
-    fn = {"max": numeric.max_pool2d, "avg": numeric.avg_pool2d, "lp": numeric.lp_pool2d}[kind]
+    pools: dict[str, Callable[..., Any]] = {"max": numeric.max_pool2d, "avg": numeric.avg_pool2d,
+                                            "lp": numeric.lp_pool2d}
+    fn = pools[kind]
     return verify(result, lambda a: fn(a, **kwargs), [x], name=name)

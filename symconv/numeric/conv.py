@@ -89,7 +89,7 @@ def _setup(x: object, w: object, stride: object, padding: object, dilation: obje
         raise ConfigError("groups", f"must divide the output channels ({c_out})", groups)
     if w4.shape[1] * groups != c_in:
         raise ConfigError("weight", f"needs {c_in // groups} input channels per group (shape[1])", w4.shape)
-    if np.ndim(x) == 2 and c_out != 1:
+    if np.ndim(x) == 2 and c_out != 1:  # type: ignore[arg-type]  # x: any array-like (numpy checks)
         raise ConfigError("weight", "must be a single filter for a 2-D (HW) input", w4.shape)
     out = []
     for a in (0, 1):
