@@ -36,6 +36,16 @@ class PartResult:
     status: str = GRADED
     expected_latex: str = ""
     given_latex: str = ""
+    #: the student's answer as written (kept for a part that needs review, so a person can read it)
+    raw: str = ""
+    #: what the grader made of the answer, as plain Unicode text ("" when it could make nothing of it)
+    read_as: str = ""
+    #: what a reviewer should know: which reading was used, or why nothing could be read
+    notes: list[str] = field(default_factory=list)
+    #: set by a TA's override (grader.overrides): the comment, and the score the grader had given
+    by_hand: bool = False
+    comment: str = ""
+    auto_score: float | None = None
 
 
 @dataclass
@@ -49,6 +59,8 @@ class Result:
     error: str = ""
     source: str = ""
     execution_time: float = 0.0
+    #: notes on the whole file for the student and the TA (answers for parts the spec does not have)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
