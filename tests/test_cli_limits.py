@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sympy
 
 from symconv.cli import main
 
@@ -84,3 +85,13 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1 and message in captured.err
+
+
+@pytest.mark.parametrize("window, minimum", [("7.5,3,11,2,6.25,9", "2"), ("1.5,2.5", "3/2")])
+def test_window_whose_sympy_limit_is_unsimplified_is_verified(window, minimum, capsys):
+    """Issue 15: SymPy returns min at p -> -oo as 5**c/2**c; the CLI shows the direct form, agrees, exits 0."""
+    assert main(["limits", "--window", window]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("p -> -oo"))
+    assert row.split()[4:6] == [minimum, str(float(sympy.Rational(minimum)))] and " yes " in row
+    assert "NO" not in out and out.rstrip().endswith("verified: yes")

@@ -6,6 +6,7 @@ directly (max, mean, geometric mean, min) with the standard library.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -34,6 +35,7 @@ from symconv.limits import (
     window_limits,
 )
 from symconv.limits.symbolic import _same, entries
+from symconv.limits.window import ConvergenceTable, Limit, numeric_check, table_checks
 from symconv.numeric import lp_pool2d
 
 NORMS = ("normalized", "torch")
@@ -298,3 +300,118 @@ def test_fallbacks_when_sympy_limit_fails_give_the_same_limits(window, norm):
         assert at_zero is sympy.oo
     else:
         assert sympy.simplify(at_zero - direct["p->0"]) == 0
+
+
+# --- agreement: exact limits against the direct values (issue 15) ----------------------------------------
+
+_C = sympy.log(2) / (sympy.log(5) - sympy.log(2))  # 5**c / 2**c = 2, the form SymPy returns for min(2, 25/4)
+
+
+@pytest.mark.parametrize("window", [[7.5, 3, 11, 2, 6.25, 9], [1.5, 2.5]])
+@pytest.mark.parametrize("norm", NORMS)
+def test_limits_sympy_leaves_unsimplified_still_agree(window, norm):
+    """sympy.limit returns min(...) at p -> -oo as a power quotient that simplify() cannot reduce; it agrees."""
+    result = window_limits(window, norm, powers=(1, 2, 4))
+    at_minus_inf = result.limits["p->-inf"]
+    assert at_minus_inf.value != at_minus_inf.direct  # still SymPy's unsimplified form: the case under test
+    assert at_minus_inf.direct == min(parse_window(window))
+    assert at_minus_inf.agrees and result.verified
+    assert result.to_dict()["limits"]["p->-inf"] == float(min(parse_window(window)))
+
+
+@pytest.mark.parametrize("value, direct, agrees", [
+    (5**_C / 2**_C, sympy.Integer(2), True),
+    (sympy.exp(sympy.log(2) * sympy.log(sympy.Rational(25, 4)) / (2 * sympy.log(5) - 2 * sympy.log(2))),
+     sympy.Integer(2), True),
+    (sympy.log(6) - sympy.log(2) - sympy.log(3), sympy.Integer(0), True),  # a zero evalf only bounds
+    (sympy.Integer(0), sympy.Integer(0), True),
+    (sympy.oo, sympy.oo, True),
+    (None, None, True),
+    (sympy.Integer(2) + sympy.Rational(1, 10**30), sympy.Integer(2), False),  # off in the 30th digit
+    (5**_C / 2**_C, sympy.Integer(2) + sympy.Rational(1, 10**30), False),
+    (sympy.sqrt(2), sympy.Rational(14142, 10000), False),
+    (sympy.Integer(3), sympy.Integer(2), False),
+    (sympy.Rational(1, 10**60), sympy.Integer(0), False),
+    (sympy.oo, sympy.Integer(2), False),
+    (sympy.Integer(2), sympy.oo, False),
+    (None, sympy.Integer(2), False),
+    (sympy.Integer(2), None, False),
+])
+def test_limit_agrees_decides_by_value(value, direct, agrees):
+    assert Limit("p->-inf", value, "test", direct).agrees is agrees
+
+
+def _with_limit(result, key, value):
+    wrong = dict(result.limits, **{key: dataclasses.replace(result.limits[key], value=value)})
+    return dataclasses.replace(result, limits=wrong)
+
+
+def test_a_wrong_limit_fails_verification_and_the_cli(monkeypatch, capsys):
+    """A limit that disagrees with its direct value makes the window unverified and `symconv limits` exit 1."""
+    right = window_limits([3, 1], powers=(1, 2))
+    assert right.verified
+    wrong = _with_limit(right, "p->-inf", sympy.Integer(2))
+    assert not wrong.limits["p->-inf"].agrees and not wrong.verified
+    monkeypatch.setattr("symconv.cli.limits.window_limits", lambda *args, **kwargs: wrong)
+    from symconv.cli import main
+
+    assert main(["limits", "--window", "3,1"]) == 1
+    out = capsys.readouterr().out
+    assert "p -> -oo" in out and "  NO  " in out and out.rstrip().endswith("verified: NO")
+
+
+# --- the convergence table's checks and the float64 cross-check must be able to fail ---------------------
+
+
+def _rows(window, norm="normalized"):
+    return list(convergence_table(parse_window(window), norm, powers=(1, 2, 4, 8)).rows)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("check, spoil", [
+    # an error just above its bound (far above the tolerance, far below float64's resolution)
+    ("error <= bound", lambda r: (r[0], r[1], r[3] * (1 + mpmath.mpf(10) ** -25), r[3])),
+    ("error decreasing", lambda r: (r[0], r[1], r[2] * 100, r[3] * 100)),
+])
+def test_table_checks_fail_on_a_spoiled_row(norm, check, spoil):
+    rows = _rows([5, 2, 1], norm)
+    assert all(table_checks(rows, mpmath.mpf(5), norm, 50).values())
+    with mpmath.workdps(50):
+        rows[2] = spoil(rows[2])
+    checks = table_checks(rows, mpmath.mpf(5), norm, 50)
+    assert checks[check] is False
+    assert not ConvergenceTable(norm, 50, tuple(rows), checks).verified
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_table_checks_fail_when_values_turn_back(norm):
+    rows = _rows([5, 2, 1], norm)
+    p, value, err, bound = rows[2]
+    with mpmath.workdps(50):
+        step = mpmath.mpf(10) ** -20 * (-1 if norm == "normalized" else 1)  # against the direction of travel
+        rows[2] = (p, rows[1][1] + step, err, bound)
+    assert table_checks(rows, mpmath.mpf(5), norm, 50)["value monotone"] is False
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_numeric_cross_check_fails_on_a_wrong_table_value(norm):
+    window = parse_window([5, 2, 1])
+    table = convergence_table(window, norm, powers=(1, 2, 4, 8))
+    assert numeric_check(window, table) == (True, (1, 2, 4, 8))
+    rows = list(table.rows)
+    p, value, err, bound = rows[1]
+    rows[1] = (p, value * (1 + mpmath.mpf(10) ** -8), err, bound)  # float64 sees a 1e-8 relative slip
+    ok, compared = numeric_check(window, dataclasses.replace(table, rows=tuple(rows)))
+    assert not ok and compared == (1,)
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda r: _with_limit(r, "p=1", sympy.Integer(3)),
+    lambda r: dataclasses.replace(r, table=dataclasses.replace(r.table, checks={**r.table.checks,
+                                                                                "error <= bound": False})),
+    lambda r: dataclasses.replace(r, numeric_ok=False),
+])
+def test_window_is_verified_only_when_every_check_passes(spoil):
+    right = window_limits([3, 1], powers=(1, 2))
+    assert right.verified
+    assert not spoil(right).verified

@@ -39,6 +39,7 @@ LIMIT_KEYS = ("p=1", "p->inf", "p->0", "p->-inf")
 POWERS = tuple(2**k for k in range(11))
 MAX_WINDOW = 16  # sympy.limit takes seconds per limit beyond this
 MAX_ENTRY = 10**100  # larger entries leave float64 (the lp_pool2d cross-check) nothing to compare
+AGREE_DPS = 50  # digits to which a limit must equal the value computed directly
 _Q = sympy.Symbol("p", negative=True)
 
 
@@ -90,6 +91,40 @@ def direct_values(window: Sequence[sympy.Rational], norm: str) -> dict[str, symp
     }
 
 
+def tolerance(scale: object, dps: int) -> mpmath.mpf:
+    """What ``dps``-digit arithmetic may get wrong on numbers of size ``scale``: 10 digits of slack, far below
+    any real difference between two of the limits (the one tolerance of this module)."""
+    return abs(mpmath.mpf(scale)) * mpmath.mpf(10) ** (10 - dps)
+
+
+def same_value(a: sympy.Expr, b: sympy.Expr, dps: int = AGREE_DPS) -> bool:
+    """Whether two exact constants are equal: identical, or equal to ``dps`` digits (evalf, each side on its own so
+    nothing cancels) within :func:`tolerance`; simplification decides only what evalf cannot make a real number.
+
+    SymPy's limits come back in forms it does not simplify, like 5**(c)/2**(c) with c = log(2)/(log(5) - log(2)),
+    which is 2; numerics see it. A value off in the 30th digit is a real difference, and is one.
+
+    >>> c = sympy.log(2) / (sympy.log(5) - sympy.log(2))
+    >>> same_value(5**c / 2**c, sympy.Integer(2)), same_value(sympy.sqrt(2), sympy.Rational(14142, 10000))
+    (True, False)
+    """
+    if a == b:
+        return True
+    if not (a.is_finite and b.is_finite):  # oo, -oo, zoo, nan: equal only when identical
+        return False
+    x, y = sympy.N(a, dps), sympy.N(b, dps)
+    if x.is_real and y.is_real and x.is_number and y.is_number:
+        with mpmath.workdps(dps):
+            x, y = mpmath.mpf(sympy.Float(x, dps)._mpf_), mpmath.mpf(sympy.Float(y, dps)._mpf_)
+            scale = max(abs(x), abs(y))
+            if abs(x - y) <= tolerance(scale, dps):
+                return True
+            if min(abs(x), abs(y)) > tolerance(scale, dps):
+                return False  # two well-resolved numbers that differ: no simplification makes them equal
+    # evalf could not resolve a side (not a real number, or a zero it only bounds): let SymPy simplify
+    return sympy.simplify(a - b) == 0
+
+
 @dataclass(frozen=True)
 class Limit:
     """One limit: SymPy's exact value (None when undefined), how it was found, and the direct value."""
@@ -101,9 +136,10 @@ class Limit:
 
     @property
     def agrees(self) -> bool:
+        """Whether SymPy's limit equals the direct value (:func:`same_value`); both None counts as agreeing."""
         if self.value is None or self.direct is None:
             return self.value is None and self.direct is None
-        return self.value == self.direct or sympy.simplify(self.value - self.direct) == 0
+        return same_value(self.value, self.direct)
 
     def as_number(self) -> float | None:
         """The limit as a float, None where it is infinite or undefined (JSON's null)."""
@@ -200,14 +236,27 @@ def convergence_table(window: Sequence[sympy.Rational], norm: str = "normalized"
             bound = m * (1 - mpmath.mpf(n) ** (-mpmath.mpf(1) / p) if norm == "normalized"
                          else mpmath.mpf(n) ** (mpmath.mpf(1) / p) - 1)
             rows.append((p, value, abs(value - m), bound))
-        tol = m * mpmath.mpf(10) ** (10 - dps)
-        step = 1 if norm == "normalized" else -1  # M_p rises to the max, L_p falls to it
-        checks = {
+    return ConvergenceTable(norm, dps, tuple(rows), table_checks(rows, m, norm, dps))
+
+
+def table_checks(rows: Sequence[tuple[int, mpmath.mpf, mpmath.mpf, mpmath.mpf]], m: mpmath.mpf, norm: str,
+                 dps: int) -> dict[str, bool]:
+    """What makes a table verified: each error within its squeeze bound, the errors shrinking, and the values
+    rising to the max (normalised) or falling to it (PyTorch), each within :func:`tolerance`.
+
+    >>> rows = [(1, mpmath.mpf(2), mpmath.mpf(1), mpmath.mpf("0.5"))]  # an error above its bound
+    >>> table_checks(rows, mpmath.mpf(3), "normalized", 50)["error <= bound"]
+    False
+    """
+    step = 1 if norm == "normalized" else -1  # M_p rises to the max, L_p falls to it
+    pairs = list(zip(rows, rows[1:], strict=False))
+    with mpmath.workdps(dps):  # at fewer digits, bound + tol would round back to bound
+        tol = tolerance(m, dps)
+        return {
             "error <= bound": all(err <= bound + tol for _, _, err, bound in rows),
-            "error decreasing": all(b[2] <= a[2] + tol for a, b in zip(rows, rows[1:], strict=False)),
-            "value monotone": all(step * (b[1] - a[1]) >= -tol for a, b in zip(rows, rows[1:], strict=False)),
+            "error decreasing": all(b[2] <= a[2] + tol for a, b in pairs),
+            "value monotone": all(step * (b[1] - a[1]) >= -tol for a, b in pairs),
         }
-    return ConvergenceTable(norm, dps, tuple(rows), checks)
 
 
 def numeric_check(window: Sequence[sympy.Rational], table: ConvergenceTable) -> tuple[bool, tuple[int, ...]]:
