@@ -16,10 +16,14 @@ Matrix([[5]])
 Matrix([
 [0, 1],
 [0, 0]])
+
+The two argument rules the symbolic and numeric pooling share (:func:`check_divisor_override`,
+:func:`check_norm_type`) live here, written once.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +92,25 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
                  lambda vals, w: sympy.Max(*vals))
 
 
+def check_divisor_override(divisor_override: object) -> int | None:
+    """avg_pool2d's ``divisor_override`` by PyTorch's rule: None, or a nonzero integer (negative ones too; not a
+    bool, not a float), for the symbolic and the numeric pooling alike.
+
+    >>> check_divisor_override(-2), check_divisor_override(None)
+    (-2, None)
+    >>> check_divisor_override(True)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.ConfigError: divisor_override: must be a nonzero integer or None (got True)
+    """
+    if divisor_override is None:
+        return None
+    if isinstance(divisor_override, bool) or not isinstance(divisor_override, numbers.Integral) \
+            or int(divisor_override) == 0:
+        raise ConfigError("divisor_override", "must be a nonzero integer or None", divisor_override)
+    return int(divisor_override)
+
+
 def _divisor(w: Window, count_include_pad: bool, divisor_override: int | None) -> int:
     if divisor_override is not None:
         return divisor_override
@@ -97,32 +120,61 @@ def _divisor(w: Window, count_include_pad: bool, divisor_override: int | None) -
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> sympy.Matrix:
     """Average pooling with PyTorch's divisor: ``divisor_override``, else the window clipped to the padded input
-    (``count_include_pad``), else the number of real cells."""
-    if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override < 1):
-        raise ConfigError("divisor_override", "must be an integer >= 1 or None", divisor_override)
+    (``count_include_pad``), else the number of real cells.
+
+    >>> avg_pool2d([[1, 2], [3, 5]], 2, divisor_override=-2)
+    Matrix([[-11/2]])
+    """
+    divisor_override = check_divisor_override(divisor_override)
     xm = as_matrix(x, "x")
     return _pool(xm, pool_windows(xm.shape, kernel_size, stride, padding, 1, ceil_mode),
                  lambda vals, w: sympy.Add(*vals) / _divisor(w, count_include_pad, divisor_override))
 
 
-def _lp_scale(w: Window, norm: str) -> sympy.Expr:
-    """The factor c in (c Σ x^p)^(1/p): PyTorch's K/n (1 for full windows), or 1/n for the power mean."""
+def _check_norm(norm: str) -> str:
     if norm not in NORMS:
         raise ConfigError("norm", f"must be one of {', '.join(NORMS)}", norm)
+    return norm
+
+
+def _lp_scale(w: Window, norm: str) -> sympy.Expr:
+    """The factor c in (c Σ x^p)^(1/p): PyTorch's K/n (1 for full windows), or 1/n for the power mean."""
+    _check_norm(norm)
     n = len(w.cells)
     return sympy.Rational(w.kernel_count, n) if norm == "torch" else sympy.Rational(1, n)
 
 
-def _check_p(norm_type: Any) -> sympy.Expr:
-    p = sympy.sympify(norm_type) if isinstance(norm_type, (int, float)) else norm_type
-    if not isinstance(p, sympy.Expr) or p.is_zero:
-        raise ConfigError("norm_type", "must be a nonzero number or a SymPy symbol", norm_type)
+def check_norm_type(norm_type: object, symbolic: bool = True) -> sympy.Expr:
+    """LP pooling's exponent p, for the symbolic and the numeric pooling alike: a nonzero real number, or ``inf``
+    (max pooling, the limit p -> oo); with ``symbolic``, also an expression in symbols. NaN, -inf (PyTorch's
+    min of |x|, no LP pooling), 0, complex numbers, bools and strings are ConfigErrors.
+
+    >>> check_norm_type(float("inf")), check_norm_type(2.5)
+    (oo, 2.50000000000000)
+    >>> check_norm_type(float("nan"))
+    Traceback (most recent call last):
+    ...
+    symconv.errors.ConfigError: norm_type: must be a nonzero real number or inf, not NaN or -inf (got nan)
+    """
+    requirement = "must be a nonzero real number or inf, not NaN or -inf"
+    if isinstance(norm_type, sympy.Expr) and not norm_type.is_number:
+        if not symbolic:
+            raise ConfigError("norm_type", requirement + " (numeric pooling needs a number)", norm_type)
+        if norm_type.is_zero:
+            raise ConfigError("norm_type", requirement, norm_type)
+        return norm_type
+    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real | sympy.Expr):
+        raise ConfigError("norm_type", requirement, norm_type)
+    p = sympy.sympify(norm_type)  # a number here (checked above), never text
+    if p is sympy.nan or not p.is_extended_real or p.is_zero or p == -sympy.oo:
+        raise ConfigError("norm_type", requirement, norm_type)
     return p
 
 
 def lp_pool2d(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: bool = False,
               norm: str = "torch") -> sympy.Matrix:
-    """LP pooling, ``(c Σ x^p)^(1/p)`` over each window.
+    """LP pooling, ``(c Σ x^p)^(1/p)`` over each window; ``norm_type = inf`` is max pooling (the limit p -> oo,
+    as in symconv.numeric).
 
     ``norm="torch"`` is PyTorch's definition (c = 1 on full windows; K/n on a partial ceil-mode window, as its
     implementation scales); ``norm="normalized"`` is the power mean, c = 1/n. ``norm_type`` may be a symbol.
@@ -130,11 +182,15 @@ def lp_pool2d(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil
     >>> p = sympy.Symbol("p", positive=True)
     >>> lp_pool2d([[1, 2]], p, (1, 2), norm="normalized")
     Matrix([[(2**p/2 + 1/2)**(1/p)]])
+    >>> lp_pool2d([[1, 2, 3, 5]], float("inf"), (1, 2))
+    Matrix([[2, 5]])
     """
-    p = _check_p(norm_type)
+    p, norm = check_norm_type(norm_type), _check_norm(norm)
     xm = as_matrix(x, "x")
-    return _pool(xm, pool_windows(xm.shape, kernel_size, stride, 0, 1, ceil_mode),
-                 lambda vals, w: (_lp_scale(w, norm) * sympy.Add(*(v**p for v in vals))) ** (1 / p))
+    windows = pool_windows(xm.shape, kernel_size, stride, 0, 1, ceil_mode)
+    if p == sympy.oo:
+        return _pool(xm, windows, lambda vals, w: sympy.Max(*vals))
+    return _pool(xm, windows, lambda vals, w: (_lp_scale(w, norm) * sympy.Add(*(v**p for v in vals))) ** (1 / p))
 
 
 def _upstream(upstream: Any, windows: list[list[Window]]) -> list[list[sympy.Expr]]:
@@ -181,7 +237,14 @@ def max_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any =
 def avg_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                     count_include_pad: bool = True, divisor_override: int | None = None,
                     upstream: Any = None) -> sympy.Matrix:
-    """∂E/∂x for average pooling: each window spreads upstream/divisor over its real cells."""
+    """∂E/∂x for average pooling: each window spreads upstream/divisor over its real cells.
+
+    >>> avg_pool2d_grad([[1, 2], [3, 5]], 2, divisor_override=-2)
+    Matrix([
+    [-1/2, -1/2],
+    [-1/2, -1/2]])
+    """
+    divisor_override = check_divisor_override(divisor_override)
     xm = as_matrix(x, "x")
     windows = pool_windows(xm.shape, kernel_size, stride, padding, 1, ceil_mode)
     return _scatter(xm, windows, upstream, lambda w: {
@@ -191,12 +254,16 @@ def avg_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any =
 def lp_pool2d_grad(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: bool = False,
                    norm: str = "torch", upstream: Any = None) -> sympy.Matrix:
     """∂E/∂x for LP pooling by the chain rule: with Y = (c S)^(1/p) and S = Σ x^p,
-    ∂Y/∂x_i = c · x_i^(p-1) · (c S)^(1/p - 1).
+    ∂Y/∂x_i = c · x_i^(p-1) · (c S)^(1/p - 1); for ``norm_type = inf``, max pooling's gradient.
 
     >>> lp_pool2d_grad([[3, 4]], 2, (1, 2))
     Matrix([[3/5, 4/5]])
+    >>> lp_pool2d_grad([[3, 4]], float("inf"), (1, 2))
+    Matrix([[0, 1]])
     """
-    p = _check_p(norm_type)
+    p, norm = check_norm_type(norm_type), _check_norm(norm)
+    if p == sympy.oo:
+        return max_pool2d_grad(x, kernel_size, stride, 0, 1, ceil_mode, upstream)
     xm = as_matrix(x, "x")
     windows = pool_windows(xm.shape, kernel_size, stride, 0, 1, ceil_mode)
 

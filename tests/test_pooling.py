@@ -20,6 +20,7 @@ from symconv import (
     lp_pool2d_grad,
     max_pool2d,
     max_pool2d_grad,
+    numeric,
     pool_windows,
     sym_matrix,
 )
@@ -131,7 +132,7 @@ def test_homework_max_pool():
 # --- average ------------------------------------------------------------------------------------------------------
 
 @SYMPY_HEAVY
-@given(configs(), st.booleans(), st.none() | st.integers(1, 6))
+@given(configs(), st.booleans(), st.none() | st.integers(-6, 6).filter(bool))
 def test_avg_pool2d_and_grad_match_torch(cfg, count_include_pad, divisor_override):
     X, values = symbols_and_values(cfg["x"], cfg["seed"])
     kwargs = {**cfg["args"], "count_include_pad": count_include_pad, "divisor_override": divisor_override}
@@ -151,11 +152,38 @@ def test_avg_pool2d_exact():
     assert avg_pool2d([[8]], 2, padding=1, count_include_pad=False)[0, 0] == 8
 
 
-@pytest.mark.parametrize("divisor", [0, -1, 1.5])
-def test_avg_pool2d_bad_divisor(divisor):
-    with pytest.raises(ConfigError) as err:
-        avg_pool2d([[1, 2], [3, 4]], 2, divisor_override=divisor)
-    assert err.value.argument == "divisor_override"
+# PyTorch 2.13: any nonzero int (negatives too); 0 is a RuntimeError, bools and floats TypeErrors.
+DIVISORS = [(-2, True), (-1, True), (1, True), (3, True), (np.int64(-3), True), (None, True),
+            (0, False), (True, False), (False, False), (1.5, False), (2.0, False), ("2", False)]
+
+
+@pytest.mark.parametrize("divisor, accepted", DIVISORS)
+def test_divisor_override_rule_is_torchs_on_both_sides(divisor, accepted):
+    """One rule (symconv.pooling.check_divisor_override) for the symbolic forward and gradient and the numeric
+    forward and backward, and it is torch's."""
+    x = [[1.0, 2.0, 0.5], [3.0, 5.0, -1.0], [2.0, 0.0, 4.0]]
+    xt = tensor(x, grad=True)
+    try:
+        theirs = F.avg_pool2d(xt[None, None], 2, 1, divisor_override=divisor)
+    except (RuntimeError, TypeError):
+        theirs = None
+    assert (theirs is not None) is accepted
+    calls = [lambda: avg_pool2d(x, 2, 1, divisor_override=divisor),
+             lambda: avg_pool2d_grad(x, 2, 1, divisor_override=divisor),
+             lambda: numeric.avg_pool2d(np.array(x), 2, 1, divisor_override=divisor),
+             lambda: numeric.avg_pool2d_backward(np.array(x), np.ones((2, 2)), 2, 1, divisor_override=divisor)]
+    if not accepted:
+        for call in calls:
+            with pytest.raises(ConfigError) as err:
+                call()
+            assert err.value.argument == "divisor_override"
+        return
+    forward, grad, numeric_forward, numeric_grad = (call() for call in calls)
+    theirs.sum().backward()
+    close(forward, theirs[0, 0])
+    close(numeric_forward, theirs[0, 0])
+    close(grad, xt.grad)
+    close(numeric_grad, xt.grad)
 
 
 # --- LP -----------------------------------------------------------------------------------------------------------
@@ -213,14 +241,47 @@ def test_lp_pool2d_exact_and_special_cases():
     assert lp_pool2d_grad([[3, 4]], 2, (1, 2)) == sympy.Matrix([[sympy.Rational(3, 5), sympy.Rational(4, 5)]])
 
 
+BAD_P = [0, 0.0, float("nan"), -float("inf"), True, "2", sympy.nan, sympy.zoo, -sympy.oo, sympy.I, 1 + sympy.I,
+         sympy.Integer(0)]
+
+
+@pytest.mark.parametrize("function", [lp_pool2d, lp_pool2d_grad])
 @pytest.mark.parametrize(("kwargs", "argument"), [
-    ({"norm_type": 0}, "norm_type"), ({"norm_type": "2"}, "norm_type"), ({"norm": "mean"}, "norm"),
+    *(({"norm_type": p}, "norm_type") for p in BAD_P),
+    ({"norm": "mean"}, "norm"), ({"norm_type": float("inf"), "norm": "mean"}, "norm"),
 ])
-def test_lp_pool2d_errors(kwargs, argument):
+def test_lp_pool2d_errors(function, kwargs, argument):
     args = {"norm_type": 2, **kwargs}
     with pytest.raises(ConfigError) as err:
-        lp_pool2d([[1, 2], [3, 4]], args.pop("norm_type"), 2, **args)
+        function([[1, 2], [3, 4]], args.pop("norm_type"), 2, **args)
     assert err.value.argument == argument
+
+
+@pytest.mark.parametrize("p", BAD_P)
+def test_lp_p_rule_is_the_same_on_the_numeric_side(p):
+    with pytest.raises(ConfigError) as err:
+        numeric.lp_pool2d(np.ones((2, 2)), p, 2)
+    assert err.value.argument == "norm_type"
+    with pytest.raises(ConfigError, match="number"):  # a symbol is for the symbolic side only
+        numeric.lp_pool2d(np.ones((2, 2)), sympy.Symbol("p"), 2)
+
+
+@pytest.mark.parametrize("norm", ["torch", "normalized"])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+@pytest.mark.parametrize("inf", [float("inf"), sympy.oo, np.inf])
+def test_lp_pool2d_inf_is_max_pooling_like_the_numeric_side(norm, ceil_mode, inf):
+    """Issue 15: symbolic p = inf gave (x^oo)^(1/oo) = 1; it is max pooling, as symconv.numeric and README say."""
+    x = [[1, 7, 3, 0], [5, 2, 9, 4], [6, 8, 2, 5]]
+    kw = {"kernel_size": 2, "stride": None, "ceil_mode": ceil_mode}
+    ours = lp_pool2d(x, inf, **kw, norm=norm)
+    assert ours == max_pool2d(x, **kw) and ours != sympy.ones(*ours.shape)
+    np.testing.assert_array_equal(np.array(ours.tolist(), dtype=float),
+                                  numeric.lp_pool2d(np.array(x, dtype=float), inf, **kw, norm=norm))
+    grad = lp_pool2d_grad(x, inf, **kw, norm=norm)
+    assert grad == max_pool2d_grad(x, **kw)
+    np.testing.assert_array_equal(np.array(grad.tolist(), dtype=float),
+                                  numeric.lp_pool2d_backward(np.array(x, dtype=float), np.ones(ours.shape), inf,
+                                                             **kw, norm=norm))
 
 
 # --- windows ------------------------------------------------------------------------------------------------------

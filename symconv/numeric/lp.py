@@ -23,20 +23,17 @@ import numpy as np
 from symconv.errors import ConfigError
 from symconv.numeric._shapes import pair, to_nchw
 from symconv.numeric.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
-
-NORMS = ("torch", "normalized")
+from symconv.pooling import NORMS, check_norm_type
 
 
 def _check(norm_type: object, kernel_size: object, norm: object) -> tuple[float, float]:
     """(p, c): the checked exponent and the factor on the window mean (K for torch, 1 for normalized)."""
-    real = isinstance(norm_type, int | float | np.integer | np.floating) and not isinstance(norm_type, bool)
-    if not real or np.isnan(norm_type) or norm_type == 0 or norm_type == -np.inf:
-        raise ConfigError("norm_type", "must be a nonzero real number or inf", norm_type)
+    p = float(check_norm_type(norm_type, symbolic=False))  # the symbolic side's rule: one rule for both
     if norm not in NORMS:
         raise ConfigError("norm", "must be 'torch' or 'normalized'", norm)
     kh, kw = pair(kernel_size, "kernel_size")
     size = kh * kw if norm == "torch" else 1
-    return float(norm_type), float(size)
+    return p, float(size)
 
 
 def lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False, norm="torch") -> np.ndarray:

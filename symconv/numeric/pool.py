@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from symconv.errors import ConfigError
 from symconv.numeric._shapes import (
     Pair,
     check_grad_shape,
@@ -30,6 +29,7 @@ from symconv.numeric._shapes import (
     to_nchw,
     windows,
 )
+from symconv.pooling import check_divisor_override
 
 
 def _argmax(x4: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode):
@@ -115,9 +115,8 @@ def max_pool2d_backward(x, grad_out, kernel_size, stride=None, padding=0, dilati
 
 def _divisors(x4, kernel: Pair, strides: Pair, pads: Pair, out: Pair, count_include_pad, divisor_override):
     """torch's avg_pool2d divisor for each output cell, (Ho, Wo): separable per axis."""
+    divisor_override = check_divisor_override(divisor_override)  # the symbolic side's rule: one rule for both
     if divisor_override is not None:
-        if not isinstance(divisor_override, int | np.integer) or divisor_override == 0:
-            raise ConfigError("divisor_override", "must be a nonzero integer or None", divisor_override)
         return np.full(out, float(divisor_override))
     sizes = []
     for a in (0, 1):
