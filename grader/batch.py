@@ -27,7 +27,6 @@ Ctrl-C: workers ignore SIGINT; the parent kills them and re-raises KeyboardInter
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import resource
@@ -42,6 +41,7 @@ from typing import Any
 
 from grader.result import ERROR, UNREADABLE, PartResult, Result
 from grader.submission import SubmissionError, load_submission, student_id
+from symconv.errors import SymconvError
 from symconv.spec import Spec, load_spec
 
 DEFAULT_BUDGET = 10.0          # seconds per submission (a normal one takes milliseconds)
@@ -65,8 +65,12 @@ def grade_batch(files: Sequence[str | Path], spec: Spec | str | Path | None = No
     """Grade every file; returns one Graded per file, in the order given, with student ids made unique."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     grade_fn = grade_fn or _real_grade()
-    with contextlib.suppress(Exception):  # a failure here recurs, per file, as that file's error result
+    try:
         grade_fn(spec, {"student": "warm-up", "answers": {}})  # derive and cache the reference once, before forking
+    except SymconvError:
+        raise  # the engine cannot grade this spec at all: one error for the run, not one per student
+    except Exception:  # noqa: BLE001, S110 (anything else recurs, per file, as that file's error result)
+        pass
     results: list[Result | None] = [None] * len(files)
     pool = _Pool(spec, grade_fn, max(1, min(jobs, len(files))), budget)
     try:

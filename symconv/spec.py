@@ -27,7 +27,7 @@ import yaml
 
 from symconv.errors import ConfigError, SpecError
 from symconv.matrices import as_matrix
-from symconv.sizes import Pair, pair
+from symconv.sizes import Pair, output_size, pair, pool_output_size
 
 
 def _templates() -> Path:
@@ -206,6 +206,7 @@ def _build(data: dict[str, Any], where: str) -> Spec:
                                 padding=pair("pooling.padding", pool.get("padding", 0), 0))
     except ConfigError as err:
         raise SpecError(where, str(err)) from None
+    _check_fits(matrices, setup, pooling, where)
     grading = _get(data, "grading", where, dict, {})
     tol = _get(grading, "tolerance", where, dict, {})
     rubric = {str(k): float(v) for k, v in _get(grading, "rubric", where, dict, {}).items()}
@@ -221,6 +222,46 @@ def _build(data: dict[str, Any], where: str) -> Spec:
                 assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
                 matrices=matrices, convolution=setup, pooling=pooling, problems=problems,
                 tolerance=(float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))), rubric=rubric, source=where)
+
+
+def _shape(shape: tuple[int, int]) -> str:
+    return f"{shape[0]}x{shape[1]}"
+
+
+def _check_fits(matrices: dict[str, sympy.Matrix], conv: ConvSetup, pool: PoolSetup | None, where: str) -> None:
+    """The kernel fits its padded input and the pooling window its padded pooled input, along both axes (the
+    engine's own size rules, symconv.sizes), so no spec reaches the engine only to fail there.
+
+    >>> load_spec({"name": "x", "matrices": {"A": [[1, 2]], "B": [[1, 2, 3]]}, "problems": [],
+    ...            "convolution": {"input": "A", "kernel": "B"}})
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SpecError: <spec>: convolution: kernel B (1x3) over input A (1x2) with padding 0, dilation 1: \
+kernel_size: effective kernel d*(k-1)+1 = 3 must be <= padded input i+2p = 2 (got 3)
+    """
+    x, w = matrices[conv.input], matrices[conv.kernel]
+    try:
+        out = tuple(output_size(x.shape[a], w.shape[a], padding=conv.padding[a], stride=conv.stride[a],
+                                dilation=conv.dilation[a]) for a in (0, 1))
+    except ConfigError as err:
+        raise SpecError(where, f"convolution: kernel {conv.kernel} ({_shape(w.shape)}) over input {conv.input} "
+                               f"({_shape(x.shape)}) with padding {_show(conv.padding)}, dilation "
+                               f"{_show(conv.dilation)}: {err}") from None
+    if pool is None:
+        return
+    if pool.input == conv.output:
+        shape = out
+    elif pool.input in matrices:
+        shape = matrices[pool.input].shape
+    else:
+        raise SpecError(where, f"pooling.input {pool.input!r} is neither the convolution output "
+                               f"{conv.output} nor one of the matrices ({', '.join(matrices)})")
+    try:
+        for a in (0, 1):
+            pool_output_size(shape[a], pool.kernel_size[a], stride=pool.stride[a], padding=pool.padding[a])
+    except ConfigError as err:
+        raise SpecError(where, f"pooling: window {_shape(pool.kernel_size)} over its input {pool.input} "
+                               f"({_shape(shape)}) with padding {_show(pool.padding)}: {err}") from None
 
 
 def _matrix_name(conv: dict[str, Any], key: str, matrices: dict[str, Any], where: str) -> str:

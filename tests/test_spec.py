@@ -12,6 +12,7 @@ import yaml
 from conftest import HOMEWORK_A, HOMEWORK_B
 
 from symconv import SpecError, load_spec
+from symconv.cli import main
 from symconv.spec import DEFAULT_SPEC, TASKS, Spec
 
 SMALL = {
@@ -294,3 +295,74 @@ def test_matrix_keys_must_be_letters():
     data["matrices"]["A$"] = data["matrices"]["A"]
     with pytest.raises(SpecError, match="letters only"):
         load_spec(data)
+
+
+# --- sizes: a kernel or a pooling window larger than its padded input is the spec's error (issue 15) -------------
+
+@pytest.mark.parametrize(("changes", "needles"), [
+    ({"matrices__K": [[1] * 6] * 6}, ["convolution: kernel K (6x6) over input X (3x3)", "padded input i+2p = 5"]),
+    ({"matrices__K": [[1] * 6]}, ["kernel K (1x6)", "padded input i+2p = 5"]),
+    ({"convolution__dilation": 5}, ["dilation 5", "effective kernel d*(k-1)+1 = 6"]),
+    ({"pooling__kernel_size": 3}, ["pooling: window 3x3 over its input Y (4x2) with padding 0"]),
+    ({"pooling__kernel_size": [5, 1]}, ["pooling: window 5x1 over its input Y (4x2)"]),
+    ({"pooling__input": "X", "pooling__kernel_size": 4}, ["pooling: window 4x4 over its input X (3x3)"]),
+    ({"pooling__kernel_size": 2, "pooling__padding": 2}, ["pooling", "padding: must be at most half"]),
+    ({"pooling__input": "Z"}, ["pooling.input 'Z' is neither the convolution output Y nor one of the matrices"]),
+])
+def test_kernel_or_window_larger_than_padded_input_is_a_one_line_spec_error(tmp_path, changes, needles):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(edited(**changes)), encoding="utf-8")
+    error = spec_error(path)
+    assert str(error).startswith(f"{path}: ") and error.where == str(path)
+    for needle in needles:
+        assert needle in str(error)
+
+
+@pytest.mark.parametrize("changes", [
+    {"matrices__K": [[1] * 5] * 5, "pooling": ...},        # fits exactly, thanks to padding 1
+    {"convolution__dilation": 4, "pooling": ...},           # effective kernel 5 = padded input 5
+    {"pooling__kernel_size": [4, 2]},                       # the whole 4x2 output
+    {"pooling__kernel_size": 3, "pooling__padding": 1},     # 2 + 2*1 = 4 >= 3
+    {"pooling__input": "X", "pooling__kernel_size": 3},
+])
+def test_kernels_that_just_fit_load(changes):
+    load_spec(edited(**changes))
+
+
+def _too_big(tmp_path):
+    data = edited(**{"matrices__K": [[1] * 6] * 6})
+    path = tmp_path / "too-big.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    sub = tmp_path / "ada.json"
+    sub.write_text(json.dumps({"student": "ada", "answers": {"a": "1"}}), encoding="utf-8")
+    return path, sub
+
+
+def test_grade_reports_a_bad_spec_once_as_a_spec_error(tmp_path, capsys):
+    """Before: "internal error while grading" for every student. Now: one line naming the spec, exit 1."""
+    path, sub = _too_big(tmp_path)
+    other = tmp_path / "bob.json"
+    other.write_text(json.dumps({"student": "bob", "answers": {}}), encoding="utf-8")
+    assert main(["grade", "--spec", str(path), "--jobs", "1", str(sub), str(other)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: convolution: kernel K (6x6)")
+    assert "internal error" not in err
+
+
+# A spec the loader accepts but the engine cannot serve: lp-limits proofs over 6x6 = 36-entry windows (at most 32).
+WIDE_WINDOWS = {**copy.deepcopy(SMALL), "matrices": {"X": [[(i * j) % 5 + 1 for j in range(8)] for i in range(8)],
+                                                     "K": [[1, 2], [3, 1]]},
+                "convolution": {"input": "X", "kernel": "K", "output": "Y"},  # Y is 7x7
+                "pooling": {"input": "Y", "kernel_size": 6, "stride": 1},
+                "problems": [{"id": "1", "parts": [{"id": "d", "task": "lp-limits", "points": 1}]}]}
+
+
+def test_warm_up_raises_engine_errors_once_as_spec_errors():
+    from grader.batch import grade_batch
+    from grader.checkers.reference import Reference
+
+    spec = load_spec(WIDE_WINDOWS)
+    with pytest.raises(SpecError, match=r"^<spec>: part d \(lp-limits\): n: must be an integer from 1 to 32"):
+        Reference(spec).warm()
+    with pytest.raises(SpecError, match="part d"):  # not swallowed by the batch's warm-up
+        grade_batch(["never-read.json"], spec, jobs=1)

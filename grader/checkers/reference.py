@@ -17,6 +17,7 @@ import sympy
 from grader import diagnose
 from grader.compare import Tolerance, by_name
 from symconv import derive_solution, load_spec
+from symconv.errors import SpecError, SymconvError
 from symconv.solution import Solution
 from symconv.spec import Spec
 
@@ -71,10 +72,19 @@ class Reference:
         return {key: by_name(rule.total) for key, rule in self.solution.chain.items()}
 
     def warm(self) -> None:
-        """Compute everything the spec's parts will need now (before a batch forks, and off the clock)."""
+        """Compute everything the spec's parts will need now (before a batch forks, and off the clock).
+
+        An engine error here is the spec's, not a student's: it is raised once, as a SpecError naming the spec
+        and the part, and never swallowed (a batch would otherwise report it for every student)."""
         from grader.checkers import CHECKERS
 
         for part in self.spec.parts:
             warm = getattr(CHECKERS.get(part.task), "warm", None)
-            if warm is not None:
+            if warm is None:
+                continue
+            try:
                 warm(self, part)
+            except SpecError:
+                raise
+            except SymconvError as err:
+                raise SpecError(self.spec.source, f"part {part.id} ({part.task}): {err}") from None
