@@ -47,12 +47,31 @@ CODES: dict[str, str] = {
     "module-path": "the module exists, but not under the path you gave",
     "dilation-missing": "your formula has no dilation D; it only holds for D = 1",
     "floor-missing": "your formula has no floor; it only holds when the stride divides evenly",
+    "hard-coded-window-size": "your formula holds only for this window's size; the question asks for any window, "
+                              "so write the size as N = |S| (or K x K) instead of a number",
+    "chain-rule-not-shown": "you gave the final sums without the chain-rule step",
+    "functional-form": "that is the functional form (a function in torch.nn.functional); the question asks for "
+                       "the module (a class in torch.nn)",
+    "module-capitalisation": "the name is capitalised differently; Python names are case-sensitive",
 }
+
+#: What a diagnosed mistake costs when the spec's rubric does not list it: all of the part or entry it occurs in.
+DEFAULT_COST = 1.0
+#: Codes that cost nothing unless the rubric says otherwise: they teach, they are not mistakes (an instructor who
+#: wants the chain-rule steps shown sets ``chain-rule-not-shown`` in the rubric).
+DEFAULT_COSTS: dict[str, float] = {"chain-rule-not-shown": 0.0, "lp-normalisation": 0.0}
 
 
 def cost(spec: Spec, code: str) -> float:
-    """The fraction of the part (or entry) a diagnosed mistake costs: the spec's rubric, else all of it."""
-    return spec.rubric.get(code, 1.0)
+    """The fraction of the part (or entry) a diagnosed mistake costs: the spec's rubric, else ``DEFAULT_COSTS``,
+    else ``DEFAULT_COST`` (all of it).
+
+    >>> from symconv.spec import load_spec
+    >>> spec = load_spec()
+    >>> cost(spec, "module-path"), cost(spec, "chain-rule-not-shown"), cost(spec, "no-such-code")
+    (0.5, 0.0, 1.0)
+    """
+    return spec.rubric.get(code, DEFAULT_COSTS.get(code, DEFAULT_COST))
 
 
 @dataclass(frozen=True)
@@ -217,13 +236,18 @@ class Finding:
 
 
 def chain_findings(rule: Any, chains: list[tuple[sympy.Derivative, ...]], elided: bool,
-                   output_name: str) -> list[Finding]:
+                   output_name: str, outputs: int = 0) -> list[Finding]:
     """Check the written chain-rule products of ∂E/∂x_ij against the engine's expansion ``rule``.
 
-    - chain-rule-wrong-variable: a product whose last partial is not taken with respect to x_ij, or whose
-      partials do not meet in one output entry (∂E/∂C_12 · ∂C_13/∂A_24);
+    A product may give the local derivative as a derivative (∂E/∂C_uv · ∂C_uv/∂x_ij, in either order) or as its
+    value (∂E/∂C_uv · B_mn); the loss may have any name.
+
+    - chain-rule-wrong-variable: a derivative of an output entry not taken with respect to x_ij, a derivative
+      of the loss by something that is neither an output entry nor x_ij, or partials that do not meet in one
+      output entry (∂E/∂C_12 · ∂C_13/∂A_24);
     - chain-rule-extra-term: an output the entry does not feed (the engine's taps list no kernel entry meeting
-      x_ij in it);
+      x_ij in it); not when the sum runs over every output (``outputs``: how many there are), as people write it
+      with the terms that do not depend on x_ij being 0;
     - chain-rule-missing-term: an output the engine lists but the student did not (not judged when the student
       elided terms with \\dots).
     """
@@ -232,22 +256,29 @@ def chain_findings(rule: Any, chains: list[tuple[sympy.Derivative, ...]], elided
     findings: list[Finding] = []
     listed: list[sympy.Symbol] = []
     prefix = output_name + "_"
+
+    def is_output(s: Any) -> bool:
+        return isinstance(s, sympy.Symbol) and s.name.startswith(prefix)
+
     for chain in chains:
-        last = chain[-1]
-        wrt = last.variables[0]
-        if wrt != rule.entry:
-            findings.append(Finding("chain-rule-wrong-variable", f"{_d(last)} should be with respect to "
-                                    f"{latex(rule.entry)}, not {latex(wrt)}"))
-        outputs = [s for d in chain for s in (d.expr, d.variables[0])
-                   if isinstance(s, sympy.Symbol) and s.name.startswith(prefix)]
-        if len(set(outputs)) > 1:
+        for d in chain:
+            top, wrt = d.expr, d.variables[0]
+            if (is_output(top) and wrt != rule.entry) or (not is_output(top) and not is_output(wrt)
+                                                           and wrt != rule.entry):
+                findings.append(Finding("chain-rule-wrong-variable", f"{_d(d)} should be with respect to "
+                                        f"{latex(rule.entry)}, not {latex(wrt)}"))
+        met = [s for d in chain for s in (d.expr, d.variables[0]) if is_output(s)]
+        if len(set(met)) > 1:
             findings.append(Finding("chain-rule-wrong-variable", " ".join(map(_d, chain)) + " mixes "
-                                    + " and ".join(latex(s) for s in dict.fromkeys(outputs))))
-        if outputs:
-            listed.append(outputs[-1])
+                                    + " and ".join(latex(s) for s in dict.fromkeys(met))))
+        if met:
+            listed.append(met[-1])
     expected = [t.output for t in rule.terms]
-    for extra in dict.fromkeys(s for s in listed if s not in expected):
-        findings.append(Finding("chain-rule-extra-term", f"{latex(extra)} does not depend on {latex(rule.entry)}"))
+    full_sum = outputs > 0 and len(set(listed)) >= outputs
+    if not full_sum:
+        for extra in dict.fromkeys(s for s in listed if s not in expected):
+            findings.append(Finding("chain-rule-extra-term", f"{latex(extra)} does not depend on "
+                                    f"{latex(rule.entry)}"))
     if not elided and chains:
         missing = [s for s in expected if s not in listed]
         if missing:

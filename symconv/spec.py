@@ -3,7 +3,7 @@
 A spec never holds answers; :mod:`symconv.solution` derives them. The solution documents and the grader read the
 same spec. Text may use placeholders that the engine fills in, so that changing an input changes the text too:
 ``[[A.shape]]`` (``5\\times 5``), ``[[stride]]``, ``[[padding]]``, ``[[dilation]]``, ``[[pool.kernel_size]]``,
-``[[pool.stride]]``, ``[[pool.padding]]``.
+``[[pool.stride]]``, ``[[pool.padding]]``, ``[[upstream]]`` (``1``, or ``G_{uv}`` for a symbolic upstream).
 
 >>> spec = load_spec()
 >>> spec.name, [p.id for p in spec.parts][:3]
@@ -56,6 +56,7 @@ class Part:
     task: str
     points: float
     text: str = ""
+    reveal: bool = True     # False: the document states the part but not its solution (a handout)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ class Spec:
     tolerance: tuple[float, float] = (1e-6, 1e-9)   # (relative, absolute)
     rubric: dict[str, float] = field(default_factory=dict)
     source: str = "<spec>"
+    document: dict[str, Any] = field(default_factory=dict)   # the document's options, checked by symconv.document
+    seed: str = ""   # grading.seed or grading.seed_file: the course's secret seed for evaluation points
+    reveal: bool = True   # grading.feedback.reveal: false keeps every expected answer out of the feedback
 
     @property
     def parts(self) -> list[Part]:
@@ -133,6 +137,7 @@ def _placeholders(spec: Spec) -> dict[str, str]:
     values = {f"{n}.shape": rf"{m.rows}\times {m.cols}" for n, m in spec.matrices.items()}
     c = spec.convolution
     values.update(stride=_show(c.stride), padding=_show(c.padding), dilation=_show(c.dilation))
+    values["upstream"] = "1" if c.upstream == "ones" else "G_{uv}"   # dE/dC_uv, as the problem text states it
     if spec.pooling:
         kh, kw = spec.pooling.kernel_size
         values.update({"pool.kernel_size": rf"{kh}\times {kw}", "pool.stride": _show(spec.pooling.stride),
@@ -221,7 +226,34 @@ def _build(data: dict[str, Any], where: str) -> Spec:
     return Spec(name=str(_get(data, "name", where, str)), course=str(data.get("course", "")),
                 assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
                 matrices=matrices, convolution=setup, pooling=pooling, problems=problems,
-                tolerance=(float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))), rubric=rubric, source=where)
+                tolerance=(float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))), rubric=rubric, source=where,
+                seed=_seed(grading, where), reveal=_reveal(grading, where),
+                document=dict(_get(data, "document", where, dict, {})))
+
+
+def _reveal(grading: dict[str, Any], where: str) -> bool:
+    """grading.feedback.reveal (default true): false for a course that reuses its problems."""
+    shown = _get(_get(grading, "feedback", where, dict, {}), "reveal", where, bool, True)
+    unknown = sorted(set(grading.get("feedback") or {}) - {"reveal"})
+    if unknown:
+        raise SpecError(where, f"grading.feedback: unknown key {unknown[0]!r} (known: reveal)")
+    return shown
+
+
+def _seed(grading: dict[str, Any], where: str) -> str:
+    """grading.seed, or the first line of grading.seed_file (relative to the spec's folder); "" when neither is
+    set (the grader then derives a seed from the spec's content)."""
+    if "seed" in grading:
+        return str(_get(grading, "seed", where, (str, int)))
+    if "seed_file" not in grading:
+        return ""
+    path = Path(str(grading["seed_file"]))
+    if not path.is_absolute() and Path(where).is_file():
+        path = Path(where).parent / path
+    try:
+        return path.read_text(encoding="utf-8").strip().splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        raise SpecError(where, f"grading.seed_file: cannot read a seed from {path}") from None
 
 
 def _shape(shape: tuple[int, int]) -> str:
@@ -285,6 +317,7 @@ def _problem(data: Any, where: str) -> Problem:
         points = _get(p, "points", w, (int, float))
         if points < 0:
             raise SpecError(w, "points must be >= 0")
-        parts.append(Part(str(_get(p, "id", w, (str, int, float))), task, float(points), str(p.get("text", ""))))
+        parts.append(Part(str(_get(p, "id", w, (str, int, float))), task, float(points), str(p.get("text", "")),
+                          reveal=_get(p, "reveal", w, bool, True)))
     return Problem(str(_get(data, "id", where, (str, int, float))), str(data.get("title", "")),
                    str(data.get("text", "")), tuple(parts))

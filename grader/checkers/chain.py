@@ -1,13 +1,23 @@
 """The chain-rule part (1.1d): ∂E/∂x_ij for every input entry, each as a sum of kernel entries.
 
 An answer maps entries to text (``{"A_{11}": "B_{11}", "A24": "\\frac{∂E}{∂A_{24}} = ... = B_{12} + B_{13}"}``),
-or is a list of whole chained equations whose left side names the entry. Each entry earns ``points / entries``
-when its final sum equals the engine's; the written chain step is checked against the engine's expansion
-(``grader.diagnose.chain_findings``) and each mistake found costs the rubric's fraction of that entry.
+or is a list of whole chained equations whose left side names the entry, or one text holding them line by line.
+Each entry earns ``points / entries`` when its answer equals the engine's sum; the written chain step is checked
+against the engine's expansion (``grader.diagnose.chain_findings``) and each mistake found costs the rubric's
+fraction of that entry.
+
+How people write it, all read: the loss named E, L, \\mathcal{L} or J; the upstream gradient written as a
+derivative (``\\frac{∂L}{∂C_{11}} B_{11}``: it is the spec's upstream, 1 here); bounded sums over kernel entries
+(``\\sum_{n=1}^{3} B_{1,n}``, written out before comparing); lower-case kernel names (``b_{11}`` when the spec
+names the kernel B and nothing b; with a note); a sum followed by its value (``= B_{11} + B_{12} = 3 + 4 = 7``:
+the sum is graded, the value checked against the spec's kernel and a wrong one noted). The answer side is the
+last side that is a sum of kernel entries; other sides that disagree with it are notes, not zeros. An entry that
+cannot be read (or only by a guess) goes to a person and costs only that entry until then.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy
@@ -15,8 +25,8 @@ import sympy
 from grader import feedback
 from grader.checkers.common import credit, graded, tex
 from grader.checkers.reference import Reference
-from grader.checkers.values import UnreadableAnswer, read, read_equation
-from grader.compare import same_value
+from grader.checkers.values import Log, UnreadableAnswer, expand_bounded, read, read_equation
+from grader.compare import by_name, same_value
 from grader.diagnose import Finding, chain_findings
 from grader.errors import ParseError
 from grader.parse import Equation, chain_terms, has_ellipsis
@@ -24,11 +34,15 @@ from grader.result import PartResult
 from symconv.matrices import parse_entry_name
 from symconv.spec import Part
 
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:aligned|align\*?|gathered|gather\*?|split|eqnarray\*?|"
+                          r"array)\s*\}(?:\s*\{[^}]*\})?")
+_BREAK = re.compile(r"\\\\|\n")
 
-def _entry_key(text: Any, input_name: str) -> tuple[int, int] | None:
+
+def _entry_key(text: Any, input_name: str, context: Any) -> tuple[int, int] | None:
     """The 1-based (i, j) a key names: "A_{24}", "A24", "A[2,4]", "dE/dA_24"; None if it names no entry."""
     try:
-        value = read(str(text), "expr")
+        value = read(str(text), "expr", context)
     except ParseError:
         return None
     if isinstance(value, sympy.Derivative):
@@ -37,77 +51,184 @@ def _entry_key(text: Any, input_name: str) -> tuple[int, int] | None:
     return (parsed[1], parsed[2]) if parsed and parsed[0] == input_name else None
 
 
-def _by_entry(answer: Any, input_name: str) -> tuple[dict[tuple[int, int], Any], list[str]]:
-    """The answers per entry, and lines about keys or equations that name no entry."""
+def split_equations(text: str) -> list[str]:
+    """One text holding several equations, one per line (``\\\\`` or a newline), as one text per equation: a line
+    that starts with ``=`` continues the equation above. Environments (aligned, align*) and ``&`` are layout.
+
+    >>> split_equations("\\\\begin{aligned} a &= b \\\\\\\\ &= c \\\\\\\\ d &= e \\\\end{aligned}")
+    ['a = b = c', 'd = e']
+    """
+    body = _ENVIRONMENT.sub(" ", text).replace("&", " ")
+    pieces: list[str] = []
+    for line in _BREAK.split(body):
+        line = line.strip()
+        if not line:
+            continue
+        if pieces and line.startswith("="):
+            pieces[-1] += " " + line
+        else:
+            pieces.append(line)
+    return [" ".join(p.split()) for p in pieces]
+
+
+def _by_entry(answer: Any, input_name: str, context: Any) -> tuple[dict[tuple[int, int], Any], list[str],
+                                                                     list[str]]:
+    """The answers per entry, lines about keys or equations that name no entry, and pieces for a person."""
     found: dict[tuple[int, int], Any] = {}
     problems: list[str] = []
+    review: list[str] = []
     if isinstance(answer, dict):
         for key, value in answer.items():
-            entry = _entry_key(key, input_name)
+            entry = _entry_key(key, input_name, context)
             if entry is None:
                 problems.append(f"the key {str(key)[:40]!r} does not name an entry of {input_name}")
             else:
                 found[entry] = value
-        return found, problems
+        return found, problems, review
     if isinstance(answer, str):
-        answer = [answer]
+        answer = split_equations(answer) if len(split_equations(answer)) > 1 else [answer]
     if not isinstance(answer, list):
         raise UnreadableAnswer(f"expected one answer per entry of {input_name}, like {{\"{input_name}_{{11}}\": ...}}")
     for k, text in enumerate(answer, start=1):
         try:
-            sides = read_equation(text).sides
+            sides = read_equation(text, context).sides
         except (ParseError, UnreadableAnswer) as error:
             problems.append(feedback.unreadable(f"equation {k}", error))
+            review.append(f"equation {k}")
             continue
         lhs = sides[0]
-        entry = _entry_key(lhs.variables[0].name, input_name) if isinstance(lhs, sympy.Derivative) else None
+        entry = _entry_key(lhs.variables[0].name, input_name, context) if isinstance(lhs, sympy.Derivative) else None
         if entry is None or len(sides) < 2:
             problems.append(f"equation {k} does not start with the derivative of E by an entry of {input_name}")
         else:
             found[entry] = text
-    return found, problems
+    return found, problems, review
 
 
-def _grade_entry(ref: Reference, key: tuple[int, int], equation: Equation) -> tuple[bool, list[Finding], str]:
-    """(is the final sum right, chain-step findings, a line when the sum is wrong)."""
+def _renames(ref: Reference) -> dict[str, str]:
+    """Lower-case matrix names people use for the spec's (b for B) when the spec has no matrix of that name."""
+    names = set(ref.spec.matrices) | {ref.output_name}
+    return {n.lower(): n for n in names if n.lower() != n and n.lower() not in names}
+
+
+def _normalise(side: Any, ref: Reference, notes: list[str]) -> Any:
+    """A side with bounded sums written out, lower-case kernel names renamed (with a note), and the upstream
+    ∂L/∂C_uv (any loss name) replaced by the spec's upstream value."""
+    if not isinstance(side, sympy.Expr):
+        return side
+    side = expand_bounded(side)
+    renames, mapping = _renames(ref), {}
+    for s in side.free_symbols:
+        parsed = parse_entry_name(s.name) if isinstance(s, sympy.Symbol) else None
+        if parsed and parsed[0] in renames:
+            mapping[s] = sympy.Symbol(f"{renames[parsed[0]]}_{parsed[1]}{parsed[2]}", real=True)
+            notes.append(f"read {tex(s)} as the entry {tex(mapping[s])} of {renames[parsed[0]]}")
+    side = side.xreplace(mapping)
+    upstream = {}
+    for d in side.atoms(sympy.Derivative):
+        parsed = parse_entry_name(getattr(d.variables[0], "name", ""))
+        if parsed and parsed[0] == ref.output_name and not parse_entry_name(getattr(d.expr, "name", "")):
+            u, v = parsed[1], parsed[2]
+            if u <= ref.solution.upstream.rows and v <= ref.solution.upstream.cols:
+                upstream[d] = by_name(ref.solution.upstream[u - 1, v - 1])
+    return side.xreplace(upstream) if upstream else side
+
+
+def _kernel_values(ref: Reference) -> dict[str, Any]:
+    """The spec's kernel entries by symbol name (to check a numeric side)."""
+    name = ref.spec.convolution.kernel
+    kernel = ref.spec.matrices[name]
+    return ref.memo("kernel-values", lambda: {f"{name}_{i + 1}{j + 1}": kernel[i, j] for i in range(kernel.rows)
+                                               for j in range(kernel.cols)})
+
+
+def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equation
+                 ) -> tuple[bool, list[Finding], str, list[str], bool]:
+    """(is the sum right, chain-step findings, a line when the sum is wrong, notes, was a chain step shown)."""
     rule = ref.solution.chain[key]
-    sides = equation.sides
+    sides = list(equation.sides)
     findings: list[Finding] = []
+    notes: list[str] = []
     lhs = sides[0]
-    if len(sides) > 1 and isinstance(lhs, sympy.Derivative) and lhs.variables[0] != rule.entry:
-        findings.append(Finding("chain-rule-wrong-variable",
-                                f"the left side is {tex(lhs)}, not the derivative by {tex(rule.entry)}"))
+    if len(sides) > 1 and isinstance(lhs, sympy.Derivative):
+        if lhs.variables[0] != rule.entry:
+            findings.append(Finding("chain-rule-wrong-variable",
+                                    f"the left side is {tex(lhs)}, not the derivative by {tex(rule.entry)}"))
+        sides = sides[1:]
     written = [(chain_terms(s), has_ellipsis(s)) for s in sides if isinstance(s, sympy.Expr)
-               and s.has(sympy.Derivative) and s is not lhs]
+               and s.has(sympy.Derivative)]
+    written = [w for w in written if w[0]]
     if written:
         chains, elided = max(written, key=lambda w: len(w[0]))
-        findings += chain_findings(rule, chains, elided, ref.output_name)
-    final = sides[-1]
+        outputs = ref.solution.output_shape[0] * ref.solution.output_shape[1]
+        findings += chain_findings(rule, chains, elided, ref.output_name, outputs)
     label = tex(rule.entry)
-    if not isinstance(final, sympy.Expr) or final.has(sympy.Derivative) or has_ellipsis(final):
-        return False, findings, f"{label}: no final sum of kernel entries; expected {tex(rule.total)}"
-    if same_value(final, ref.chain_totals[key], ref.tolerance):
-        return True, findings, ""
-    return False, findings, f"{label}: expected {tex(rule.total)}, got {tex(final)}"
+    total = ref.chain_totals[key]
+    values = _kernel_values(ref)
+    normal = [_normalise(s, ref, notes) for s in sides]
+    candidates = [s for s in normal if isinstance(s, sympy.Expr) and not s.has(sympy.Derivative)
+                  and not has_ellipsis(s)]
+    symbolic = [s for s in candidates if not s.is_number]
+    numeric = [s for s in candidates if s.is_number]
+    value = total.xreplace(_symbols(values, total))
+    if not symbolic:
+        if numeric and value.is_number and same_value(numeric[-1], value, ref.tolerance):
+            return False, findings, f"{label}: your value {tex(numeric[-1])} is right, but the question asks for " \
+                                    f"the sum of entries of {ref.spec.convolution.kernel}", notes, bool(written)
+        return False, findings, f"{label}: no final sum of kernel entries; expected {tex(rule.total)}", notes, \
+            bool(written)
+    answer = symbolic[-1]
+    seed = ref.seed_for(part.id)
+    right = same_value(answer, total, ref.tolerance, seed=seed)
+    for step in symbolic[:-1]:
+        if same_value(step, answer, ref.tolerance, seed=seed) is not True:
+            notes.append(f"{label}: the step {tex(step)} does not equal your answer {tex(answer)}")
+    if right and value.is_number:
+        for number in numeric:
+            if not same_value(number, value, ref.tolerance):
+                notes.append(f"{label}: with the given {ref.spec.convolution.kernel}, {tex(answer)} is "
+                             f"{tex(value)}, not {tex(number)}")
+    if right:
+        return True, findings, "", notes, bool(written)
+    return False, findings, f"{label}: expected {tex(rule.total)}, got {tex(answer)}", notes, bool(written)
+
+
+def _symbols(values: dict[str, Any], expr: sympy.Expr) -> dict[sympy.Symbol, Any]:
+    return {s: sympy.sympify(values[s.name]) for s in expr.free_symbols if getattr(s, "name", None) in values}
+
+
+def _asks_for_chain_rule(part: Part) -> bool:
+    return "chain rule" in part.text.lower()
 
 
 def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
     sol = ref.solution
     entries = sorted(sol.chain)
-    answers, lines = _by_entry(answer, ref.spec.convolution.input)
+    context = ref.context(part.task)
+    answers, lines, review = _by_entry(answer, ref.spec.convolution.input, context)
     share = part.points / len(entries)
-    score, findings, wrong = 0.0, [], []
+    score, findings, wrong, notes, shown = 0.0, [], [], [], False
+    log = Log()
     for key in entries:
         label = tex(sol.chain[key].entry)
         if key not in answers:
             lines.append(f"{label}: no answer")
             continue
+        piece = Log()
         try:
-            equation = read_equation(answers[key])
+            equation = read_equation(answers[key], context, piece)
         except (ParseError, UnreadableAnswer) as error:
             lines.append(feedback.unreadable(f"{part.id} ({label})", error))
+            review.append(label)
             continue
-        right, found, line = _grade_entry(ref, key, equation)
+        finally:
+            log.notes += [n for n in piece.notes if n not in log.notes]
+        if piece.guessed:
+            review.append(label)
+            continue
+        right, found, line, entry_notes, chain_shown = _grade_entry(ref, part, key, equation)
+        shown = shown or chain_shown
+        notes += entry_notes
         findings += [Finding(f.code, f"{label}: {f.detail}" if f.detail else label) for f in found]
         if right:
             score += share * credit((f.code for f in found), ref.cost)
@@ -116,8 +237,14 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             wrong.append(key)
     if len(wrong) == 1:
         findings.append(Finding("entry-slip", tex(sol.chain[wrong[0]].entry)))
+    if answers and not shown and _asks_for_chain_rule(part):
+        findings.append(Finding("chain-rule-not-shown"))
+        score *= credit(["chain-rule-not-shown"], ref.cost)
+    if score < part.points - 1e-9 or review:
+        notes += log.notes
     expected = ref.memo("chain-latex", lambda: r" \\ ".join(sol.chain[key].to_latex() for key in entries))
-    return graded(part, score, lines=lines, findings=findings, expected_latex=expected, show_expected=False)
+    return graded(part, score, lines=lines, findings=findings, notes=notes, expected_latex=expected,
+                  show_expected=False, cost=ref.cost, review=review, raw=answer)
 
 
 def warm(ref: Reference, part: Part) -> None:

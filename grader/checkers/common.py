@@ -1,16 +1,24 @@
-"""Helpers every checker uses: the PartResult of a graded part, and credit after diagnosed mistakes."""
+"""Helpers every checker uses: the PartResult of a graded part, and credit after diagnosed mistakes.
+
+A diagnosed mistake whose rubric cost is 0 is a teaching note, not a mistake: its code is still reported, and its
+words appear under "Note:". A part with pieces that could not be read, or were read only by a guess, is
+``needs-review``: those pieces earn nothing until a person looks, and the feedback says so instead of "wrong".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
 from grader import feedback
-from grader.diagnose import Finding
-from grader.result import PartResult
+from grader.diagnose import CODES, Finding
+from grader.result import GRADED, NEEDS_REVIEW, PartResult
 from symconv.latex import latex
 from symconv.spec import Part
+
+_FIELDS = {f.name for f in dataclasses.fields(PartResult)}
 
 
 @lru_cache(maxsize=16384)
@@ -26,18 +34,55 @@ def tex(value: Any) -> str:
         return latex(value)
 
 
+def teaching_note(finding: Finding) -> str:
+    """The words of a diagnosis that costs nothing.
+
+    >>> teaching_note(Finding("chain-rule-not-shown", "A_{11}"))
+    'you gave the final sums without the chain-rule step (A_{11})'
+    """
+    text = CODES.get(finding.code, finding.code)
+    return f"{text} ({finding.detail})" if finding.detail else text
+
+
 def graded(part: Part, score: float, *, lines: Iterable[str] = (), findings: Iterable[Finding] = (),
            notes: Iterable[str] = (), expected_latex: str = "", given_latex: str = "",
-           show_expected: bool = True) -> PartResult:
-    """A graded part; the score is clamped to [0, points] and rounded to 6 decimals. ``show_expected=False``
-    keeps the expected LaTeX out of the text (when the lines already name each expected entry)."""
+           show_expected: bool = True, cost: Callable[[str], float] | None = None, review: Iterable[str] = (),
+           raw: Any = None, read_as: str = "") -> PartResult:
+    """A graded part; the score is clamped to [0, points] and rounded to 6 decimals.
+
+    ``show_expected=False`` keeps the expected LaTeX out of the text (when the lines already name each expected
+    entry). With ``cost`` (the rubric), findings that cost nothing are shown as notes. ``review`` lists the
+    pieces a person must read (the part becomes needs-review); ``raw`` and ``read_as`` keep the answer as written
+    and as read, for the reviewer.
+
+    >>> from symconv.spec import Part
+    >>> graded(Part("1.1a", "output-size", 1), 0.0, review=["the size"]).status
+    'needs-review'
+    """
     score = round(min(max(score, 0.0), part.points), 6)
     findings = list(dict.fromkeys(findings))
-    text = feedback.compose(part.id, score, part.points, lines=lines, findings=findings, notes=notes,
-                            expected_latex=expected_latex if show_expected else "")
+    free = [f for f in findings if cost is not None and cost(f.code) == 0]
+    mistakes = [f for f in findings if f not in free]
+    notes = list(dict.fromkeys([*(teaching_note(f) for f in free), *notes]))
+    review = list(dict.fromkeys(review))
+    text = feedback.compose(part.id, score, part.points, lines=lines, findings=mistakes, notes=notes,
+                            expected_latex=expected_latex if show_expected and not review else "")
+    if review:
+        head, _, rest = text.partition("\n")
+        head = f"{part.id}: needs review ({feedback.points(score)}/{feedback.points(part.points)} so far)."
+        ask = f"- a person will read {', '.join(review)} and grade {'it' if len(review) == 1 else 'them'} by hand; " \
+              "this is not a verdict on your maths"
+        text = "\n".join(x for x in (head, getattr(feedback, "readable", str)(ask), rest) if x)
     codes = list(dict.fromkeys(c for f in findings for c in f.code.split()))
+    extra: dict[str, Any] = {}
+    if "raw" in _FIELDS and raw is not None:
+        extra["raw"] = raw if isinstance(raw, str) else repr(raw)
+    if "read_as" in _FIELDS and read_as:
+        extra["read_as"] = read_as
+    if "notes" in _FIELDS and notes:
+        extra["notes"] = list(notes)
     return PartResult(part.id, score, part.points, text, codes, expected_latex=expected_latex,
-                      given_latex=given_latex)
+                      given_latex=given_latex, status=NEEDS_REVIEW if review else GRADED, **extra)
 
 
 def credit(codes: Iterable[str], cost) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 
 from grader.checkers.common import graded, tex
 from grader.checkers.reference import Reference
-from grader.checkers.values import read_matrix
+from grader.checkers.values import Log, read_matrix
 from grader.compare import compare_entries, same_value
 from grader.diagnose import Finding, shape_codes
 from grader.result import PartResult
@@ -25,16 +25,21 @@ TASKS = ("convolution", "input-gradient-matrix", "kernel-gradient-matrix", "max-
 def label(ref: Reference, task: str) -> str:
     """How the feedback names an entry of the answer: C_{12}, (∂E/∂A)_{12}, Y_{12}."""
     c = ref.spec.convolution
-    return {"convolution": c.output, "input-gradient-matrix": f"dE/d{c.input}",
-            "kernel-gradient-matrix": f"dE/d{c.kernel}"}.get(task, "Y")
+    return {"convolution": c.output, "input-gradient-matrix": f"(\\partial E/\\partial {c.input})",
+            "kernel-gradient-matrix": f"(\\partial E/\\partial {c.kernel})"}.get(task, "Y")
 
 
 def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
     expected = ref.expected(part.task)
-    given = read_matrix(answer)
+    log = Log()
+    given = read_matrix(answer, ref.context(part.task), log)
     alternatives = ref.alternatives(part.task)
-    same = lambda a, b: same_value(a, b, ref.tolerance)  # noqa: E731
-    shown = dict(expected_latex=tex(expected), given_latex=tex(given))
+    seed = ref.seed_for(part.id)
+    same = lambda a, b: same_value(a, b, ref.tolerance, seed=seed)  # noqa: E731
+    shown = dict(expected_latex=tex(expected), given_latex=tex(given), cost=ref.cost, raw=answer,
+                 read_as=tex(given))
+    if log.guessed:
+        return graded(part, 0.0, notes=log.notes, review=["your matrix"], **shown)
     matched = [a for a in alternatives if getattr(a.value, "shape", None) == given.shape
                and not compare_entries(given, a.value, same=same)]
     findings = [Finding(a.code, a.assumption) for a in matched]
@@ -43,18 +48,18 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
         findings += [Finding(code) for code in shape_codes(given.shape, expected.shape, alternatives)
                      if code not in {f.code for f in findings}]
         line = f"expected a {expected.rows}x{expected.cols} matrix, got {given.rows}x{given.cols}"
-        return graded(part, best * part.points, lines=[line], findings=findings, **shown)
+        return graded(part, best * part.points, lines=[line], findings=findings, notes=log.notes, **shown)
     wrong = compare_entries(given, expected, same=same)
     n = expected.rows * expected.cols
     name = label(ref, part.task)
-    lines = [f"{name}_{r + 1}{c + 1}: expected {tex(expected[r, c])}, got {tex(given[r, c])}"
+    lines = [f"{name}_{{{r + 1}{c + 1}}}: expected {tex(expected[r, c])}, got {tex(given[r, c])}"
              for r, c in wrong[:MAX_LINES]]
     if len(wrong) > MAX_LINES:
         lines.append(f"... and {len(wrong) - MAX_LINES} more wrong entries")
     if len(wrong) == 1:
-        findings.append(Finding("entry-slip", f"{name}_{wrong[0][0] + 1}{wrong[0][1] + 1}"))
+        findings.append(Finding("entry-slip", f"{name}_{{{wrong[0][0] + 1}{wrong[0][1] + 1}}}"))
     score = max(part.points * (n - len(wrong)) / n, best * part.points)
-    return graded(part, score, lines=lines, findings=findings, **shown)
+    return graded(part, score, lines=lines, findings=findings, notes=log.notes if wrong else (), **shown)
 
 
 def warm(ref: Reference, part: Part) -> None:

@@ -1,10 +1,14 @@
 """Module names (1.2a), resolved against the installed torch.nn namespace by attribute lookup.
 
 ``torch.nn.MaxPool2d``, ``nn.MaxPool2d`` and ``torch.nn.modules.pooling.MaxPool2d`` are one object, so all are
-right. Nothing is imported from student text and nothing is evaluated: a path is a chain of ``getattr`` from
-the ``torch`` package (``nn.`` abbreviates ``torch.nn.``), private names refused. A path to the right class
-name that resolves elsewhere (``torch.MaxPool2d``, ``MaxPool2d``) or to the functional form is ``module-path``.
-Without torch installed, paths are compared as text against those three spellings.
+right, and so is the bare class name ``MaxPool2d`` (the question names torch.nn). Markup around the name is
+presentation: ``\\text{nn.MaxPool2d}``, ``\\texttt{...}``, backticks, a constructor call
+``nn.MaxPool2d(kernel_size=2, stride=1)`` (its arguments are not read). Nothing is imported from student text and
+nothing is evaluated: a path is a chain of ``getattr`` from the ``torch`` package (``nn.`` abbreviates
+``torch.nn.``, ``F.`` ``torch.nn.functional.``), private names refused. Diagnosed: the right class under a path
+where it does not resolve (``torch.MaxPool2d``) is ``module-path``; the function ``F.max_pool2d`` is
+``functional-form``; ``nn.MaxPool2D`` is ``module-capitalisation``. Without torch installed, paths are compared
+as text against those spellings.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ from grader.diagnose import Finding
 from grader.result import PartResult
 from symconv.spec import Part
 
-_PATH = re.compile(r"\s*(?:\\texttt\{)?`?([A-Za-z][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z][A-Za-z0-9_]*)*)"
-                   r"\s*(?:\(\s*\))?`?\}?\s*")
+_PATH = re.compile(r"([A-Za-z][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z][A-Za-z0-9_]*)*)(?:\s*\(.*\))?", re.S)
+# markup around a name (each pattern's one group is the inside): \text{...}, \texttt{...}, \verb|...|, backticks,
+# $...$, \(...\); the arguments of a constructor call are never read
+_WRAPPERS = tuple(re.compile(p, re.S) for p in (
+    r"\\(?:text|texttt|mathtt|mathrm|textrm|textsf|mathsf|code|operatorname)\s*\{(.*)\}",
+    r"\\verb\|(.*)\|", r"\\verb\+(.*)\+", r"`+(.*?)`+", r"\$+(.*?)\$+", r"\\\((.*)\\\)"))
 FUNCTIONAL = {"max": "max_pool2d", "avg": "avg_pool2d", "lp": "lp_pool2d"}
 KIND_WORDS = {"max": "max", "maximum": "max", "avg": "avg", "average": "avg", "mean": "avg", "lp": "lp"}
 
@@ -60,25 +68,56 @@ def resolve(path: str) -> Any:
     return obj
 
 
+def _unwrap(text: str) -> str:
+    """The text inside markup: ``$\\texttt{nn.MaxPool2d}$.`` -> ``nn.MaxPool2d``.
+
+    >>> _unwrap(r"$\\texttt{nn.MaxPool2d}$."), _unwrap("`torch.nn.AvgPool2d`"), _unwrap(r"\\text{nn.LPPool2d}")
+    ('nn.MaxPool2d', 'torch.nn.AvgPool2d', 'nn.LPPool2d')
+    """
+    for _ in range(6):
+        text = text.strip().rstrip(".,;:").strip().replace("\\_", "_")
+        inside = next((m.group(1) for w in _WRAPPERS if (m := w.fullmatch(text))), None)
+        if inside is None:
+            return text
+        text = inside
+    return text
+
+
 def _path(value: Any) -> str:
-    if not isinstance(value, str) or not (m := _PATH.fullmatch(value)):
+    """The dotted name an answer gives (markup and constructor arguments dropped)."""
+    m = _PATH.fullmatch(_unwrap(value)) if isinstance(value, str) else None
+    if m is None:
         raise UnreadableAnswer("expected a module path like torch.nn.Name")
     return re.sub(r"\s+", "", m.group(1))
 
 
-def _judge(given: str, expected: str) -> str:
-    """"right", "module-path" or "wrong"."""
+def _full(path: str) -> str:
+    """``nn.X`` and ``F.x`` spelt out from ``torch``."""
+    head, _, rest = path.partition(".")
+    return {"nn": "torch.nn." + rest, "F": "torch.nn.functional." + rest}.get(head, path) if rest else path
+
+
+def _judge(given: str, expected: str, kind: str) -> str:
+    """"right", "module-path", "functional-form", "module-capitalisation" or "wrong"."""
     name = expected.rpartition(".")[2]
+    last = given.rpartition(".")[2]
+    functional = FUNCTIONAL.get(kind, "")
+    if given == name:   # the bare class name: the question already says torch.nn
+        return "right"
     if _torch() is None:
         spellings = {expected, "nn." + name, "torch.nn.modules.pooling." + name}
-        return "right" if given in spellings else "module-path" if given.rpartition(".")[2] == name else "wrong"
-    target, obj = resolve(expected), resolve(given)
-    if obj is not None and obj is target:
-        return "right"
-    last = given.rpartition(".")[2].lower()
-    if last == name.lower() or (obj is not None and last in FUNCTIONAL.values()
-                                and obj is resolve("torch.nn.functional." + last)):
+        if given in spellings:
+            return "right"
+    else:
+        obj = resolve(_full(given))
+        if obj is not None and obj is resolve(expected):
+            return "right"
+    if last == name:
         return "module-path"
+    if last == functional:
+        return "functional-form"
+    if last.lower() == name.lower():
+        return "module-capitalisation"
     return "wrong"
 
 
@@ -98,16 +137,17 @@ def check_modules(ref: Reference, part: Part, answer: Any) -> PartResult:
         except UnreadableAnswer as error:
             lines.append(f"{kind}: could not read your answer: {error}")
             continue
-        verdict = _judge(text, path)
+        verdict = _judge(text, path, kind)
         if verdict == "right":
             score += share
-        elif verdict == "module-path":
-            score += share * (1.0 - ref.cost("module-path"))
-            findings.append(Finding("module-path", f"{kind}: {text} should be {path}"))
+        elif verdict != "wrong":
+            score += share * (1.0 - ref.cost(verdict))
+            findings.append(Finding(verdict, f"{kind}: {text} should be {path}"))
         else:
             lines.append(f"{kind}: {text} is not the module for {kind} pooling; expected {path}")
     expected_text = ", ".join(expected.values())
-    return graded(part, score, lines=lines, findings=findings, expected_latex=r"\texttt{" + expected_text + "}")
+    return graded(part, score, lines=lines, findings=findings, expected_latex=r"\texttt{" + expected_text + "}",
+                  cost=ref.cost, raw=answer)
 
 
 def warm(ref: Reference, part: Part) -> None:

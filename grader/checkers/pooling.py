@@ -1,10 +1,16 @@
-"""Pooling formulas (1.2b) and LP limits (1.2d), judged on a concrete window.
+"""Pooling formulas (1.2b) and LP limits (1.2d), judged on concrete windows.
 
 A formula over a window ``S_ij`` is understood by instantiating the window: every ``\\max``/``\\sum`` over
-``(p, q) \\in S_{ij}`` (or ``x \\in S``, or ``i = 1..N``) is expanded over the cells of the spec's first pooling
-window, names for the window size (N, n, K, k) get their values, and what is left are the window's entries.
-All three poolings are symmetric in the entries, so the formula is evaluated at seeded values and compared with
-the engine's max_pool2d / avg_pool2d / lp_pool2d (PyTorch's LP and the normalised power mean) on those values.
+``(p, q) \\in S_{ij}`` (or ``x \\in S``) is expanded over the window's cells, a sum or maximum with explicit bounds
+(``\\sum_{i=1}^{K}``, ``\\sum_{p=1}^{K}\\sum_{q=1}^{K}``) runs over exactly those bounds, names for the window size
+(N, n for the count, K, k for the side) get their values, and what is left are the window's entries. All three
+poolings are symmetric in the entries, so the formula is evaluated at values drawn from the course seed (for max
+and average also negative values, zeros and a tied maximum, so an LP with a large p is not max pooling) and
+compared with the engine's max_pool2d / avg_pool2d / lp_pool2d (PyTorch's LP and the normalised power mean).
+
+The question asks for the formula of any window, so a formula right on the spec's window is checked again on a
+window one larger on each side; one that holds only for the spec's size (``\\frac{1}{4}\\sum``) is diagnosed
+``hard-coded-window-size``.
 """
 
 from __future__ import annotations
@@ -18,14 +24,14 @@ import sympy
 
 from grader.checkers.common import graded, tex
 from grader.checkers.reference import Reference
-from grader.checkers.values import UnreadableAnswer, read, read_expression
-from grader.compare import SEED, evaluate, same_values
+from grader.checkers.values import Log, UnreadableAnswer, read
+from grader.compare import evaluate, same_values
 from grader.diagnose import Finding
 from grader.errors import ParseError
 from grader.parse import Approach, Equation, WindowReduce
 from grader.result import PartResult
 from symconv.limits import prove_max_limit, prove_p1
-from symconv.pooling import avg_pool2d, lp_pool2d, max_pool2d, pool_windows
+from symconv.pooling import avg_pool2d, lp_pool2d, max_pool2d
 from symconv.spec import Part
 
 KINDS = ("max", "avg", "lp")
@@ -42,19 +48,29 @@ def _window_symbol(k: int) -> sympy.Symbol:
 
 
 class Window:
-    """The spec's first pooling window: its shape, cells, seeded values and the engine's pooled values."""
+    """A kh x kw pooling window: its cells (1-based), values drawn from ``seed`` and the engine's pooled values.
 
-    def __init__(self, ref: Reference):
-        pool = ref.spec.pooling
-        shape = ref.solution.pool_input.shape if pool else (2, 2)
-        kernel = pool.kernel_size if pool else (2, 2)
-        first = pool_windows(shape, kernel, pool.stride if pool else None)[0][0]
+    Max and average are checked on three samples: distinct positive values; signed values with a zero and a
+    tied maximum; all negative. LP (a root of a sum of powers) on positive values only, one sample with a tie.
+    """
+
+    def __init__(self, kernel: tuple[int, int], seed: str):
         self.kernel = kernel
-        self.cells = [(a + 1, b + 1) for a, b in first.cells]
+        self.cells = [(a + 1, b + 1) for a in range(kernel[0]) for b in range(kernel[1])]
         self.n = len(self.cells)
-        rng = random.Random(f"{SEED}:window")
-        self.values = [[sympy.Rational(rng.randint(11, 97), rng.randint(3, 9)) for _ in range(self.n)]
-                       for _ in range(SAMPLES)]
+        rng = random.Random(f"{seed}:window:{kernel}")
+        positive = [sympy.Rational(rng.randint(11, 97), rng.randint(3, 9)) for _ in range(self.n)]
+        signed = [sympy.Rational(rng.randint(-97, 97), rng.randint(3, 9)) for _ in range(self.n)]
+        signed[0] = sympy.Integer(0)
+        top = max(signed)
+        signed[-1] = top if self.n > 2 else signed[-1]   # a tied maximum
+        negative = [-sympy.Rational(rng.randint(11, 97), rng.randint(3, 9)) for _ in range(self.n)]
+        tied = [sympy.Rational(rng.randint(11, 97), rng.randint(3, 9)) for _ in range(self.n)]
+        tied[-1] = max(tied)
+        self.samples = {"plain": [positive, signed, negative], "lp": [positive, tied]}
+
+    def _values(self, kind: str) -> list[list[sympy.Expr]]:
+        return self.samples["lp" if kind.startswith("lp") else "plain"]
 
     def _matrix(self, values: list[sympy.Expr]) -> sympy.Matrix:
         return sympy.Matrix(self.kernel[0], self.kernel[1], values)
@@ -68,7 +84,7 @@ class Window:
         out: dict[str, list[complex | None]] = {}
         for kind in ("max", "avg", "lp-torch", "lp-normalized"):
             values = []
-            for vals in self.values:
+            for vals in self._values(kind):
                 m = self._matrix(vals)
                 for p in self._p_values(kind):
                     pooled = (max_pool2d(m, self.kernel) if kind == "max" else avg_pool2d(m, self.kernel)
@@ -77,18 +93,26 @@ class Window:
             out[kind] = values
         return out
 
+    @property
+    def side(self) -> sympy.Integer | None:
+        return sympy.Integer(self.kernel[0]) if self.kernel[0] == self.kernel[1] else None
+
+    def parameters(self) -> dict[sympy.Symbol, sympy.Expr]:
+        """The window-size names and their values here (N, n: the count; K, k: the side of a square window)."""
+        out = {sympy.Symbol(n, real=True): sympy.Integer(self.n) for n in COUNT_NAMES}
+        if self.side is not None:
+            out.update({sympy.Symbol(n, real=True): self.side for n in SIDE_NAMES})
+        return out
+
     def points(self, names: list[str], kind: str) -> list[dict[str, sympy.Expr]]:
         """Evaluation points, as Floats (fast to evaluate): the window's entries (in the order given) and the
         parameters."""
-        side = sympy.Float(self.n ** 0.5) if self.kernel[0] == self.kernel[1] else None
         out = []
-        for vals in self.values:
+        for vals in self._values(kind):
             for p in self._p_values(kind):
                 point = dict(zip(names, map(sympy.Float, vals)))
                 point.update({n: sympy.Float(p) for n in NORM_NAMES})
-                point.update({n: sympy.Float(self.n) for n in COUNT_NAMES})
-                if side is not None:
-                    point.update({n: side for n in SIDE_NAMES})
+                point.update({s.name: sympy.Float(v) for s, v in self.parameters().items()})
                 out.append(point)
         return out
 
@@ -100,19 +124,36 @@ def _flatten_indexed(expr: sympy.Basic) -> sympy.Basic:
     return expr.xreplace(mapping)
 
 
+def _bounds(domain: sympy.Tuple, window: Window) -> range | None:
+    """The integers ``i = lo .. hi`` run over, with the window's size names substituted; None if not integers."""
+    lo, hi = (sympy.sympify(b).xreplace(window.parameters()) for b in domain)
+    lo, hi = (b.xreplace({a: window.n for a in b.atoms(sympy.Abs)}) for b in (lo, hi))   # |S|: the count
+    if not (lo.is_Integer and hi.is_Integer) or not 0 <= hi - lo < 10 * window.n + 10:
+        return None
+    return range(int(lo), int(hi) + 1)
+
+
 def instantiate(expr: sympy.Expr, window: Window) -> sympy.Expr:
-    """Expand every window reduction over the concrete window's cells."""
-    mapping = {}
-    for w in expr.atoms(WindowReduce):
-        if len(w.bound) == 2:
-            values: list[Any] = window.cells
-        elif isinstance(w.domain, sympy.Tuple):
-            lo = int(w.domain[0]) if w.domain[0].is_Integer else 1
-            values = list(range(lo, lo + window.n))
-        else:
-            values = [_window_symbol(k) for k in range(1, window.n + 1)]
-        mapping[w] = _expand(w, values)
-    return _flatten_indexed(expr.xreplace(mapping))
+    """Expand every window reduction over the concrete window's cells, innermost first; explicit bounds are
+    used as written (``\\sum_{i=1}^{K} x_i`` has K terms, not one per cell)."""
+    for _ in range(6):
+        mapping = {}
+        for w in expr.atoms(WindowReduce):
+            if w.body.has(WindowReduce):
+                continue
+            if len(w.bound) == 2:
+                values: list[Any] = window.cells
+            elif isinstance(w.domain, sympy.Tuple):
+                bounds = _bounds(w.domain, window)
+                lo = int(w.domain[0]) if w.domain[0].is_Integer else 1
+                values = list(bounds) if bounds is not None else list(range(lo, lo + window.n))
+            else:
+                values = [_window_symbol(k) for k in range(1, window.n + 1)]
+            mapping[w] = _expand(w, values)
+        if not mapping:
+            break
+        expr = expr.xreplace(mapping)
+    return _flatten_indexed(expr.xreplace(window.parameters()))
 
 
 def _expand(w: WindowReduce, values: list[Any]) -> sympy.Expr:
@@ -123,6 +164,8 @@ def _expand(w: WindowReduce, values: list[Any]) -> sympy.Expr:
         value = value if isinstance(value, tuple | list) else (value,)
         value = [sympy.Integer(v) if isinstance(v, int) else v for v in value]
         terms.append(w.body.xreplace(dict(zip(w.bound, value))))
+    if not terms:
+        return sympy.Integer(0)
     if w.op == "sum":
         return sympy.Add(*terms)
     return (sympy.Max if w.op == "max" else sympy.Min)(*terms, evaluate=False)
@@ -133,8 +176,12 @@ def _entries(expr: sympy.Expr) -> list[str]:
     return sorted(s.name for s in expr.free_symbols if isinstance(s, sympy.Symbol) and s.name not in params)
 
 
-def _window(ref: Reference) -> Window:
-    return ref.memo("pool-window", lambda: Window(ref))
+def _window(ref: Reference, part: Part, grow: int = 0) -> Window:
+    """The spec's pooling window (``grow`` cells larger on each side), with the part's seed."""
+    pool = ref.spec.pooling
+    kernel = pool.kernel_size if pool else (2, 2)
+    kernel = (kernel[0] + grow, kernel[1] + grow)
+    return ref.memo(f"pool-window:{part.id}:{kernel}", lambda: Window(kernel, ref.seed_for(part.id)))
 
 
 @cache
@@ -149,96 +196,163 @@ def _by_kind(answer: Any) -> dict[str, Any]:
     return {KIND_WORDS.get(str(k).strip().lower(), str(k)): v for k, v in answer.items()}
 
 
-def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[Any], Any],
-             lines: list[str]) -> Iterator[tuple[str, Any]]:
-    """(kind, value) for each kind answered readably; a feedback line for each one missing or unreadable."""
+def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[Any, Log], Any],
+             lines: list[str], review: list[str], log: Log) -> Iterator[tuple[str, Any]]:
+    """(kind, value) for each kind answered and read with certainty; a feedback line for each one missing. One
+    that cannot be read, or only by a guess, goes to ``review``: a person reads it, the grader gives no verdict.
+    The readings' notes go to ``log``."""
     for kind in kinds:
         if kind not in given:
             lines.append(f"{kind}: no answer")
             continue
+        piece = Log()
         try:
-            value = read_one(given[kind])
+            value = read_one(given[kind], piece)
         except (ParseError, UnreadableAnswer) as error:
             lines.append(f"{kind}: " + str(error).replace("could not read your answer", "could not read it"))
+            review.append(f"your {kind} answer")
+            continue
+        finally:
+            log.notes += [n for n in piece.notes if n not in log.notes]
+        if piece.guessed:
+            review.append(f"your {kind} answer")
             continue
         yield kind, value
 
 
+def _is_name(side: Any) -> bool:
+    """A side that names the answer rather than giving it: ``Y^k_{ij}``, ``O``, ``Y``."""
+    return isinstance(side, sympy.Symbol | sympy.Indexed) and not isinstance(side, WindowReduce)
+
+
+def _sides(value: Any, context: Any, log: Log) -> list[sympy.Expr]:
+    """The sides of a formula answer that give it (names dropped), in order; the last is the answer."""
+    if not isinstance(value, str):
+        from grader.checkers.values import read_expression
+        return [read_expression(value)]
+    result = read(value, "equation", context, log)
+    sides = list(result.sides) if isinstance(result, Equation) else [result]
+    given = [side for side in sides if not _is_name(side)] or sides[-1:]
+    if not all(isinstance(side, sympy.Expr) for side in given):
+        raise UnreadableAnswer("expected a formula")
+    return given
+
+
+def _judge(expr: sympy.Expr, kind: str, window: Window, tolerance: Any) -> str | None:
+    """Which pooling ``expr`` gives on ``window``: "max", "avg", "lp-torch", "lp-normalized", or None."""
+    concrete = instantiate(expr, window)
+    names = _entries(concrete)
+    if len(names) != window.n:
+        return None
+    keys = ["lp-torch", "lp-normalized"] if kind == "lp" else [kind]
+    values = [evaluate(concrete, pt) for pt in window.points(names, keys[0])]
+    return next((k for k in keys if same_values(values, window.expected[k], tolerance)), None)
+
+
+def _formula_verdict(expr: sympy.Expr, kind: str, windows: tuple[Window, Window], tolerance: Any) -> list[str]:
+    """The codes of one formula: [] right, ["lp-normalisation"], ["hard-coded-window-size"] (right on the spec's
+    window only), or ["wrong"]."""
+    here = _judge(expr, kind, windows[0], tolerance)
+    if here is None:
+        return ["wrong"]
+    codes = ["lp-normalisation"] if here == "lp-normalized" else []
+    if _judge(expr, kind, windows[1], tolerance) != here:
+        codes.append("hard-coded-window-size")
+    return codes
+
+
 def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
-    window = _window(ref)
+    windows = (_window(ref, part), _window(ref, part, grow=1))
     given = _by_kind(answer)
     share = part.points / len(KINDS)
-    score, lines, findings, notes, shown = 0.0, [], [], [], []
-    for kind, expr in _answers(given, KINDS, read_expression, lines):
-        shown.append(f"\\text{{{kind}: }} {tex(expr)}")
-        concrete = instantiate(expr, window)
-        names = _entries(concrete)
-        if len(names) != window.n:
-            lines.append(f"{kind}: on a window of {window.n} entries your formula uses {len(names)} of them")
+    log = Log()
+    context = ref.context(part.task)
+    score, lines, findings, notes, shown, review = 0.0, [], [], [], [], []
+    for kind, sides in _answers(given, KINDS, lambda v, piece: _sides(v, context, piece), lines, review, log):
+        shown.append(f"\\text{{{kind}: }} {tex(sides[-1])}")
+        verdicts = [_formula_verdict(side, kind, windows, ref.tolerance) for side in sides]
+        codes = verdicts[-1]
+        if "hard-coded-window-size" in codes and any(v in ([], ["lp-normalisation"]) for v in verdicts[:-1]):
+            codes = next(v for v in verdicts[:-1] if v in ([], ["lp-normalisation"]))   # the general form is there
+        for step, verdict in zip(sides[:-1], verdicts[:-1]):
+            if (verdict == ["wrong"]) != (codes == ["wrong"]):
+                notes.append(f"{kind}: the step {tex(step)} does not equal your answer {tex(sides[-1])}")
+        if codes == ["wrong"]:
+            lines.append(f"{kind}: on a window of {windows[0].n} entries your formula does not give {kind} pooling")
             continue
-        keys = ["lp-torch", "lp-normalized"] if kind == "lp" else [kind]
-        values = [evaluate(concrete, pt) for pt in window.points(names, keys[0])]
-        match = next((k for k in keys if same_values(values, window.expected[k], ref.tolerance)), None)
-        if match == "lp-normalized":
-            score += share * (1.0 - ref.cost("lp-normalisation"))
-            findings.append(Finding("lp-normalisation"))
-        elif match is not None:
-            score += share
-            if kind == "lp":
-                notes.append("your LP formula is PyTorch's definition (no 1/N)")
-        else:
-            lines.append(f"{kind}: on a window of {window.n} entries your formula does not give {kind} pooling")
-    return graded(part, score, lines=lines, findings=findings, notes=notes, given_latex=r" \\ ".join(shown))
+        score += share * (1.0 - sum(ref.cost(c) for c in codes))
+        findings += [Finding(c, kind) for c in codes]
+    if score < part.points or review:
+        notes += log.notes
+    return graded(part, score, lines=lines, findings=findings, notes=notes, given_latex=r" \\ ".join(shown),
+                  cost=ref.cost, review=review, raw=answer)
 
 
 # ---- 1.2d: p = 1 and p -> oo -----------------------------------------------------------------------------
-def _claimed(value: Any) -> sympy.Expr:
-    """The exponent a limit answer names: ``p = 1``, ``p \\to \\infty``, or just ``1`` / ``\\infty``."""
+def _claimed(value: Any, context: Any = None, log: Log | None = None) -> tuple[sympy.Basic | None, sympy.Expr]:
+    """(the variable, the value it is set to or tends to) of a limit answer: ``p = 1``, ``p \\to \\infty``; a bare
+    ``1`` or ``\\infty`` names no variable (None)."""
     if not isinstance(value, str):
-        return read_expression(value)
+        from grader.checkers.values import read_expression
+        return None, read_expression(value)
     try:
-        result = read(value, "limit")
+        result = read(value, "limit", context, log)
     except ParseError:
-        result = read(value, "expr")
+        result = read(value, "expr", context, log)
     if isinstance(result, Approach):
-        return result.value
+        return result.var, result.value
     if isinstance(result, Equation):
-        return result.sides[-1]
-    return result
+        names = [s for s in result.sides if isinstance(s, sympy.Symbol)]
+        values = [s for s in result.sides if not isinstance(s, sympy.Symbol)]
+        if len(result.sides) == 2 and len(names) == 1 and len(values) == 1:
+            return names[0], values[0]
+        if len(result.sides) == 1:
+            return None, result.sides[0]
+        raise UnreadableAnswer("expected p = <value> or p \\to \\infty")
+    return None, result
 
 
 def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
-    window = _window(ref)
+    window = _window(ref, part)
     given = _by_kind(answer)
     kinds = ("avg", "max")
     share = part.points / len(kinds)
-    score, lines, notes = 0.0, [], []
-    for kind, p in _answers(given, kinds, _claimed, lines):
-        if _gives(kind, p, window):
+    log = Log()
+    context = ref.context(part.task)
+    score, lines, notes, review = 0.0, [], [], []
+    for kind, (var, p) in _answers(given, kinds, lambda v, piece: _claimed(v, context, piece), lines, review, log):
+        name = getattr(var, "name", None)
+        if name is not None and name not in NORM_NAMES:
+            lines.append(f"{kind}: the limit is in the exponent p of LP pooling, not in {tex(var)}")
+        elif _gives(kind, p, window):
             score += share
             if kind == "avg":
                 notes.append("p = 1 gives the average for the normalised LP (power mean); PyTorch's LPPool2d "
                              "gives the sum of the window there, N times the average")
         else:
             lines.append(f"{kind}: p = {tex(p)} does not give {kind} pooling")
-    return graded(part, score, lines=lines, notes=notes,
+    if score < part.points or review:
+        notes += log.notes
+    return graded(part, score, lines=lines, notes=notes, cost=ref.cost, review=review, raw=answer,
                   expected_latex=r"\text{avg: } p = 1,\quad \text{max: } p \to \infty")
 
 
 def _gives(kind: str, p: sympy.Expr, window: Window) -> bool:
     """Does the normalised LP at exponent ``p`` (a limit when p is infinite) equal ``kind`` pooling, for every
     window? Only two claims hold, and both rest on the engine's verified proofs: p -> oo gives max, and p = 1
-    gives the average. A finite p, however large, is not max pooling (M_p < max unless the entries are equal)."""
+    gives the average. A finite p, however large, is not max pooling (M_p < max unless the entries are equal);
+    p -> -oo gives the minimum."""
     if p == sympy.oo:
         return kind == "max" and _proved("max", window.n)
     return kind == "avg" and p == 1 and _proved("avg", window.n)
 
 
 def warm(ref: Reference, part: Part) -> None:
-    window = _window(ref)
-    window.expected  # noqa: B018
+    windows = (_window(ref, part), _window(ref, part, grow=1))
+    for window in windows:
+        window.expected  # noqa: B018
     if part.task == "lp-limits":
-        _proved("max", window.n), _proved("avg", window.n)
+        _proved("max", windows[0].n), _proved("avg", windows[0].n)
 
 
 check_formulas.warm = warm  # type: ignore[attr-defined]

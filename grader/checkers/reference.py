@@ -1,5 +1,9 @@
 """Everything the checkers compare against, derived once per spec: the engine's solution, the diagnosis
-alternatives and the evaluation points. A Grader holds one Reference; nothing here depends on a submission.
+alternatives, the course seed of the evaluation points and each part's reading context. A Grader holds one
+Reference; nothing here depends on a submission.
+
+The course seed is the spec's ``grading.seed`` (or ``grading.seed_file``); without one it is a digest of the
+spec's content, so the same submission always gets the same score. Each part draws its own points from it.
 
 >>> ref = Reference(None)
 >>> ref.solution.output_shape, [a.code for a in ref.alternatives("convolution")]
@@ -8,6 +12,7 @@ alternatives and the evaluation points. A Grader holds one Reference; nothing he
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -15,7 +20,8 @@ from typing import Any
 import sympy
 
 from grader import diagnose
-from grader.compare import Tolerance, by_name
+from grader.compare import Tolerance, by_name, same_value
+from grader.parse.context import DEFAULT, SIZE_FORMULA, Context
 from symconv import derive_solution, load_spec
 from symconv.errors import SpecError, SymconvError
 from symconv.solution import Solution
@@ -34,6 +40,30 @@ class Reference:
 
     def cost(self, code: str) -> float:
         return diagnose.cost(self.spec, code)
+
+    @cached_property
+    def seed(self) -> str:
+        """The course seed: the spec's own, else a digest of its inputs, setup and parts."""
+        if self.spec.seed:
+            return self.spec.seed
+        spec = self.spec
+        content = repr((sorted((k, m.tolist()) for k, m in spec.matrices.items()), spec.convolution,
+                        spec.pooling, [(p.id, p.task, p.points, p.text) for p in spec.parts]))
+        return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+    def seed_for(self, part_id: str) -> str:
+        """The seed of one part's evaluation points (the course seed and the part id)."""
+        return f"{self.seed}:{part_id}"
+
+    def same(self, part_id: str, given: Any, expected: Any) -> bool:
+        """``grader.compare.same_value`` with the spec's tolerance and the part's points."""
+        return same_value(given, expected, self.tolerance, seed=self.seed_for(part_id))
+
+    def context(self, task: str) -> Context:
+        """The parse context of a task's answers (``grader.parse.context``): the spec's matrix names, the size
+        letters only for a size-formula part (elsewhere ``p`` is LP's exponent), the channel index ``k``
+        except where ``k`` is a size, and the loss names."""
+        return self.memo(f"context:{task}", lambda: _context_for(self.spec, task))
 
     def expected(self, task: str) -> Any:
         """The engine's reference value for a matrix task."""
@@ -88,3 +118,8 @@ class Reference:
                 raise
             except SymconvError as err:
                 raise SpecError(self.spec.source, f"part {part.id} ({part.task}): {err}") from None
+
+
+def _context_for(spec: Spec, task: str) -> Context:
+    base = SIZE_FORMULA if task == "output-size-formula" else DEFAULT
+    return base.extend(matrices=[*spec.matrices, spec.convolution.output], losses=("E", "L", "J"))

@@ -1,7 +1,10 @@
 """Answer values as submitted (strings, numbers, nested lists, mappings) to SymPy objects, through grader.parse.
 
-Strings are parsed (and cached by text: a class writes the same answers many times, and the parse is pure);
-YAML/JSON/TOML numbers and lists are taken as they are. Nothing else reaches SymPy.
+Strings are read under the part's context (``Reference.context``) and cached by (text, expect, context): a class
+writes the same answers many times, and the reading is pure. YAML/JSON/TOML numbers and lists are taken as they
+are. Nothing else reaches SymPy. A ``Log`` passed to the readers collects the parser's notes (which reading was
+used where notation is ambiguous) and whether any reading was a guess, so the checker can send the part to a
+person.
 
 >>> read_size("3x3"), read_size([3, 4])
 ((3, 3), (3, 4))
@@ -13,13 +16,15 @@ floor((I - K + 2*P)/S) + 1
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import sympy
 
 from grader.errors import GraderError, ParseError
-from grader.parse import Equation, parse
+from grader.parse import Context, Equation, Reading, WindowReduce, entries_from_indexed
+from grader.parse import read as parse_reading
 
 MAX_CACHED_TEXT = 2_000   # longer answers are parsed every time rather than kept
 
@@ -28,25 +33,68 @@ class UnreadableAnswer(GraderError):
     """An answer whose structure is wrong (not text): a ragged matrix, a size with three numbers, ..."""
 
 
+@dataclass
+class Log:
+    """What the readings of one part said: notes for the feedback, and whether a person should check."""
+
+    notes: list[str] = field(default_factory=list)
+    guessed: bool = False
+
+    def add(self, reading: Reading) -> None:
+        self.notes += [n for n in reading.notes if n not in self.notes]
+        self.guessed = self.guessed or reading.guessed
+
+
 @lru_cache(maxsize=16384)
-def _parse_cached(text: str, expect: str) -> tuple[Any, ParseError | None]:
+def _read_cached(text: str, expect: str, context: Context | None) -> tuple[Reading | None, ParseError | None]:
     try:
-        return parse(text, expect), None
+        return parse_reading(text, expect, context), None
     except ParseError as error:
         return None, error
 
 
-def read(text: str, expect: str = "auto") -> Any:
-    """``grader.parse.parse``, memoised by (text, expect); raises the same ParseError."""
+def reading(text: str, expect: str = "auto", context: Context | None = None) -> Reading:
+    """``grader.parse.read``, memoised by (text, expect, context); raises the same ParseError."""
     if len(text) > MAX_CACHED_TEXT:
-        return parse(text, expect)
-    value, error = _parse_cached(text, expect)
+        return parse_reading(text, expect, context)
+    value, error = _read_cached(text, expect, context)
     if error is not None:
         raise error
     return value
 
 
-def _scalar(value: Any, where: str) -> sympy.Expr:
+def read(text: str, expect: str = "auto", context: Context | None = None, log: Log | None = None) -> Any:
+    """The value of ``reading(text, expect, context)``; its notes and guess go to ``log``."""
+    result = reading(text, expect, context)
+    if log is not None:
+        log.add(result)
+    return result.value
+
+
+def expand_bounded(expr: Any) -> Any:
+    """Every sum, max or min with integer bounds (``\\sum_{m=1}^{3} B_{1m}``) written out term by term, and
+    indexed entries with integer indices turned into the engine's entry symbols (``B_{1m}`` at m = 2 is
+    ``B_12``). Reductions over a window or with symbolic bounds stay as they are.
+
+    >>> expand_bounded(read(r"\\sum_{m=1}^{2}\\sum_{n=1}^{2} B_{mn}", "expr"))
+    B_11 + B_12 + B_21 + B_22
+    """
+    if not isinstance(expr, sympy.Basic) or not expr.has(WindowReduce):
+        return expr
+    for _ in range(4):   # nested sums expand from the inside out
+        mapping = {}
+        for w in expr.atoms(WindowReduce):
+            lo, hi = (w.domain[0], w.domain[1]) if isinstance(w.domain, sympy.Tuple) else (None, None)
+            if (len(w.bound) == 1 and getattr(lo, "is_Integer", False) and getattr(hi, "is_Integer", False)
+                    and 0 <= hi - lo < 100 and not w.body.has(WindowReduce)):
+                mapping[w] = w.expand(range(int(lo), int(hi) + 1))
+        if not mapping:
+            break
+        expr = expr.xreplace(mapping)
+    return entries_from_indexed(expr)
+
+
+def _scalar(value: Any, where: str, context: Context | None = None, log: Log | None = None) -> sympy.Expr:
     if isinstance(value, bool) or value is None:
         raise UnreadableAnswer(f"{where}: expected a number or an expression, got {value!r}")
     if isinstance(value, int):
@@ -54,17 +102,20 @@ def _scalar(value: Any, where: str) -> sympy.Expr:
     if isinstance(value, float):
         return sympy.Float(value) if not value.is_integer() else sympy.Integer(int(value))
     if isinstance(value, str):
-        result = read(value, "expr")
+        result = read(value, "expr", context, log)
         if not isinstance(result, sympy.Expr):
             raise UnreadableAnswer(f"{where}: expected a number or an expression")
         return result
     raise UnreadableAnswer(f"{where}: expected a number or an expression, got a {type(value).__name__}")
 
 
-def read_matrix(value: Any) -> sympy.ImmutableMatrix:
-    """A matrix from LaTeX/plain text or nested lists (entries numbers or expression strings)."""
+def read_matrix(value: Any, context: Context | None = None, log: Log | None = None) -> sympy.ImmutableMatrix:
+    """A matrix from LaTeX/plain text or nested lists (entries numbers or expression strings); a named matrix
+    (``C = \\begin{bmatrix}...``) is its matrix side."""
     if isinstance(value, str):
-        result = read(value, "matrix")
+        result = read(value, "matrix", context, log)
+        if isinstance(result, Equation):
+            result = next((side for side in reversed(result.sides) if isinstance(side, sympy.MatrixBase)), None)
         if not isinstance(result, sympy.MatrixBase):
             raise UnreadableAnswer("expected a matrix")
         return result
@@ -75,24 +126,30 @@ def read_matrix(value: Any) -> sympy.ImmutableMatrix:
         raise UnreadableAnswer("the rows of the matrix have different lengths")
     if len(rows) > 50 or len(rows[0]) > 50:
         raise UnreadableAnswer("matrix too large (more than 50 rows or columns)")
-    return sympy.ImmutableMatrix([[_scalar(x, f"row {r + 1}") for x in row] for r, row in enumerate(rows)])
+    return sympy.ImmutableMatrix([[_scalar(x, f"row {r + 1}", context, log) for x in row]
+                                  for r, row in enumerate(rows)])
 
 
-def read_size(value: Any) -> tuple[int, int]:
+def read_size(value: Any, context: Context | None = None, log: Log | None = None) -> tuple[int, int]:
     """A size ``(rows, columns)`` from "3 \\times 3", "3x3", "[3, 3]" or a list of two integers."""
     if isinstance(value, str):
-        return read(value, "size")
+        result = read(value, "size", context, log)
+        if isinstance(result, Equation):   # "C \\in R^{3x3}" or "C = 3x3": the size side
+            result = next((side for side in reversed(result.sides) if isinstance(side, tuple)), None)
+        if not isinstance(result, tuple):
+            raise UnreadableAnswer("expected a size with two whole numbers, like 3 \\times 3")
+        return result
     if (isinstance(value, list | tuple) and len(value) == 2
             and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
         return int(value[0]), int(value[1])
     raise UnreadableAnswer("expected a size with two whole numbers, like 3 \\times 3")
 
 
-def read_expression(value: Any) -> sympy.Expr:
+def read_expression(value: Any, context: Context | None = None, log: Log | None = None) -> sympy.Expr:
     """An expression or the last side of an equation (``O = ...``); numbers as they are."""
     if not isinstance(value, str):
         return _scalar(value, "answer")
-    result = read(value, "equation")
+    result = read(value, "equation", context, log)
     if isinstance(result, Equation):
         result = result.sides[-1]
     if not isinstance(result, sympy.Expr):
@@ -100,9 +157,9 @@ def read_expression(value: Any) -> sympy.Expr:
     return result
 
 
-def read_equation(value: Any) -> Equation:
+def read_equation(value: Any, context: Context | None = None, log: Log | None = None) -> Equation:
     """A chained equation (one side when there is no '='); numbers become a one-sided equation."""
     if not isinstance(value, str):
         return Equation((_scalar(value, "answer"),))
-    result = read(value, "equation")
+    result = read(value, "equation", context, log)
     return result if isinstance(result, Equation) else Equation((result,))
