@@ -89,7 +89,7 @@ EXPRESSIONS = [
     ("S_{ij}", Indexed(IndexedBase(S), i, j)),
     ("x_{pq} + x_{p,q}", 2 * Indexed(IndexedBase(x), p, q)),
     ("x_{i+p, j+q-1}", Indexed(IndexedBase(x), i + p, j + sym("q") - 1)),
-    ("I_{in} + I_{\\text{out}}", sym("I_in") + sym("I_out")),
+    ("x_{in} + x_{\\text{out}}", sym("x_in") + sym("x_out")),
     # numbers
     ("42", Integer(42)),
     ("2.5", Rational(5, 2)),

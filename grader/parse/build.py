@@ -15,7 +15,8 @@ from sympy.core.symbol import Str
 
 from grader.parse.context import current, note
 from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_word
-from grader.parse.nodes import ELLIPSIS, Approach, Equation, WindowReduce
+from grader.parse.nodes import ELLIPSIS, Approach, Equation
+from grader.parse.windows import MEAN_WORDS, is_window, reduction, window_bars
 
 MAX_DIGITS = 50            # digits in one number literal
 MAX_EXPONENT = 1000        # |exponent| of any numeric power
@@ -54,19 +55,23 @@ def _derivative(numerator: Partial, denominator: Partial) -> sympy.Derivative:
 
 
 def _is_set_like(arg: Any) -> bool:
-    """``max(S)``, ``\\max(S_{ij})``: a single capital name or indexed name stands for a window."""
-    if isinstance(arg, sympy.Indexed):
+    """``max(S)``, ``\\max(S_{ij})``: a window name, or a capital name that is no matrix entry or variable."""
+    if is_window(arg) or isinstance(arg, sympy.Indexed):
         return True
-    return isinstance(arg, sympy.Symbol) and arg.name[:1].isupper()
+    context = current()
+    return (isinstance(arg, sympy.Symbol) and len(arg.name) == 1 and arg.name.isupper()
+            and arg.name not in context.variables | context.matrices | context.losses)
 
 
 def _apply(name: str, args: list, token: Token) -> sympy.Expr:
     """A whitelisted function of already-built arguments."""
     one = len(args) == 1
-    if name in ("max", "min", "sum"):
+    if name in ("max", "min", "sum") or name in MEAN_WORDS:
         if one and _is_set_like(args[0]):
             x = symbol("x")
-            return WindowReduce(name, x, x, args[0])
+            return reduction(name, x, x, args[0])
+        if name in MEAN_WORDS:
+            return sympy.Add(*args) / len(args)
         return {"max": sympy.Max, "min": sympy.Min, "sum": sympy.Add}[name](*args)
     if name == "log" and len(args) == 2:
         return sympy.log(*args)
@@ -80,7 +85,9 @@ def _apply(name: str, args: list, token: Token) -> sympy.Expr:
 
 
 def _bigop_name(token: Token) -> str:
-    return "sum" if token in ("Σ", "∑") else token.lstrip("\\")
+    if token in ("Σ", "∑"):
+        return "sum"
+    return token_word(str(token)).strip() if "{" in token else token.lstrip("\\")
 
 
 class Builder(Transformer):
@@ -94,7 +101,12 @@ class Builder(Transformer):
         return c[0]
 
     def chain(self, c):
-        return Equation(tuple(c[::2]))
+        relations = [t for t in c[1::2] if t.type == "REL"]
+        if not relations:
+            return Equation(tuple(c[::2]))
+        if len(c) != 3:
+            raise Fail(relations[0].start_pos, "a chain of relations like a < b < c is not supported")
+        return _RELATIONS[_relation_name(relations[0])](c[0], c[2], evaluate=False)
 
     def approach(self, c):
         var, arrow, value = c
@@ -148,7 +160,9 @@ class Builder(Transformer):
             if isinstance(item, Token):
                 pending = item
                 continue
-            if pending is not None and pending.type == "DIVOP":
+            if pending is not None and pending.type == "FLOORDIV":
+                factors = [sympy.floor(sympy.Mul(*factors) / item)]
+            elif pending is not None and pending.type == "DIVOP":
                 if isinstance(factors[-1], Partial) and isinstance(item, Partial):
                     factors[-1] = _derivative(factors[-1], item)
                 else:
@@ -169,12 +183,16 @@ class Builder(Transformer):
 
     def number(self, c):
         (t,) = c
-        whole, _, fraction = t.partition(".")
+        mantissa, _, exponent = t.lower().partition("e")
+        whole, _, fraction = mantissa.partition(".")
         if len(whole) + len(fraction) > MAX_DIGITS:
             raise Fail(t.start_pos, f"number too long (more than {MAX_DIGITS} digits)")
-        if not fraction:
-            return sympy.Integer(int(whole))
-        return sympy.Rational(int(whole or "0") * 10 ** len(fraction) + int(fraction), 10 ** len(fraction))
+        value = sympy.Rational(int(whole or "0") * 10 ** len(fraction) + int(fraction or "0"), 10 ** len(fraction))
+        if exponent:  # scientific notation: 1e-3, 2.5E2
+            if abs(int(exponent)) > MAX_RESULT_DIGITS:
+                raise Fail(t.start_pos, f"exponent too large (limit {MAX_RESULT_DIGITS})")
+            value *= sympy.Rational(10) ** int(exponent)
+        return value
 
     def infinity(self, c):
         return sympy.oo
@@ -187,6 +205,9 @@ class Builder(Transformer):
 
     def floor(self, c):
         return sympy.floor(c[1])
+
+    def bars(self, c):
+        return window_bars(c[1])
 
     def ceiling(self, c):
         return sympy.ceiling(c[1])
@@ -213,6 +234,10 @@ class Builder(Transformer):
         word = token_word(str(token))
         if word in FUNCTIONS:
             return _apply(word, args, token)
+        if len(word) == 1 and word in current().matrices and len(args) == 2:  # A(1,1): an entry
+            if not all(isinstance(a, sympy.Integer) and 1 <= a < 1000 for a in args):
+                raise Fail(token.start_pos, "matrix entries are numbered from 1")
+            return entry(word, int(args[0]), int(args[1]))
         if token.type == "GREEK" or word[:1].isalpha() and (len(word) == 1 or word[1:].isdigit()):
             if len(args) == 1:  # S(x), A24(a+b): implicit multiplication by a group
                 return sympy.Mul(resolve_word(str(token) if token.type == "GREEK" else word, token.start_pos),
@@ -233,7 +258,21 @@ class Builder(Transformer):
             domain = sympy.Tuple(domain, upper)
         elif upper is not None:
             raise Fail(c[5].start_pos, "an upper end only makes sense with a range like i=1")
-        return WindowReduce(op, body, var, domain)
+        return reduction(op, body, var, domain)
+
+    def reduce_upper_first(self, c):  # \sum^{n}_{i=1}: the same as \sum_{i=1}^{n}
+        op, upper, under, lbrace, binder, rbrace, body = c[0], c[2], c[3], c[4], c[5], c[6], c[7]
+        return self.reduce([op, under, lbrace, binder, rbrace, c[1], upper, body])
+
+    def reduce_set(self, c):  # \max\{x_{pq} : (p,q) \in S\}
+        kind, var, domain = c[4]
+        if kind != "in":
+            raise Fail(c[3].start_pos, "write the set as \\{x : x \\in S\\}")
+        return reduction(_bigop_name(c[0]), c[2], var, domain)
+
+    def limit(self, c):  # \lim_{p \to \infty} body
+        var, value, body = _bound_symbol(c[3]), c[5], c[-1]
+        return sympy.Limit(body, var, value)
 
     def binder_in(self, c):
         return "in", c[0], c[2]
@@ -250,6 +289,12 @@ class Builder(Transformer):
 
     def partial(self, c):
         return Partial(c[1], sympy.Integer(c[0].start_pos))
+
+    def partial_braced(self, c):  # \partial{L}
+        return Partial(c[2], sympy.Integer(c[0].start_pos))
+
+    def axis_name(self, c):
+        raise Fail(c[0].start_pos, f"'{' '.join(str(c[0]).split())}' is not supported")
 
     # ---- names --------------------------------------------------------------------------------------
     def name(self, c):
@@ -271,6 +316,10 @@ class Builder(Transformer):
                 return _power(indexed, value, token)
             raise Fail(token.start_pos, f"'{token}' is not supported")
         word = token_word(str(token))
+        if token.type == "NAME" and _is_differential(word, len(c) > 1):  # dE/dA_11: d for \partial
+            inner = resolve_word(word[1:], token.start_pos + 1) if len(c) == 1 else subscripted(
+                word[1:], c[1][1:], c[1].start_pos)
+            return Partial(inner, sympy.Integer(token.start_pos))
         if len(c) == 1:
             return resolve_word(word, token.start_pos)
         base = word[1:] if token.type == "GREEK" else word
@@ -280,6 +329,23 @@ class Builder(Transformer):
 
 
 _NO_TOKEN = Token("NONE", "", start_pos=0)
+
+
+_RELATIONS = {"<": sympy.Lt, ">": sympy.Gt, "<=": sympy.Le, ">=": sympy.Ge, "!=": sympy.Ne}
+_RELATION_WORDS = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "≤": "<=", "\\ge": ">=", "\\geq": ">=",
+                   "\\geqslant": ">=", "≥": ">=", "\\neq": "!=", "\\ne": "!=", "≠": "!=", "\\lt": "<", "\\gt": ">"}
+
+
+def _relation_name(token: Token) -> str:
+    return _RELATION_WORDS.get(str(token), str(token))
+
+
+def _is_differential(word: str, subscripted_: bool) -> bool:
+    """``dE``, ``dA`` + subscript, ``dy_{11}``: d then one letter naming the loss, a matrix, or an entry."""
+    if len(word) != 2 or word[0] != "d" or not word[1].isalpha():
+        return False
+    context = current()
+    return subscripted_ or word[1] in context.losses or word[1] in context.matrices
 
 
 def _is_index_letter(value: Any) -> bool:
@@ -295,7 +361,7 @@ def _channel(letter: str, index: str, indices: tuple) -> sympy.Indexed:
 
 
 def _bound_symbol(token: Token) -> sympy.Symbol:
-    if len(token) != 1:
+    if len(token.rstrip("'")) != 1:
         raise Fail(token.start_pos, "a bound variable is a single letter")
     return symbol(str(token))
 

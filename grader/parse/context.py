@@ -43,7 +43,7 @@ DEFAULT_ALIASES: Mapping[str, str] = MappingProxyType({
     **dict.fromkeys(["stride", "S_stride", "strides"], "S"),
     **dict.fromkeys(["dilation", "D_dil", "dil"], "D"),
     **dict.fromkeys(["H_out", "W_out", "O_out", "N_out", "L_out", "I_out", "output_size", "output_width",
-                     "output_height", "out_size", "n_out"], "O"),
+                     "output_height", "out_size", "n_out", "W'", "H'"], "O"),
 })
 # Letters that name these variables in other courses ((n - f + 2p)/s + 1, CS231n's (W - F + 2P)/S + 1) but mean
 # something else elsewhere (the pooling exponent p, a weight W): only for a part that asks for a size formula.
@@ -60,6 +60,7 @@ class Context:
     - ``aliases``: written name -> canonical variable (keys in ``alias_key`` form; ``canonical`` normalises).
     - ``indices``: letters that are indices, never powers, when written as a superscript (channel ``k``).
     - ``losses``: names of the loss (``E``, ``L``, ``J``; ``\\mathcal{L}`` is ``L``).
+    - ``windows``: names of a pooling window set; ``|S|`` is its number of cells, ``max(S)`` its maximum.
 
     >>> Context(variables=frozenset("IK")).extend(variables="P").variables == frozenset("IKP")
     True
@@ -70,21 +71,23 @@ class Context:
     aliases: Mapping[str, str] = field(default_factory=dict)
     indices: frozenset[str] = frozenset()
     losses: frozenset[str] = frozenset()
+    windows: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        for name in ("matrices", "variables", "indices", "losses"):
+        for name in ("matrices", "variables", "indices", "losses", "windows"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         keyed = {alias_key(k): v for k, v in dict(self.aliases).items()}
         object.__setattr__(self, "aliases", MappingProxyType(keyed))
 
     def __hash__(self) -> int:
-        return hash((self.matrices, self.variables, frozenset(self.aliases.items()), self.indices, self.losses))
+        return hash((self.matrices, self.variables, frozenset(self.aliases.items()), self.indices, self.losses,
+                     self.windows))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Context):
             return NotImplemented
-        return (self.matrices, self.variables, dict(self.aliases), self.indices, self.losses) == (
-            other.matrices, other.variables, dict(other.aliases), other.indices, other.losses)
+        return (self.matrices, self.variables, dict(self.aliases), self.indices, self.losses, self.windows) == (
+            other.matrices, other.variables, dict(other.aliases), other.indices, other.losses, other.windows)
 
     def canonical(self, name: str) -> str | None:
         """The variable a written name stands for (``padding`` -> ``P``), or None when it is not an alias."""
@@ -92,11 +95,11 @@ class Context:
 
     def extend(self, *, matrices: Iterable[str] = (), variables: Iterable[str] = (),
                aliases: Mapping[str, str] | None = None, indices: Iterable[str] = (),
-               losses: Iterable[str] = ()) -> Context:
+               losses: Iterable[str] = (), windows: Iterable[str] = ()) -> Context:
         """A copy with more names (a spec declaring its own); later aliases win."""
         return replace(self, matrices=self.matrices | set(matrices), variables=self.variables | set(variables),
                        aliases={**self.aliases, **(aliases or {})}, indices=self.indices | set(indices),
-                       losses=self.losses | set(losses))
+                       losses=self.losses | set(losses), windows=self.windows | set(windows))
 
     def without(self, *, aliases: Iterable[str] = (), indices: Iterable[str] = ()) -> Context:
         """A copy without some aliases or indices (a part where ``k`` is an exponent, say)."""
@@ -111,6 +114,7 @@ DEFAULT = Context(
     aliases=DEFAULT_ALIASES,
     indices=frozenset("k"),
     losses=frozenset("ELJ"),
+    windows=frozenset("SR"),
 )
 SIZE_FORMULA = DEFAULT.extend(aliases=SIZE_LETTERS).without(indices="k")
 

@@ -20,6 +20,8 @@ from functools import cache
 
 import sympy
 
+from grader.parse.context import current
+
 
 class Fail(Exception):
     """Raised while building; ``grader.parse`` turns it into a ParseError on the full text."""
@@ -29,10 +31,11 @@ class Fail(Exception):
         self.offset, self.problem, self.expected = offset, problem, expected
 
 
-FUNCTIONS = frozenset({"floor", "ceil", "max", "min", "sum", "log", "ln", "exp", "sqrt", "abs"})
+FUNCTIONS = frozenset({"floor", "ceil", "max", "min", "sum", "log", "ln", "exp", "sqrt", "abs", "mean", "avg"})
 INFINITY_WORDS = frozenset({"oo", "inf", "infty", "infinity"})
 SUBSCRIPT_WORDS = frozenset({"in", "out", "max", "min", "avg", "lp", "pad", "loss"})
-_WORD = re.compile(r"([A-Za-z]+)([0-9]*)")
+_WORD = re.compile(r"([A-Za-z]+)([0-9]*)('*)")
+_PRIMED_LETTER = re.compile(r"[A-Za-z]'*")
 _TEXT_WRAPPER = re.compile(r"^\\[A-Za-z]+\s*\{\s*(.*?)\s*\}$", re.S)
 _INDEX_TERM = re.compile(r"\s*([+\-]?)\s*([0-9]+|[A-Za-z])")
 _INDEX_EXPR = re.compile(r"\s*[+\-]?\s*([0-9]+|[A-Za-z])(\s*[+\-]\s*([0-9]+|[A-Za-z]))*\s*")
@@ -70,16 +73,31 @@ def resolve_word(word: str, offset: int) -> sympy.Expr:
     m = _WORD.fullmatch(word)
     if m is None:
         raise Fail(offset, f"cannot read the name '{word}'")
-    letters, digits = m.groups()
+    letters, digits, primes = m.groups()
+    if primes:
+        if len(letters) != 1 or digits:
+            raise Fail(offset, f"unknown name '{word}'")
+        return symbol(word)
     if not digits and letters in INFINITY_WORDS:
         return sympy.oo
     if len(letters) > 1:
         if letters in FUNCTIONS:
             raise Fail(offset, f"'{letters}' needs its argument in parentheses", ("'('",))
+        if not digits and (product := _variables_product(letters)) is not None:
+            return product
         raise Fail(offset, f"unknown name '{word}'")
     if not digits:
         return symbol(letters)
     return _indexed(letters, _digit_indices(digits, word, offset), offset)
+
+
+def _variables_product(letters: str) -> sympy.Expr | None:
+    """``DK``, ``PS``: letters written together are a product only when every letter is a size variable."""
+    context = current()
+    names = [ch if ch in context.variables else context.canonical(ch) for ch in letters]
+    if all(name is not None and name in context.variables for name in names):
+        return sympy.Mul(*(symbol(name) for name in names))
+    return None
 
 
 def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
@@ -100,8 +118,8 @@ def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
         for piece in pieces:
             if piece.isdigit():
                 indices += _digit_indices(piece, content, offset) if len(pieces) == 1 else [int(piece)]
-            elif piece.isalpha() and piece.isascii():
-                indices += [symbol(c) for c in piece]
+            elif _PRIMED_LETTER.sub("", piece) == "" and piece.isascii():
+                indices += [symbol(c) for c in _PRIMED_LETTER.findall(piece)]
             else:
                 raise Fail(offset, f"cannot read the subscript '{content}'")
         if not indices:

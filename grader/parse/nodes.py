@@ -120,6 +120,8 @@ class WindowReduce(sympy.Expr):
             sub = f"{var} \\in {printer._print(self.domain)}"
         return f"\\{self.op}_{{{sub}}} {printer._print(self.body)}"
 
+    _symconv_latex = _latex  # the project printer's hook (symconv.latex): no \operatorname{WindowReduce}
+
 
 def _exact(value: Any) -> Any:
     return sympy.Integer(value) if isinstance(value, int) else value

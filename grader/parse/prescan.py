@@ -24,6 +24,9 @@ KNOWN_COMMANDS = frozenset("""
     mathbf mathrm mathit mathsf mathcal mathbb boldsymbol bm text textrm textit textbf operatorname
     alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho sigma tau
     phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega
+    color textcolor boxed fbox underline cancel mleft mright lbrace rbrace lvert rvert vert lim le leq leqslant
+    ge geq geqslant neq ne lt gt mid colon prime textnormal mbox textsf thinspace mathtt texttt star circledast
+    otimes circ odot
 """.split())
 MATRIX_ENVIRONMENTS = frozenset(
     "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix array tabular".split())

@@ -6,6 +6,7 @@ a guess a person should check); ``parse`` returns the value only.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,9 @@ from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from grader.errors import ParseError
-from grader.parse import prescan
-from grader.parse.build import MAX_MATRIX, Builder, Partial, to_matrix
-from grader.parse.context import Context, reading
+from grader.parse import matrix_text, normalise, prescan, size_text
+from grader.parse.build import Builder, Partial, to_matrix
+from grader.parse.context import Context, current, note, reading
 from grader.parse.names import Fail
 from grader.parse.nodes import Equation
 
@@ -31,7 +32,6 @@ _PARSER = Lark(Path(__file__).with_name("answer.lark").read_text(encoding="utf-8
 _ARROW = re.compile(r"->|→|\\(?:long)?rightarrow(?![A-Za-z])|\\to(?![A-Za-z])")
 _MATRIX_START = re.compile(r"\s*(?:\[\s*\[|(?:\\left\s*)?[(\[]?\s*\\begin\s*\{\s*(?:"
                            + "|".join(prescan.MATRIX_ENVIRONMENTS) + r")\s*\})")
-_CELL_SPLIT = {",": re.compile(r","), "&": re.compile(r"&"), " ": re.compile(r"\s+")}
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,20 @@ def _parse(text: str, expect: str) -> Any:
         if expect == "auto":
             expect = _guess(prescan.strip_delimiters(text))
             if expect == "equation":
-                result = _run(prescan.strip_layout(text), "equation")
+                result = _equation(text)
                 return result.sides[0] if len(result.sides) == 1 else result
         if expect == "matrix":
-            return _matrix(prescan.strip_delimiters(text))
+            return _named_matrix(normalise.tidy(prescan.strip_delimiters(text)))
         if expect == "size":
-            return _run(prescan.strip_delimiters(text), "size")
-        result = _run(prescan.strip_layout(text), expect)
-        if expect == "number" and not (isinstance(result, sympy.Expr) and result.is_number):
+            return _size(normalise.tidy(prescan.strip_delimiters(text)))
+        if expect == "equation":
+            return _equation(text)
+        if expect == "limit":
+            return _limit(text)
+        result = _equation(text)
+        if isinstance(result, Equation) and len(result.sides) == 1:
+            result = result.sides[0]
+        if expect == "number" and not _has_number(result):
             raise Fail(len(text) - len(text.lstrip()), "expected a number, got an expression")
         return result
     except Fail as fail:
@@ -99,12 +105,48 @@ def _parse(text: str, expect: str) -> Any:
         raise ParseError(text, 0, "expression nested too deeply") from None
 
 
+def _has_number(result: Any) -> bool:
+    sides = result.sides if isinstance(result, Equation) else (result,)
+    return any(isinstance(side, sympy.Expr) and side.is_number for side in sides)
+
+
 def _guess(text: str) -> str:
-    if _MATRIX_START.match(text) or ";" in text:
+    if _MATRIX_START.match(text) or matrix_text.WRAPPER.match(text) or ";" in text:
         return "matrix"
     if _ARROW.search(text):
         return "limit"
     return "equation"
+
+
+def _expression_text(text: str) -> str:
+    return normalise.expression(prescan.strip_layout(text), current())
+
+
+def _equation(text: str) -> Any:
+    return _run(_expression_text(text), "equation")
+
+
+def _limit(text: str) -> Any:
+    """``p \\to \\infty``, ``p = 1``, or an equation such as ``\\lim_{p \\to \\infty} ... = \\max ...``."""
+    clean = _expression_text(text)
+    try:
+        return _run(clean, "limit")
+    except Fail:
+        if "\\lim" not in clean and "=" not in clean:
+            raise
+    result = _run(clean, "equation")
+    return result.sides[0] if len(result.sides) == 1 else result
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``3 \\times 3`` and friends through the grammar; sizes with words around them by ``find_size``."""
+    try:
+        return _run(text, "size")
+    except Fail:
+        found = size_text.find_size(text)
+        if found is None:
+            raise
+        return found
 
 
 def _run(text: str, expect: str) -> Any:
@@ -112,7 +154,7 @@ def _run(text: str, expect: str) -> Any:
         result = _PARSER.parse(text, start=_STARTS[expect])
     except UnexpectedInput as error:
         raise _explain(error, text) from None
-    if ("∂" in text or "\\partial" in text) and _leftover_partials(result):
+    if ("∂" in text or "\\partial" in text or "d" in text) and _leftover_partials(result):
         raise Fail(int(_leftover_partials(result)[0].args[1]),
                    "\\partial belongs in a fraction, like \\frac{\\partial E}{\\partial A_{24}}")
     return result
@@ -124,39 +166,94 @@ def _leftover_partials(result: Any) -> list:
     return sorted(found, key=lambda p: int(p.args[1]))
 
 
+# ---- matrices, and named matrices (C = [[...]]) -------------------------------------------------------
+_TOP_LEVEL = re.compile(r"\\begin\s*\{|\\end\s*\{[^}]*\}|[(\[{]|[)\]}]|(?<![<>!=\\])=(?!=)")
+_BRACED = re.compile(r"\s*\{(\s*\\begin.*\\end\s*\{[A-Za-z]+\}\s*)\}\s*", re.S)
+_MATRIX_HINT = re.compile(r"&|\\\\|;|\n\s*\S|\|")
+
+
+def _sides(text: str) -> list[str]:
+    """``text`` cut at each top-level ``=``; every side keeps its offsets (the rest blanked)."""
+    cuts, depth = [], 0
+    for m in _TOP_LEVEL.finditer(text):
+        token = m.group()
+        if token.startswith("\\begin") or token in "([{":
+            depth += 1
+        elif token.startswith("\\end") or token in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            cuts.append(m.start())
+    bounds = [-1, *cuts, len(text)]
+    return [" " * (a + 1) + text[a + 1:b] + " " * (len(text) - b) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _named_matrix(text: str) -> Any:
+    """A matrix, or ``C = <matrix> (= ...)`` as an Equation whose matrix sides are matrices."""
+    sides = _sides(text)
+    if len(sides) == 1:
+        return _matrix(text)
+    values, failures = [], []
+    for side in sides:
+        if not side.strip():
+            raise Fail(len(side) - len(side.lstrip()), "an empty side of '='", ("a matrix",))
+        looks = _looks_like_matrix(side)
+        try:
+            values.append(_matrix(side) if looks else _run(_expression_text(side), "expr"))
+        except Fail as fail:
+            failures.append((side, fail))
+    if not any(isinstance(v, sympy.MatrixBase) for v in values):
+        raise failures[-1][1] if failures else Fail(0, "expected a matrix", ("a matrix",))
+    for side, _ in failures:
+        note(f"could not read '{' '.join(side.split())}'; read the other sides of '='", guessed=False)
+    return Equation(tuple(values))
+
+
+def _looks_like_matrix(side: str) -> bool:
+    stripped = side.strip()
+    return bool(_MATRIX_START.match(side) or matrix_text.is_nested(side) or _MATRIX_HINT.search(stripped)
+                or re.search(r"[0-9.]\s+[+\-]?[0-9]", stripped))
+
+
 def _matrix(text: str) -> sympy.ImmutableMatrix:
-    """A matrix: nested lists and LaTeX environments go to the grammar; plain rows are split here."""
+    """A matrix: LaTeX environments and bracket lists go to the grammar; text layouts to matrix_text."""
     prescan.check_matrix(text)
-    if _MATRIX_START.match(text):
-        return _run(text, "matrix")
-    rows = []
-    for line in re.finditer(r"[^;\n]+", text):
-        if not line.group().strip():
-            continue
-        separator = "," if "," in line.group() else "&" if "&" in line.group() else " "
-        cells, start = [], line.start()
-        for piece in _CELL_SPLIT[separator].split(line.group()):
-            offset = text.index(piece, start) if piece else start
-            start = offset + len(piece)
-            if piece.strip() or separator != " ":
-                cells.append(_cell(text, piece, offset))
-        rows.append((cells, line.start()))
-        if len(rows) > MAX_MATRIX:
-            break  # to_matrix names the first row over the cap
-    if not rows:
-        raise Fail(0, "empty matrix", ("a number",))
+    if m := _BRACED.fullmatch(text):  # {\begin{bmatrix}...\end{bmatrix}} left by \color{red}{...}
+        text = text[:m.start(1) - 1] + " " + m.group(1) + " " + text[m.end(1) + 1:]
+    grammar_failure = None
+    if _MATRIX_START.match(text) and not matrix_text.WRAPPER.match(text):
+        try:
+            return _run(text, "matrix")
+        except Fail as fail:
+            if not text.lstrip().startswith("[["):
+                raise
+            grammar_failure = fail
+    cell = functools.partial(_cell, text)
+    if matrix_text.is_nested(text):
+        try:
+            rows = matrix_text.nested_rows(text, cell)
+        except Fail:
+            if grammar_failure is not None and "," in text:
+                raise grammar_failure from None  # a list with commas: the grammar's caret is the useful one
+            raise
+    elif re.search(r"^\s*\|", text, re.M):
+        rows = matrix_text.pipe_rows(text, cell)
+    else:
+        rows = matrix_text.plain_rows(text, cell)
     return to_matrix(rows)
 
 
 def _cell(text: str, piece: str, offset: int) -> sympy.Expr:
+    if not piece.strip():
+        raise Fail(offset, "empty entry", ("a number",))
     try:
-        return _run(piece, "expr")
+        return _run(normalise.expression(piece, current()), "expr")
     except Fail as fail:
         raise Fail(offset + fail.offset, fail.problem, fail.expected) from None
 
 
 # ---- lark errors to one readable line ----------------------------------------------------------------
 _OPERAND = ("a number", "a name", "'('")
+_COMMAND_AT = re.compile(r"\\[A-Za-z]+")
 _WORDS = {
     "NUMBER": "a number", "NAME": "a name", "TEXTNAME": "a name", "GREEK": "a name", "LPAR": "'('",
     "RPAR": "')'", "RBRACK": "']'", "RBRACE": "'}'", "RSET": "'\\}'", "RFLOOR": "'\\rfloor'",
@@ -170,6 +267,8 @@ _WORDS = {
 def _explain(error: UnexpectedInput, text: str) -> Fail:
     if isinstance(error, UnexpectedCharacters):
         offset, expected = error.pos_in_stream, error.allowed or set()
+        if command := _COMMAND_AT.match(text, offset):
+            return Fail(offset, f"'{command.group()}' is not supported here")
         found = f"'{text[offset]}'" if offset < len(text) else "end of answer"
     elif isinstance(error, UnexpectedToken):
         token, expected = error.token, error.expected

@@ -1,0 +1,147 @@
+r"""Presentation clean-up before parsing: colour, boxes, prose, full-width punctuation, primes, bars, aliases.
+
+Every rewrite keeps the text's length (a replaced span is padded with spaces), so the offsets a ParseError
+reports still point into the student's original text. Nothing here decides mathematics except through the
+context: a written name becomes its canonical variable only when the context's aliases say so.
+
+>>> " ".join(tidy(r"\color{red}{\boxed{x + 1}}.").split())
+'{ {x + 1}}'
+>>> " ".join(aliases("(H_{in} + 2 padding - kernel_size)/stride", DEFAULT).split())
+'(I + 2 P - K )/S'
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.parse.context import DEFAULT, Context, alias_key, note
+from grader.parse.names import Fail
+from grader.parse.prescan import blank
+
+# one character for one character: full-width forms and look-alikes people paste from Word or a PDF
+_SAME_LENGTH = str.maketrans({
+    "（": "(", "）": ")", "［": "[", "］": "]", "｛": "{", "｝": "}", "，": ",", "：": ":", "；": ";",
+    "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "｜": "|", "．": ".", "＾": "^", "＿": "_",
+    "′": "'", "’": "'", "‘": "'", "‐": "-", "‑": "-", "—": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "\u200b": " ", "\t": " ", "≦": "≤", "≧": "≥",
+})
+_COLOUR = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}|\\(?:boxed|fbox|underline|bm|cancel)(?![A-Za-z])"
+                     r"|\\math(?:python|tt)(?![A-Za-z])")
+_MATH_PARENS = re.compile(r"(?<!\\)\\[()]")  # \( ... \), not the \\ of a row break
+_PRIME = re.compile(r"\^\s*\{?\s*\\prime\s*\}?|\\prime(?![A-Za-z])")
+_MODULE_CALL = re.compile(r"\b(?:math|np|numpy|torch)\s*\.\s*(?=(?:floor|ceil|sqrt|log|exp|max|min|abs)\b)")
+_TRAILING = re.compile(r"(?<![.\\])[.,;:](?=[\s$]*(?:\\\]|\\\))?[\s$]*\Z)")
+# \text{...} outside a sub/superscript: a name we know stays, anything else is prose
+_TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathit|textsf)\s*\{([^{}]*)\}")
+_AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
+# prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
+_QUALIFIER = re.compile(r"\s*(?:where|for|with|when|if|s\.t\.|such that|for all)\b", re.I)
+_KEEP_WORDS = frozenset("floor ceil max min mean avg average sum log ln exp sqrt abs lim".split())
+_NAME_LIKE = re.compile(r"[A-Za-z][0-9]*'*\Z")
+# a written name: word, optional subscripts (_in, _{in}, _{\text{in}}), primes, an axis index [0]
+_SCRIPT = r"\\?_\s*(?:\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]+)\s*\}" \
+          r"|\\(?:text|mathrm|textrm)\s*\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]+)"
+_NAME = re.compile(r"(?<![\\A-Za-z])[A-Za-z][A-Za-z0-9]*(?:" + _SCRIPT + r")*'*(?:\s*\[\s*[01]\s*\])?")
+_AXIS = re.compile(r"\s*\[\s*([01])\s*\]\Z")
+_BARS = re.compile(r"\\begin\s*\{\s*(?:array|tabular)\s*\}\s*\{[^{}]*\}|\\vert(?![A-Za-z])|(?<!\\)\|")
+CLOSE_BAR = "∣"  # U+2223: the closing bar of a pair, so |a| + |b| parses without guessing which bar closes
+_THOUSANDS = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:(?:\s|\\[,;: ]|\{,\}|~|\\thinspace)+[0-9]{3})+(?![0-9.])")
+# scripts and matrix environments are skipped (A_{2 4} is an entry); elsewhere "1 2" is refused
+_SIDE_BY_SIDE = re.compile(r"[_^]\s*\{[^{}]*\}|\\begin\s*\{.*?\\end\s*\{[^{}]*\}"
+                           r"|(?<![\w.])([0-9]+(?:\.[0-9]+)?\s+[0-9.]+)", re.S)
+_COMMA_THOUSANDS = re.compile(r"\s*[0-9]{1,3}(?:(?:,|\{,\})[0-9]{3})+(?:\.[0-9]+)?\s*")
+
+
+def tidy(text: str) -> str:
+    """Look-alike characters, colour and boxes, ``math.floor``, primes and trailing punctuation."""
+    text = text.translate(_SAME_LENGTH)
+    text = blank(blank(text, _COLOUR), _MATH_PARENS)
+    text = blank(text, _MODULE_CALL)
+    text = _PRIME.sub(lambda m: "'" + " " * (len(m.group()) - 1), text)
+    return blank(text, _TRAILING)
+
+
+def prose(text: str, context: Context) -> str:
+    r"""Drop ``\text{...}`` prose (with a note); keep names and known words, rewriting aliases to their variable."""
+    cut = len(text)
+
+    def replace(m: re.Match) -> str:
+        nonlocal cut
+        if _AFTER_SCRIPT.search(text[max(0, m.start() - 4):m.start()]):
+            return m.group()
+        content = m.group(1).strip()
+        key = alias_key(content.replace("\\_", "_"))
+        canonical = context.canonical(key)
+        if canonical is not None:
+            return canonical.ljust(len(m.group()))
+        if key in _KEEP_WORDS or _NAME_LIKE.match(key):
+            return m.group()
+        if _QUALIFIER.match(content) and text[:m.start()].strip() and cut == len(text):
+            cut = m.start()
+        elif content:
+            note(f"ignored the words '{content}'")
+        return " " * len(m.group())
+    text = _TEXT.sub(replace, text)
+    if cut < len(text) and text[cut:].strip():
+        note(f"ignored '{' '.join(text[cut:].split())}' after the answer")
+        text = text[:cut] + blank(text[cut:], re.compile(r".+", re.S))
+    return text
+
+
+def aliases(text: str, context: Context) -> str:
+    """Rewrite every written name the context knows (``H_{in}``, ``padding``, ``P[0]``) to its variable."""
+    if not context.aliases:
+        return text
+
+    def replace(m: re.Match) -> str:
+        written = m.group()
+        canonical = context.canonical(_AXIS.sub("", written))
+        return written if canonical is None else canonical.ljust(len(written))
+    text = _NAME.sub(replace, text)
+    return re.sub(r"(?<![\\A-Za-z])([A-Z])\s*\[\s*[01]\s*\]",
+                  lambda m: m.group(1).ljust(len(m.group())) if m.group(1) in context.variables else m.group(),
+                  text)
+
+
+def bars(text: str) -> str:
+    """Pair ``|...|`` bars left to right; each closing bar becomes ``CLOSE_BAR`` (same length)."""
+    out, last, opened = [], 0, False
+    for m in _BARS.finditer(text):
+        if m.group().startswith("\\begin"):
+            continue
+        out.append(text[last:m.start()])
+        bar = "|" if not opened else CLOSE_BAR
+        out.append(bar.ljust(len(m.group())))
+        opened, last = not opened, m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def thousands(text: str) -> str:
+    """``1 000``, ``1\\,000``, ``1{,}000`` (and ``1,000`` for a lone number) as one number, same length."""
+    if "\\begin" in text:
+        return text  # matrix cells are separated by spaces too
+    if _COMMA_THOUSANDS.fullmatch(text):
+        digits = re.sub(r"[^0-9.]", "", text)
+        return digits.ljust(len(text))
+
+    def join(m: re.Match) -> str:
+        note(f"read '{m.group()}' as the number {re.sub(r'[^0-9]', '', m.group())}")
+        return re.sub(r"[^0-9]", "", m.group()).ljust(len(m.group()))
+    return _THOUSANDS.sub(join, text)
+
+
+def side_by_side(text: str) -> None:
+    """Refuse two numbers written next to each other (``1 2``): neither a product nor one number for sure."""
+    for m in _SIDE_BY_SIDE.finditer(text):
+        if m.group(1):
+            number = " ".join(m.group(1).split())
+            raise Fail(m.start(1), f"two numbers side by side ('{number}') are not supported; write the operator "
+                       "between them, or the number without spaces")
+
+
+def expression(text: str, context: Context = DEFAULT) -> str:
+    """The whole clean-up for an expression, equation or limit."""
+    text = bars(thousands(aliases(prose(tidy(text), context), context)))
+    side_by_side(text)
+    return text

@@ -1,0 +1,280 @@
+"""grader.parse on the notations students write (issue 9): each reading, and its wrong neighbours.
+
+Tables of (text, expected value) for what must be read, and (text, fragment of the ParseError) for what must
+not be read silently: a notation the grader cannot read for sure is a ParseError, never a guess.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Abs, Derivative, Indexed, IndexedBase, Integer, Limit, Matrix, Rational, Tuple, floor, oo
+
+from grader.parse import DEFAULT, SIZE_FORMULA, Equation, ParseError, WindowReduce, parse, read
+from symconv import entry_symbol
+
+
+def sym(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+I, K, P, S, D, O, E, L, a, b, c, p, q, x, i, j, n = map(sym, "IKPSDOELabcpqxijn")
+A11, B11, B12, C11 = (entry_symbol(*e) for e in [("A", 1, 1), ("B", 1, 1), ("B", 1, 2), ("C", 1, 1)])
+M12 = Matrix([[1, 2], [3, 4]])
+OUT = floor((I - K + 2 * P) / S) + 1
+
+
+def dd(f, v):
+    return Derivative(f, v, evaluate=False)
+
+
+def window(op, body, var, domain):
+    return WindowReduce(op, body, var, domain)
+
+
+COUNT = window("sum", Integer(1), x, S)
+XPQ = Indexed(IndexedBase(x), p, q)
+
+# ---- numbers ----------------------------------------------------------------------------------------
+NUMBERS = [
+    ("1e-3", Rational(1, 1000)), ("2.5E2", Integer(250)), ("1E3", Integer(1000)), ("3e+2", Integer(300)),
+    (r"6.02 \times 10^{23}", Rational(602, 100) * 10**23), ("1 000", Integer(1000)), ("1,000", Integer(1000)),
+    (r"1\,000", Integer(1000)), ("1{,}000", Integer(1000)), ("12 345 678", Integer(12345678)),
+    ("1,000.5", Rational(2001, 2)), ("2.", Integer(2)),
+]
+NUMBERS_REFUSED = [
+    ("2 3", "side by side"), ("1 00", "side by side"), ("1e99999", "exponent too large"),
+    ("1 0000", "side by side"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NUMBERS)
+def test_numbers(text, expected):
+    assert parse(text, "number") == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), NUMBERS_REFUSED)
+def test_numbers_refused(text, fragment):
+    with pytest.raises(ParseError, match=fragment):
+        parse(text, "expr")
+
+
+def test_scientific_notation_does_not_eat_names():
+    assert parse("2E", "expr") == 2 * E and parse("2e", "expr") == 2 * sym("e")
+    assert parse("2E_{11}", "expr") == 2 * sym("E_11")
+
+
+# ---- matrices ---------------------------------------------------------------------------------------
+MATRICES = [
+    ("[[1  2]\n [3  4]]", M12),
+    ("[[1 2] [3 4]]", M12),
+    ("array([[1, 2],\n       [3, 4]])", M12),
+    ("array([[1., 2.],\n       [3., 4.]], dtype=float32)", M12),
+    ("np.array([[1, 2], [3, 4]])", M12),
+    ("tensor([[1, 2],\n        [3, 4]])", M12),
+    ("tensor([[1., 2.], [3., 4.]], dtype=torch.float64)", M12),
+    ("tensor([[1., 2.], [3., 4.]], grad_fn=<ConvolutionBackward0>)", M12),
+    ("| 1 | 2 |\n| 3 | 4 |", M12),
+    ("| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |", M12),
+    ("|   |   |\n|:-:|:-:|\n| 1 | 2 |\n| 3 | 4 |", M12),
+    ("| 1 | 2 |\n|---|---|\n| 3 | 4 |", M12),
+    ("1\t2\n3\t4", M12),
+    (r"1 & 2 \\ 3 & 4", M12),
+    (r"\hline 1 & 2 \\ \hline 3 & 4 \\ \hline", M12),
+    (r"\begin{array}{|c|c|} \hline 1 & 2 \\ \hline 3 & 4 \end{array}", M12),
+    ("[[1e2, 2.5E1]]", Matrix([[100, 25]])),
+    (r"\color{red}{\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}}", M12),
+]
+MATRICES_REFUSED = [
+    ("1 000 2\n3 4 5", "thousands group"),
+    ("[[1 000] [2 3]]", "thousands group"),
+    ("array([[1, 2], [3, 4]]", "end of the printed array"),
+    ("[[1 2] [3]]", "row 2 has 1 entries"),
+    ("| 1 | 2 |\n| 3 |", "row 2 has 1 entries"),
+    ("1 & & 2", "empty entry"),
+    ("[[109, 92, 72], [108, 85, 74], [110, 74 79}", "unexpected '}'"),
+    ("[[1 2] x [3 4]]", "between the rows"),
+    ("[[1 2] [3 4]] 5", "printed matrix"),
+    ("[[1 2] [3 4]] 5]", "after the rows"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MATRICES)
+def test_matrices(text, expected):
+    assert parse(text, "matrix") == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), MATRICES_REFUSED)
+def test_matrices_refused(text, fragment):
+    with pytest.raises(ParseError, match=fragment):
+        parse(text, "matrix")
+
+
+@pytest.mark.parametrize(("text", "sides"), [
+    (r"C = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}", (sym("C"), M12)),
+    (r"\mathbf{C} = \begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", (sym("C"), M12)),
+    ("C = [[1, 2], [3, 4]]", (sym("C"), M12)),
+    ("C = 1 2; 3 4", (sym("C"), M12)),
+    (r"\frac{\partial E}{\partial A} = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}", (dd(E, sym("A")), M12)),
+    (r"C = A \star B = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}", (sym("C"), M12)),
+])
+def test_named_matrices_are_equations(text, sides):
+    assert parse(text, "matrix") == Equation(sides)
+
+
+def test_an_unreadable_side_is_noted():
+    reading = read(r"C = A \star B = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}", "matrix")
+    assert any("A \\star B" in note for note in reading.notes)
+
+
+def test_a_named_answer_without_a_matrix_is_refused():
+    with pytest.raises(ParseError):
+        parse(r"C = A \star B", "matrix")
+
+
+# ---- sizes ------------------------------------------------------------------------------------------
+SIZES = [
+    (r"3 \times 3", (3, 3)), ("3x3", (3, 3)), ("3 × 3", (3, 3)), ("(3, 3)", (3, 3)), ("3 by 3", (3, 3)),
+    ("a 3x3 matrix", (3, 3)), (r"C \in \mathbb{R}^{3 \times 4}", (3, 4)), (r"\(3\times3\)", (3, 3)),
+    (r"The output $C$ is $3 \times 3$.", (3, 3)), ("C is 3 by 3 (3x3)", (3, 3)), ("（3, 3）", (3, 3)),
+    (r"3 \text{ by } 3", (3, 3)), ("size = 3x3", (3, 3)),
+]
+SIZES_REFUSED = [
+    ("The output is 3x3 from a 5x5 input", "two different sizes"),
+    ("3x3x2", "has more"), ("3 x 3, stride 1", "has more"), ("3.5 x 3", "whole numbers"), ("0 x 3", "whole numbers"),
+    ("three by three", "unexpected"), ("(3, 3, 1)", "unexpected"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SIZES)
+def test_sizes(text, expected):
+    assert parse(text, "size") == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), SIZES_REFUSED)
+def test_sizes_refused(text, fragment):
+    with pytest.raises(ParseError, match=fragment):
+        parse(text, "size")
+
+
+# ---- formulas ---------------------------------------------------------------------------------------
+FORMULAS = [
+    ("2PS", 2 * P * S), ("DK - D", D * K - D), (r"\frac{I + 2P - D(K-1) - 1}{S}", (I + 2 * P - D * (K - 1) - 1) / S),
+    ("i'", sym("i'")), ("i′ + j'", sym("i'") + sym("j'")),
+    ("|S|", COUNT), (r"\lvert S \rvert", COUNT), (r"\left| S \right|", COUNT), (r"\vert S \vert", COUNT),
+    ("|S^k_{ij}|", window("sum", Integer(1), x, Indexed(IndexedBase(sym("S^k")), i, j))),
+    ("|x|^p", Abs(x) ** p), ("|a| + |b|", Abs(a) + Abs(b)), ("|B_{12}|", Abs(B12)),
+    (r"\frac{1}{|S|}\sum_{x \in S} x", window("sum", x, x, S) / COUNT),
+    (r"\max_{(i',j') \in S} x_{i'j'}", window("max", Indexed(IndexedBase(x), sym("i'"), sym("j'")),
+                                               Tuple(sym("i'"), sym("j'")), S)),
+    (r"\max\limits_{(p,q) \in S} x_{pq}", window("max", XPQ, Tuple(p, q), S)),
+    (r"\max\{x_{pq} : (p,q) \in S\}", window("max", XPQ, Tuple(p, q), S)),
+    (r"\max\lbrace x_{pq} \mid (p,q) \in S \rbrace", window("max", XPQ, Tuple(p, q), S)),
+    (r"\sum_{p=1}^{K}\sum_{q=1}^{K} x_{pq}", window("sum", window("sum", XPQ, q, Tuple(1, K)), p, Tuple(1, K))),
+    (r"\sum^{n}_{i=1} x_i", window("sum", Indexed(IndexedBase(x), i), i, Tuple(1, n))),
+    ("mean(S)", window("sum", x, x, S) / COUNT), ("avg(S)", window("sum", x, x, S) / COUNT),
+    (r"\operatorname{mean}(S)", window("sum", x, x, S) / COUNT), ("mean(a, b)", (a + b) / 2),
+    (r"\operatorname{avg}_{(p,q) \in S} x_{pq}", window("sum", XPQ, Tuple(p, q), S)
+     / window("sum", Integer(1), Tuple(p, q), S)),
+    (r"p \le 1", sympy.Le(p, 1)), (r"p \geq 1", sympy.Ge(p, 1)), (r"p \neq 1", sympy.Ne(p, 1)),
+    ("p ≤ 1", sympy.Le(p, 1)),
+    (r"a \; b \, c \! d \quad a \displaystyle b", a**2 * b**2 * c * sym("d")),
+    (r"\mleft( a + b \mright) c", (a + b) * c), (r"\lbrace a \rbrace", a),
+    ("a × b · c", a * b * c), ("（a + b）× c", (a + b) * c), ("a − b", a - b),
+    (r"\color{red}{a + b}", a + b), (r"\textcolor{blue}{a} + b", a + b), (r"\boxed{a + b}", a + b),
+    (r"\bigg\lfloor \frac{a}{b} \bigg\rfloor", floor(a / b)), ("a + b.", a + b), (r"$a + b$,", a + b),
+    (r"\text{the answer is } a + b", a + b),
+    ("math.floor((I + 2P - K)/S) + 1", OUT), ("(I + 2P - K)//S + 1", OUT),
+    (r"\frac{H_{in} + 2 \cdot padding - kernel\_size}{stride} + 1", (I + 2 * P - K) / S + 1),
+    (r"\left\lfloor\frac{H_{\text{in}} + 2P[0] - K[0]}{S[0]}\right\rfloor + 1", OUT),
+    (r"\left\lfloor\frac{input\_width + 2 \times \text{padding} - HH}{\text{stride}}\right\rfloor + 1", OUT),
+]
+FORMULAS_REFUSED = [
+    ("DQ", "unknown name 'DQ'"), ("x[0]", "'x[0]' is not supported"), (r"a \star b", "'\\star' is not supported"),
+    ("|a", "end of answer"), ("a < b < c", "not supported"), ("Px", "unknown name 'Px'"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FORMULAS)
+def test_formulas(text, expected):
+    assert parse(text, "expr") == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), FORMULAS_REFUSED)
+def test_formulas_refused(text, fragment):
+    with pytest.raises(ParseError, match=__import__("re").escape(fragment)):
+        parse(text, "expr")
+
+
+@pytest.mark.parametrize(("text", "default", "sizes"), [
+    ("(n + 2p - f)/s + 1", (n + 2 * p - sym("f")) / sym("s") + 1, (I + 2 * P - K) / S + 1),
+    ("(W - F + 2P)/S + 1", (sym("W") - sym("F") + 2 * P) / S + 1, (I - K + 2 * P) / S + 1),
+    ("2ps", None, 2 * P * S),
+    (r"\sum_{x \in S} x^p", window("sum", x**p, x, S), window("sum", x**P, x, S)),
+])
+def test_lower_case_size_letters_need_a_size_context(text, default, sizes):
+    if default is None:
+        with pytest.raises(ParseError):
+            parse(text, "expr")
+    else:
+        assert parse(text, "expr") == default
+    assert parse(text, "expr", context=SIZE_FORMULA) == sizes
+
+
+def test_prose_is_dropped_with_a_note():
+    reading = read(r"\text{when } p = 1 \text{ Average Pooling}", "limit")
+    assert reading.value == Equation((p, Integer(1)))
+    assert any("Average Pooling" in note for note in reading.notes)
+    reading = read(r"\max_{(i',j') \in S} x_{i'j'} \text{ where } (i',j') \in S", "expr")
+    assert isinstance(reading.value, WindowReduce)
+    assert any("after the answer" in note for note in reading.notes)
+
+
+def test_names_keep_their_text_forms():
+    assert parse(r"\text{floor}((I-K)/S)", "expr") == floor((I - K) / S)
+    assert parse(r"I_{\text{in}}", "expr", context=DEFAULT.without(aliases=["I_in"])) == sym("I_in")
+
+
+# ---- limits -----------------------------------------------------------------------------------------
+def test_limit_equations():
+    value = parse(r"\lim_{p \to \infty} \left(\sum_{x \in S} x^p\right)^{1/p} = \max_{x \in S} x", "limit")
+    assert value == Equation((Limit(window("sum", x**p, x, S) ** (1 / p), p, oo), window("max", x, x, S)))
+    assert parse("p → ∞", "limit") == parse(r"p \to \infty", "limit")
+
+
+# ---- derivatives and the chain rule -----------------------------------------------------------------
+DERIVATIVES = [
+    ("dE/dA_11", dd(E, A11)), ("dE/dA_{11}", dd(E, A11)), (r"\frac{dE}{dA_{11}}", dd(E, A11)),
+    (r"\partial{L}/\partial{A_{11}}", dd(L, A11)), (r"\frac{\partial{L}}{\partial{A_{1,1}}}", dd(L, A11)),
+    (r"d\mathcal{L}/dy_{11}", dd(L, entry_symbol("y", 1, 1))),
+    (r"\partial L/\partial O_{uv}", dd(L, Indexed(IndexedBase(O), sym("u"), sym("v")))),
+    ("A_{1,1} + A(1,1)", 2 * A11),
+    ("dE/dC_{11} * dC_{11}/dA_{11}", dd(E, C11) * dd(C11, A11)),
+    ("dE/dC_{11} dC_{11}/dA_{11} + \\dots", dd(E, C11) * dd(C11, A11) + parse("…", "expr")),
+]
+DERIVATIVES_REFUSED = [
+    ("dE + 1", "belongs in a fraction"), ("dx/dy", "unknown name 'dx'"), ("A(0,1)", "numbered from 1"),
+    ("A(1,1,1)", "not a function"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DERIVATIVES)
+def test_derivatives(text, expected):
+    assert parse(text, "expr") == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), DERIVATIVES_REFUSED)
+def test_derivatives_refused(text, fragment):
+    with pytest.raises(ParseError, match=fragment):
+        parse(text, "expr")
+
+
+def test_chains_in_d_notation():
+    value = parse(r"dE/dA_{11} = dE/dC_{11} * dC_{11}/dA_{11} = B_{11}", "equation")
+    assert value == Equation((dd(E, A11), dd(E, C11) * dd(C11, A11), B11))
+
+
+@pytest.mark.parametrize("expect", ["expr", "number"])
+def test_named_expressions_are_equations(expect):
+    assert parse(r"O = \lfloor \frac{I-K+2P}{S} \rfloor + 1", "expr") == Equation((O, OUT))
+    assert parse("C_{11} = 109", expect) == Equation((C11, Integer(109)))
