@@ -204,3 +204,77 @@ def test_no_shell_escape(tmp_path):
         r"\documentclass{article}\begin{document}\immediate\write18{touch pwned}x\end{document}")
     compile_pdf(tmp_path / "esc.tex", timeout=120)
     assert not (tmp_path / "pwned").exists()
+
+
+# --- the document's own cross-checks must be able to fail (issue 11: failure-path tests) --------------------------
+
+def _with(sol, **cached):
+    """A copy of ``sol`` whose cached pooled values are replaced (as a faulty engine would have derived them)."""
+    copy = dataclasses.replace(sol)
+    copy.__dict__.update(cached)
+    return copy
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_document_refuses_an_output_size_the_formula_does_not_give(homework, axis):
+    sol, _ = homework
+    shape = list(sol.output_shape)
+    shape[axis] += 1
+    with pytest.raises(VerificationError, match="output size"):
+        build_document(dataclasses.replace(sol, output_shape=tuple(shape)))
+
+
+def _off_by_one(matrix, u=0, v=1):
+    wrong = matrix.copy()
+    wrong[u, v] += 1
+    return wrong
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_document_refuses_pooled_values_the_numeric_pooling_does_not_give(homework, kind):
+    """check_solution compares every pooled value the document prints with symconv.numeric."""
+    from symconv.document.equations import check_solution
+
+    sol, _ = homework
+    bad = _with(sol, **{f"pooled_{kind}": _off_by_one(getattr(sol, f"pooled_{kind}"))})
+    with pytest.raises(VerificationError, match=r"verification failed for Y at Y_\{12\}"):
+        check_solution(bad)
+    with pytest.raises(VerificationError):
+        build_document(bad)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pool_lines_refuse_a_value_that_is_not_its_windows(homework, kind):
+    """Each written Y_uv is re-pooled from the entries listed beside it; a wrong value is caught there too."""
+    from symconv.document.equations import pool_lines
+
+    sol, _ = homework
+    assert pool_lines(sol, kind)
+    bad = _with(sol, **{f"pooled_{kind}": _off_by_one(getattr(sol, f"pooled_{kind}"))})
+    with pytest.raises(VerificationError, match=r"Y at Y_\{12\}"):
+        pool_lines(bad, kind)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pool_lines_check_the_listed_windows_against_numeric_pooling(homework, monkeypatch, kind):
+    """If the windows themselves were wrong (engine and document agreeing on them), symconv.numeric catches it."""
+    from symconv.document import equations
+    from symconv.pooling import pool_windows
+
+    def shifted(*args, **kwargs):  # every window takes the cells of the next one
+        rows = pool_windows(*args, **kwargs)
+        flat = [w for row in rows for w in row]
+        cells = iter([w.cells for w in flat[1:]] + [flat[0].cells])
+        return [[dataclasses.replace(w, cells=next(cells)) for w in row] for row in rows]
+
+    sol, _ = homework
+    pool, x = sol.spec.pooling, sol.pool_input
+    wrong = sympy.zeros(*sol.pooled_max.shape)
+    for row in shifted(x.shape, pool.kernel_size, pool.stride, pool.padding):
+        for w in row:
+            entries = [x[a, b] for a, b in w.cells]
+            wrong[w.u, w.v] = sympy.Max(*entries) if kind == "max" else sympy.Add(*entries) / w.padded_count
+    assert wrong != getattr(sol, f"pooled_{kind}")
+    monkeypatch.setattr(equations, "pool_windows", shifted)
+    with pytest.raises(VerificationError, match="verification failed for Y"):
+        equations.pool_lines(_with(sol, **{f"pooled_{kind}": wrong}), kind)
