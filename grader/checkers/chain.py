@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 import sympy
+from sympy.core.symbol import Str
 
 from grader import feedback
 from grader.checkers.common import credit, graded, tex
@@ -29,7 +30,7 @@ from grader.checkers.values import Log, UnreadableAnswer, expand_bounded, read, 
 from grader.compare import by_name, same_value
 from grader.diagnose import Finding, chain_findings
 from grader.errors import ParseError
-from grader.parse import Equation, chain_terms, has_ellipsis
+from grader.parse import Equation, WindowReduce, chain_terms, has_ellipsis
 from grader.result import PartResult
 from symconv.matrices import parse_entry_name
 from symconv.spec import Part
@@ -111,27 +112,71 @@ def _renames(ref: Reference) -> dict[str, str]:
     return {n.lower(): n for n in names if n.lower() != n and n.lower() not in names}
 
 
+def _rename(side: Any, mapping: dict[str, str], notes: list[str]) -> Any:
+    """Entry symbols of matrix ``old`` renamed to ``mapping[old]`` (``b_11`` -> ``B_11``), with a note each."""
+    if not isinstance(side, sympy.Basic) or not mapping:
+        return side
+    renamed = {}
+    for sym in side.free_symbols:
+        parsed = parse_entry_name(sym.name) if isinstance(sym, sympy.Symbol) else None
+        if parsed and parsed[0] in mapping:
+            renamed[sym] = sympy.Symbol(f"{mapping[parsed[0]]}_{parsed[1]}{parsed[2]}", real=True)
+            notes.append(f"read {tex(sym)} as {tex(renamed[sym])}")
+    return side.xreplace(renamed) if renamed else side
+
+
+def _output_aliases(sides: list[Any], ref: Reference) -> dict[str, str]:
+    """Another name for the output in ∂X_uv/∂A_ij (O, Y, Z) when the spec has no matrix of that name."""
+    known = set(ref.spec.matrices) | {ref.output_name}
+    aliases = {}
+    for side in sides:
+        for d in side.atoms(sympy.Derivative) if isinstance(side, sympy.Basic) else ():
+            top = parse_entry_name(getattr(d.expr, "name", ""))
+            wrt = parse_entry_name(getattr(d.variables[0], "name", ""))
+            if top and wrt and wrt[0] == ref.spec.convolution.input and top[0] not in known:
+                aliases[top[0]] = ref.output_name
+    return aliases
+
+
+def _whole_matrix_sums(side: sympy.Expr, ref: Reference) -> sympy.Expr:
+    """``\\sum_{m,n} B_{mn}`` (no bounds) over every entry of the spec's matrix B."""
+    mapping = {}
+    for w in side.atoms(WindowReduce):
+        body = w.body
+        if (isinstance(w.domain, Str) and isinstance(body, sympy.Indexed) and len(w.bound) == 2
+                and tuple(body.indices) == w.bound and str(body.base.label) in ref.spec.matrices):
+            m = ref.spec.matrices[str(body.base.label)]
+            mapping[w] = w.expand([(i, j) for i in range(1, m.rows + 1) for j in range(1, m.cols + 1)])
+    return side.xreplace(mapping) if mapping else side
+
+
 def _normalise(side: Any, ref: Reference, notes: list[str]) -> Any:
-    """A side with bounded sums written out, lower-case kernel names renamed (with a note), and the upstream
-    ∂L/∂C_uv (any loss name) replaced by the spec's upstream value."""
+    """A side with bounded sums written out, lower-case matrix names renamed (with a note), and the upstream
+    (∂L/∂C_uv with any loss name, or G_uv) replaced by the spec's upstream value."""
     if not isinstance(side, sympy.Expr):
         return side
-    side = expand_bounded(side)
-    renames, mapping = _renames(ref), {}
-    for s in side.free_symbols:
-        parsed = parse_entry_name(s.name) if isinstance(s, sympy.Symbol) else None
-        if parsed and parsed[0] in renames:
-            mapping[s] = sympy.Symbol(f"{renames[parsed[0]]}_{parsed[1]}{parsed[2]}", real=True)
-            notes.append(f"read {tex(s)} as the entry {tex(mapping[s])} of {renames[parsed[0]]}")
-    side = side.xreplace(mapping)
+    side = expand_bounded(_whole_matrix_sums(side, ref))
+    side = _rename(side, _renames(ref), notes)
+    upstream_values = ref.solution.upstream
     upstream = {}
     for d in side.atoms(sympy.Derivative):
         parsed = parse_entry_name(getattr(d.variables[0], "name", ""))
         if parsed and parsed[0] == ref.output_name and not parse_entry_name(getattr(d.expr, "name", "")):
-            u, v = parsed[1], parsed[2]
-            if u <= ref.solution.upstream.rows and v <= ref.solution.upstream.cols:
-                upstream[d] = by_name(ref.solution.upstream[u - 1, v - 1])
+            if parsed[1] <= upstream_values.rows and parsed[2] <= upstream_values.cols:
+                upstream[d] = by_name(upstream_values[parsed[1] - 1, parsed[2] - 1])
+    if "G" not in ref.spec.matrices:   # the upstream entries by the name the engine gives them
+        for sym in side.free_symbols:
+            parsed = parse_entry_name(getattr(sym, "name", ""))
+            if parsed and parsed[0] == "G" and parsed[1] <= upstream_values.rows and parsed[2] <= upstream_values.cols:
+                upstream[sym] = by_name(upstream_values[parsed[1] - 1, parsed[2] - 1])
     return side.xreplace(upstream) if upstream else side
+
+
+def _unknown_matrices(expr: sympy.Expr, ref: Reference) -> list[str]:
+    """Entry symbols of matrices the spec does not name (``w_11`` for a kernel called B): a person decides."""
+    known = set(ref.spec.matrices) | {ref.output_name, "G"}
+    return sorted({tex(s) for s in expr.free_symbols
+                   if (parsed := parse_entry_name(getattr(s, "name", ""))) and parsed[0] not in known})
 
 
 def _kernel_values(ref: Reference) -> dict[str, Any]:
@@ -142,13 +187,19 @@ def _kernel_values(ref: Reference) -> dict[str, Any]:
                                                for j in range(kernel.cols)})
 
 
+class NeedsReview(Exception):
+    """An entry the grader cannot judge (names it does not know); a person reads it."""
+
+
 def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equation
                  ) -> tuple[bool, list[Finding], str, list[str], bool]:
     """(is the sum right, chain-step findings, a line when the sum is wrong, notes, was a chain step shown)."""
     rule = ref.solution.chain[key]
-    sides = list(equation.sides)
     findings: list[Finding] = []
     notes: list[str] = []
+    sides = list(equation.sides)
+    aliases = _output_aliases(sides, ref)
+    sides = [_rename(s, aliases, notes) for s in sides]
     lhs = sides[0]
     if len(sides) > 1 and isinstance(lhs, sympy.Derivative):
         if lhs.variables[0] != rule.entry:
@@ -178,6 +229,9 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
         return False, findings, f"{label}: no final sum of kernel entries; expected {tex(rule.total)}", notes, \
             bool(written)
     answer = symbolic[-1]
+    unknown = _unknown_matrices(answer, ref)
+    if unknown:
+        raise NeedsReview(f"{', '.join(unknown)} name no matrix of this problem")
     seed = ref.seed_for(part.id)
     right = same_value(answer, total, ref.tolerance, seed=seed)
     for step in symbolic[:-1]:
@@ -226,7 +280,12 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
         if piece.guessed:
             review.append(label)
             continue
-        right, found, line, entry_notes, chain_shown = _grade_entry(ref, part, key, equation)
+        try:
+            right, found, line, entry_notes, chain_shown = _grade_entry(ref, part, key, equation)
+        except NeedsReview as reason:
+            lines.append(f"{label}: {reason}")
+            review.append(label)
+            continue
         shown = shown or chain_shown
         notes += entry_notes
         findings += [Finding(f.code, f"{label}: {f.detail}" if f.detail else label) for f in found]

@@ -8,6 +8,7 @@ words appear under "Note:". A part with pieces that could not be read, or were r
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,20 @@ from symconv.latex import latex
 from symconv.spec import Part
 
 _FIELDS = {f.name for f in dataclasses.fields(PartResult)}
+_KIND_WORDS = {"max": "max", "maximum": "max", "maxpool": "max", "avg": "avg", "average": "avg", "mean": "avg",
+               "avgpool": "avg", "lp": "lp", "lppool": "lp", "power": "lp", "powermean": "lp"}
+_KIND_NOISE = re.compile(r"\\(?:text|mathrm)|pooling|pool|[^a-z]")
+
+
+def pooling_kind(key: object) -> str:
+    """The pooling a key of a per-kind answer names: "Max pooling", "max", "L_p", "Average" -> max, avg, lp.
+
+    >>> [pooling_kind(k) for k in ("Max pooling", "Average pooling", "LP pooling", "L_p", "mean", "other")]
+    ['max', 'avg', 'lp', 'lp', 'avg', 'other']
+    """
+    text = str(key).strip()
+    word = _KIND_NOISE.sub("", text.lower().replace("pooling", "").replace("pool", ""))
+    return _KIND_WORDS.get(word) or _KIND_WORDS.get(word.replace("2d", ""), text)
 
 
 @lru_cache(maxsize=16384)

@@ -19,7 +19,7 @@ import re
 from functools import cache
 from typing import Any
 
-from grader.checkers.common import graded
+from grader.checkers.common import graded, pooling_kind
 from grader.checkers.reference import Reference
 from grader.checkers.values import UnreadableAnswer
 from grader.diagnose import Finding
@@ -33,7 +33,6 @@ _WRAPPERS = tuple(re.compile(p, re.S) for p in (
     r"\\(?:text|texttt|mathtt|mathrm|textrm|textsf|mathsf|code|operatorname)\s*\{(.*)\}",
     r"\\verb\|(.*)\|", r"\\verb\+(.*)\+", r"`+(.*?)`+", r"\$+(.*?)\$+", r"\\\((.*)\\\)"))
 FUNCTIONAL = {"max": "max_pool2d", "avg": "avg_pool2d", "lp": "lp_pool2d"}
-KIND_WORDS = {"max": "max", "maximum": "max", "avg": "avg", "average": "avg", "mean": "avg", "lp": "lp"}
 
 
 @cache
@@ -112,11 +111,14 @@ def _judge(given: str, expected: str, kind: str) -> str:
         obj = resolve(_full(given))
         if obj is not None and obj is resolve(expected):
             return "right"
-    if last == name:
+    prefix = given.rpartition(".")[0]
+    torch_path = prefix in ("", "nn", "F") or prefix == "torch" or prefix.startswith("torch.")
+    if last == name and torch_path:
         return "module-path"
-    if last == functional:
+    if last == functional and torch_path:
         return "functional-form"
-    if last.lower() == name.lower():
+    if last.lower() == name.lower() and torch_path and _judge(f"{prefix}.{name}".lstrip("."), expected, kind) \
+            == "right":
         return "module-capitalisation"
     return "wrong"
 
@@ -125,9 +127,9 @@ def check_modules(ref: Reference, part: Part, answer: Any) -> PartResult:
     expected = ref.solution.pool_modules
     if not isinstance(answer, dict):
         raise UnreadableAnswer("expected one module per pooling: {max: ..., avg: ..., lp: ...}")
-    given = {KIND_WORDS.get(str(k).strip().lower(), str(k)): v for k, v in answer.items()}
+    given = {pooling_kind(k): v for k, v in answer.items()}
     share = part.points / len(expected)
-    score, lines, findings = 0.0, [], []
+    score, lines, findings, review = 0.0, [], [], []
     for kind, path in expected.items():
         if kind not in given:
             lines.append(f"{kind}: no answer; expected {path}")
@@ -136,6 +138,7 @@ def check_modules(ref: Reference, part: Part, answer: Any) -> PartResult:
             text = _path(given[kind])
         except UnreadableAnswer as error:
             lines.append(f"{kind}: could not read your answer: {error}")
+            review.append(f"your {kind} answer")
             continue
         verdict = _judge(text, path, kind)
         if verdict == "right":
@@ -147,7 +150,7 @@ def check_modules(ref: Reference, part: Part, answer: Any) -> PartResult:
             lines.append(f"{kind}: {text} is not the module for {kind} pooling; expected {path}")
     expected_text = ", ".join(expected.values())
     return graded(part, score, lines=lines, findings=findings, expected_latex=r"\texttt{" + expected_text + "}",
-                  cost=ref.cost, raw=answer)
+                  cost=ref.cost, raw=answer, review=review)
 
 
 def warm(ref: Reference, part: Part) -> None:

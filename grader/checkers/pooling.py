@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy
 
-from grader.checkers.common import graded, tex
+from grader.checkers.common import graded, pooling_kind, tex
 from grader.checkers.reference import Reference
 from grader.checkers.values import Log, UnreadableAnswer, read
 from grader.compare import evaluate, same_values
@@ -35,7 +35,6 @@ from symconv.pooling import avg_pool2d, lp_pool2d, max_pool2d
 from symconv.spec import Part
 
 KINDS = ("max", "avg", "lp")
-KIND_WORDS = {"max": "max", "maximum": "max", "avg": "avg", "average": "avg", "mean": "avg", "lp": "lp"}
 COUNT_NAMES = {"N", "n"}          # the number of cells in a window
 SIDE_NAMES = {"K", "k"}           # the side of a square window
 NORM_NAMES = {"p", "P"}           # LP's exponent
@@ -193,7 +192,7 @@ def _proved(kind: str, n: int) -> bool:
 def _by_kind(answer: Any) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise UnreadableAnswer("expected one answer per pooling: {max: ..., avg: ..., lp: ...}")
-    return {KIND_WORDS.get(str(k).strip().lower(), str(k)): v for k, v in answer.items()}
+    return {pooling_kind(k): v for k, v in answer.items()}
 
 
 def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[Any, Log], Any],

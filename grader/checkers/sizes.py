@@ -1,13 +1,18 @@
 """Output size (1.1a) and the output-size formula (1.1b).
 
-The formula is compared with the engine's ``output_size_expr()`` at seeded valid integer points (I, K, P, S, D);
-a mismatch is compared with the formula recomputed without dilation, without floor, with ceiling and off by one
+A size may be named (``C \\in \\mathbb{R}^{3 \\times 3}``); naming another matrix of the problem is a note.
+The formula is read with the size letters of a size-formula part (``n``, ``f``, ``p``, ``s``, ``padding``, ...),
+and compared with the engine's ``output_size_expr()`` at seeded valid integer points (I, K, P, S, D); a mismatch
+is compared with the formula recomputed without dilation, without floor, with ceiling and off by one
 (``grader.diagnose.formula_alternatives``), and each matching variant's codes cost what the rubric says.
+An equation is compared as a relation: names (``O =``) are dropped, a number is this layer's value (checked,
+a note when it is not), and two formula sides that disagree leave the answer to a person.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from functools import cache
 from typing import Any
 
@@ -15,9 +20,10 @@ import sympy
 
 from grader.checkers.common import credit, graded, tex
 from grader.checkers.reference import Reference
-from grader.checkers.values import read_expression, read_size
+from grader.checkers.values import Log, read, read_expression, read_size
 from grader.compare import SEED, evaluate, same_values
 from grader.diagnose import Finding, needs_dilation
+from grader.parse import Equation
 from grader.result import PartResult
 from symconv.sizes import output_size_expr
 from symconv.spec import Part
@@ -31,15 +37,35 @@ def _size_latex(size: tuple[int, int]) -> str:
     return f"{size[0]} \\times {size[1]}"
 
 
+_NAMED = re.compile(r"^\s*\$*\s*(?:\\dim\s*\(?\s*)?(?:\\mathbf\s*\{|\\boldsymbol\s*\{)?([A-Za-z])\}?\s*\)?\s*"
+                    r"(?:\\in\b|∈|=|:|\\colon)")
+
+
+def _named_matrix(answer: Any) -> str | None:
+    """The matrix a size answer names in front (``B \\in \\mathbb{R}^{3 \\times 3}``, ``C = 3x3``), if any."""
+    m = _NAMED.match(answer) if isinstance(answer, str) else None
+    return m.group(1) if m else None
+
+
 def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
-    given = read_size(answer)
+    log = Log()
+    given = read_size(answer, ref.context(part.task), log)
     expected = ref.solution.output_shape
-    shown = dict(expected_latex=_size_latex(expected), given_latex=_size_latex(given))
+    shown = dict(expected_latex=_size_latex(expected), given_latex=_size_latex(given), cost=ref.cost, raw=answer,
+                 read_as=_size_latex(given))
+    if log.guessed:
+        return graded(part, 0.0, notes=log.notes, review=["your size"], **shown)
+    notes = []
+    name = _named_matrix(answer)
+    output = ref.spec.convolution.output
+    if name is not None and name != output and name in ref.spec.matrices:
+        notes.append(f"you gave the size of {name}; the question asks for the size of the output {output}")
     if given == expected:
-        return graded(part, part.points, **shown)
+        return graded(part, part.points, notes=notes, **shown)
     matched = [a for a in ref.alternatives(part.task) if a.value == given]
     best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
-    return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched], **shown)
+    return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched],
+                  notes=notes + log.notes, **shown)
 
 
 @cache
@@ -81,13 +107,57 @@ def _variant_values() -> list[tuple[list[str], bool, list[complex | None]]]:
     return out
 
 
+def _formula_sides(answer: Any, ref: Reference, part: Part, log: Log) -> tuple[list[sympy.Expr], list[sympy.Expr]]:
+    """(formula sides, number sides) of a formula answer; names such as ``O`` or ``H_{out}`` dropped."""
+    if not isinstance(answer, str):
+        return [read_expression(answer)], []
+    result = read(answer, "equation", ref.context(part.task), log)
+    sides = list(result.sides) if isinstance(result, Equation) else [result]
+    if not all(isinstance(side, sympy.Expr) for side in sides):
+        from grader.checkers.values import UnreadableAnswer
+        raise UnreadableAnswer("expected a formula")
+    numbers = [side for side in sides if side.is_number]
+    formulas = [side for side in sides if not side.is_number
+                and not (isinstance(side, sympy.Symbol) and _canonical_names(side)[0].free_symbols.isdisjoint(
+                    {sympy.Symbol(n, real=True) for n in NAMES}) )]
+    if not formulas:   # "O = I" style: the one symbol is the formula
+        formulas = [side for side in sides if not side.is_number][-1:]
+    return formulas, numbers
+
+
+def _this_layer(ref: Reference) -> dict[str, sympy.Integer]:
+    """The spec's own layer as a point (I, K, P, S, D along the first axis)."""
+    c = ref.spec.convolution
+    a, b = ref.spec.matrices[c.input], ref.spec.matrices[c.kernel]
+    return {n: sympy.Integer(v) for n, v in zip(NAMES, (a.rows, b.rows, c.padding[0], c.stride[0], c.dilation[0]))}
+
+
 def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
-    given = read_expression(answer)
+    log = Log()
+    formulas, numbers = _formula_sides(answer, ref, part, log)
+    if not formulas:
+        return graded(part, 0.0, lines=["your answer has only this layer's numbers; the question asks for the "
+                                        "general formula in I, K, P, S and D"], expected_latex=tex(output_size_expr()),
+                      cost=ref.cost, raw=answer)
+    given = formulas[-1]
     renamed, unknown = _canonical_names(given)
-    shown = dict(expected_latex=tex(output_size_expr()), given_latex=tex(given))
+    shown = dict(expected_latex=tex(output_size_expr()), given_latex=tex(given), cost=ref.cost, raw=answer,
+                 read_as=tex(given))
+    if log.guessed:
+        return graded(part, 0.0, notes=log.notes, review=["your formula"], **shown)
     if unknown:
         return graded(part, 0.0, lines=[f"unknown symbols {', '.join(unknown)}: write the formula in I, K, P, S "
-                                        "and D"], **shown)
+                                        "and D"], notes=log.notes, **shown)
+    for other in formulas[:-1]:
+        values = [[evaluate(_canonical_names(f)[0], pt) for pt in size_points(True)] for f in (other, given)]
+        if same_values(values[0], values[1], ref.tolerance) is not True:
+            return graded(part, 0.0, lines=[f"the sides {tex(other)} and {tex(given)} of your equation differ"],
+                          review=["your formula"], **shown)
+    notes = []
+    here = evaluate(renamed, _this_layer(ref))
+    for number in numbers:
+        if here is not None and not same_values([evaluate(number, {})], [here], ref.tolerance):
+            notes.append(f"for this problem's layer your formula gives {here.real:g}, not {tex(number)}")
     has_d = any(getattr(s, "name", "") == "D" for s in renamed.free_symbols)
     values = {uses_d: [evaluate(renamed, pt) for pt in size_points(uses_d)] for uses_d in (True, False)}
     for codes, uses_d, expected in _variant_values():
@@ -95,8 +165,9 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
             continue
         if same_values(values[uses_d], expected, ref.tolerance):
             findings = [Finding(c, "D = 1" if c == "dilation-missing" else "") for c in codes]
-            return graded(part, credit(codes, ref.cost) * part.points, findings=findings, **shown)
-    return graded(part, 0.0, **shown)
+            return graded(part, credit(codes, ref.cost) * part.points, findings=findings,
+                          notes=notes + (log.notes if codes else []), **shown)
+    return graded(part, 0.0, notes=notes + log.notes, **shown)
 
 
 def warm(ref: Reference, part: Part) -> None:

@@ -79,7 +79,7 @@ def expand_bounded(expr: Any) -> Any:
     >>> expand_bounded(read(r"\\sum_{m=1}^{2}\\sum_{n=1}^{2} B_{mn}", "expr"))
     B_11 + B_12 + B_21 + B_22
     """
-    if not isinstance(expr, sympy.Basic) or not expr.has(WindowReduce):
+    if not isinstance(expr, sympy.Basic) or not expr.has(WindowReduce, sympy.Indexed):
         return expr
     for _ in range(4):   # nested sums expand from the inside out
         mapping = {}
