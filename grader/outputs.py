@@ -35,9 +35,10 @@ from typing import Any
 
 from grader.batch import Graded
 from grader.errors import GraderError
-from grader.result import ERROR, Result
+from grader.result import ERROR, NEEDS_REVIEW, REVIEW, PartResult, Result
 from grader.submission import safe_id
 from symconv.spec import Spec
+from symconv.unicode import SUB, SUP, from_latex
 
 PDF_TIMEOUT = 60  # seconds for one pdflatex run
 
@@ -129,21 +130,34 @@ def _rounded(value: Any) -> Any:
 # --- feedback for one student --------------------------------------------------------------------------------------
 
 def feedback_md(result: Result, note: str = "") -> str:
-    """The student's feedback in Markdown; their text only ever appears inside fenced blocks."""
+    """The student's feedback in Markdown; their text only ever appears inside fenced blocks, the maths as Unicode.
+    A part a person will read says so; a score set by hand says so, with the TA's comment."""
     lines = [f"# Feedback: {safe_id(result.student)}", "",
              f"**Score: {number(result.score)} / {number(result.max_score)}**", ""]
     if result.status == ERROR:
         lines += ["This submission could not be graded:", "", _fence(result.error), ""]
+    review = [p.part for p in result.parts if p.status == NEEDS_REVIEW]
+    if review:
+        lines += [f"A person will read your answers to {', '.join(review)} and grade them by hand; "
+                  "until then they count 0.", ""]
     if note:
         lines += [f"Note: {_md(note)}", ""]
+    lines += [f"Note: {_md(n)}" for n in result.notes] + ([""] if result.notes else [])
     lines += ["| Part | Score | Max | Diagnoses |", "|---|---:|---:|---|"]
-    lines += [f"| {p.part} | {number(p.score)} | {number(p.max_score)} | {', '.join(p.diagnoses) or '-'} |"
-              for p in result.parts]
+    lines += [f"| {p.part} | {number(p.score)}{' (by hand)' if p.by_hand else ''} | {number(p.max_score)} | "
+              f"{_part_state(p)} |" for p in result.parts]
     for p in result.parts:
         lines += ["", f"## {p.part}", "", _fence(p.feedback)]
         if p.given_latex and p.score < p.max_score:
-            lines += ["", "Your answer, as read:", "", _fence(p.given_latex, "latex")]
+            lines += ["", "Your answer, as read:", "", _fence(from_latex(p.given_latex))]
     return "\n".join(lines) + "\n"
+
+
+def _part_state(p: PartResult) -> str:
+    """The Diagnoses cell: the codes, or what is pending."""
+    if p.status == NEEDS_REVIEW:
+        return "needs review"
+    return ", ".join(p.diagnoses) or "-"
 
 
 def _fence(text: str, lang: str = "text") -> str:
@@ -166,8 +180,14 @@ def _backtick_runs(line: str) -> Iterable[str]:
 
 
 _TT_SPECIAL = set("\\{}$&#%_^~")
-_UNICODE_NAMES = {"×": "x", "·": ".", "−": "-", "–": "-", "—": "--", "∂": "d", "∞": "oo", "→": "->", "≤": "<=",
-                  "≥": ">=", "≠": "!=", "…": "...", "√": "sqrt", "Σ": "sum", "∑": "sum", "⋆": "*", "\t": " "}
+_UNICODE_NAMES = {"–": "-", "—": "--", "⋆": "*", "\t": " "}
+#: The characters of the project's Unicode maths (symconv.unicode) as LaTeX: fixed snippets, never student text.
+_UNICODE_TEX = {"×": r"$\times$", "·": r"$\cdot$", "−": "-", "∂": r"$\partial$", "∞": r"$\infty$", "→": r"$\to$",
+                "≤": r"$\le$", "≥": r"$\ge$", "≠": r"$\ne$", "…": r"\dots{}", "√": r"$\surd$", "∑": r"$\sum$",
+                "Σ": r"$\Sigma$", "∈": r"$\in$", "⌊": r"$\lfloor$", "⌋": r"$\rfloor$", "⌈": r"$\lceil$",
+                "⌉": r"$\rceil$", "′": "'", "ℝ": r"$\mathbb{R}$", "≈": r"$\approx$", "±": r"$\pm$",
+                **{c: f"$_{{{d}}}$" for d, c in SUB.items() if d != ","},
+                **{c: f"$^{{{d}}}$" for d, c in SUP.items() if d not in ",′"}}
 
 
 def escape_tt(text: str) -> str:
@@ -177,7 +197,9 @@ def escape_tt(text: str) -> str:
     out = []
     for c in text:
         c = _UNICODE_NAMES.get(c, c)
-        if len(c) > 1:
+        if c in _UNICODE_TEX:
+            out.append(_UNICODE_TEX[c])
+        elif len(c) > 1:
             out.append(escape_tt(c))
         elif c in _TT_SPECIAL:
             out.append(f"{{\\char{ord(c)}}}")
@@ -202,9 +224,11 @@ def feedback_tex(result: Result, note: str = "") -> str:
         body += ["This submission could not be graded:\\par"] + block(result.error)
     if note:
         body += ["Note:\\par"] + block(note)
+    for text in result.notes:
+        body += ["Note:\\par"] + block(text)
     for p in result.parts:
         body.append(rf"\subsection*{{{escape_tt(p.part)} \hfill {number(p.score)} / {number(p.max_score)}}}")
-        body += block(p.feedback)
+        body += block(_without_expected(p.feedback) if p.expected_latex else p.feedback)
         if p.expected_latex:  # the project printer's output, never student text
             body.append(r"\smallskip Expected: $\displaystyle " + p.expected_latex + r"$\par")
         if p.given_latex:
@@ -212,6 +236,16 @@ def feedback_tex(result: Result, note: str = "") -> str:
     return "\n".join([r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
                       r"\usepackage[margin=2cm]{geometry}", r"\setlength{\parindent}{0pt}",
                       r"\begin{document}", *body, r"\end{document}", ""])
+
+
+def _without_expected(text: str) -> str:
+    """Feedback text without its ``Expected:`` block (the PDF typesets the expected answer instead)."""
+    kept, skipping = [], False
+    for line in text.split("\n"):
+        skipping = line.startswith("Expected:") or (skipping and line.startswith("  "))
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def build_pdfs(graded: Sequence[Graded], folder: Path, jobs: int = 1) -> list[str]:
@@ -255,7 +289,10 @@ def _by_student(graded: Sequence[Graded]) -> list[Graded]:
 
 
 def grades_csv(graded: Sequence[Graded], spec: Spec) -> str:
-    """One row per submission, by student id: student, each part's score, total, max, status, reason."""
+    """One row per submission, by student id: student, each part's score, total, max, status, reason.
+
+    ``status`` is ok, needs-review (some part waits for a person) or error; ``reason`` says why (the error, the
+    parts to review, the parts whose score a TA set by hand, a renamed duplicate id)."""
     parts = [p.id for p in spec.parts]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -264,8 +301,26 @@ def grades_csv(graded: Sequence[Graded], spec: Spec) -> str:
         r = g.result
         scores = {p.part: p.score for p in r.parts}
         writer.writerow([safe_id(r.student), *(number(scores.get(pid, 0.0)) for pid in parts), number(r.score),
-                         number(r.max_score), r.status, " ".join((r.error or g.note).split())])
+                         number(r.max_score), r.status, " ".join(reason(r, g.note).split())])
     return buf.getvalue()
+
+
+def reason(result: Result, note: str = "") -> str:
+    """The reason column: why a row is not simply "ok", in a few words.
+
+    >>> from grader.result import PartResult
+    >>> r = Result("ada", [PartResult("1.1b", 0, 2, "", status="needs-review"), PartResult("1.1c", 3, 3, "",
+    ...                    by_hand=True)], status="needs-review")
+    >>> reason(r)
+    'needs review: 1.1b; set by hand: 1.1c'
+    """
+    if result.status == ERROR:
+        return result.error
+    review = [p.part for p in result.parts if p.status == NEEDS_REVIEW]
+    by_hand = [p.part for p in result.parts if p.by_hand]
+    parts = [f"needs review: {' '.join(review)}" if review else "", f"set by hand: {' '.join(by_hand)}" if by_hand
+             else "", note]
+    return "; ".join(x for x in parts if x)
 
 
 def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
@@ -278,6 +333,10 @@ def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
     top = sum(float(p.points) for p in spec.parts)
     lines = [f"# Grading summary: {_md(spec.assignment or spec.name)}", "",
              f"{len(results)} submissions: {len(ok)} graded, {len(results) - len(ok)} could not be graded."]
+    waiting = sum(1 for r in results if r.status == REVIEW)
+    if waiting:
+        lines.append(f"{waiting} of them {'has' if waiting == 1 else 'have'} answers a person must read "
+                     "(see Answers needing review).")
     if totals:
         mean, median = sum(totals) / len(totals), _median(totals)
         lines.append(f"Total score: mean {number(mean)}, median {number(median)}, out of {number(top)}.")
@@ -297,6 +356,7 @@ def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
             lines.append(f"| `{code}` | {part} | {n} | {_md(CODES.get(code, ''))} |")
     else:
         lines.append("No mistakes were diagnosed.")
+    lines += review_section(graded)
     errors = [g for g in _by_student(graded) if g.result.status == ERROR]
     if errors:
         lines += ["", "## Could not be graded", "", "| Student | Reason |", "|---|---|"]
@@ -307,10 +367,48 @@ def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def review_section(graded: Sequence[Graded]) -> list[str]:
+    """summary.md's lists for the TA: every answer needing review (student, part, the raw answer, what the grader
+    made of it), the scores set by hand, and notes on files (answers for parts the spec does not have)."""
+    lines: list[str] = []
+    rows = [(g.result.student, p) for g in _by_student(graded) for p in g.result.parts if p.status == NEEDS_REVIEW]
+    if rows:
+        lines += ["", "## Answers needing review", "",
+                  "Each scores 0 until a person grades it: give the scores in an overrides file "
+                  "(`symconv grade ... --overrides overrides.yaml`).", "",
+                  "| Student | Part | Answer as written | What the grader made of it |", "|---|---|---|---|"]
+        for student, p in rows:
+            made = p.read_as or "; ".join(p.notes) or _first_item(p.feedback) or "nothing"
+            lines.append(f"| {safe_id(student)} | {_md(p.part)} | {_md(p.raw) or '(empty)'} | {_md(made)} |")
+    manual = [(g.result.student, p) for g in _by_student(graded) for p in g.result.parts if p.by_hand]
+    if manual:
+        lines += ["", "## Scores set by hand", "", "| Student | Part | Score | Grader's score | Comment |",
+                  "|---|---|---:|---:|---|"]
+        lines += [f"| {safe_id(s)} | {_md(p.part)} | {number(p.score)} | "
+                  f"{number(p.auto_score) if p.auto_score is not None else '-'} | {_md(p.comment)} |"
+                  for s, p in manual]
+    noted = [(g.result.student, n) for g in _by_student(graded) for n in g.result.notes]
+    if noted:
+        lines += ["", "## Notes on files", "", "| Student | Note |", "|---|---|"]
+        lines += [f"| {safe_id(s)} | {_md(n)} |" for s, n in noted]
+    return lines
+
+
+def _first_item(text: str) -> str:
+    """The first ``- `` line of a part's feedback (the checker's reason), without the dash."""
+    return next((line[2:] for line in text.split("\n") if line.startswith("- ")), "")
+
+
 def _md(text: str) -> str:
-    """Text for a Markdown table cell: one line, pipes and markup characters escaped, at most 300 characters."""
-    text = " ".join(text.split())[:300]
-    for c in "\\|*_`<>[]":
+    """Text for a Markdown table cell: one line, pipes and markup characters escaped, at most 300 characters.
+    Student text stays inert: no HTML tag, link, image, emphasis or code span can form.
+
+    >>> _md("<img src=x onerror=alert(1)> [a](javascript:x) | *b* `c`")
+    '\\\\<img src=x onerror=alert(1)\\\\> \\\\[a\\\\](javascript:x) \\\\| \\\\*b\\\\* \\\\`c\\\\`'
+    """
+    text = " ".join(text.split())
+    text = text[:300] + ("…" if len(text) > 300 else "")
+    for c in "\\|*_`<>[]&!#~":
         text = text.replace(c, "\\" + c)
     return text
 

@@ -256,7 +256,7 @@ def _seed(grading: dict[str, Any], where: str) -> str:
         raise SpecError(where, f"grading.seed_file: cannot read a seed from {path}") from None
 
 
-def _shape(shape: tuple[int, int]) -> str:
+def _shape(shape: tuple[int, ...]) -> str:
     return f"{shape[0]}x{shape[1]}"
 
 

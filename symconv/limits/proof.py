@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import sympy
 from pylatex.utils import escape_latex
@@ -32,7 +32,7 @@ from sympy.core.relational import Relational
 
 from symconv.latex import latex
 
-Part = str | sympy.Basic
+Part: TypeAlias = str | sympy.Basic
 
 _TEXT_OPS = {"==": "=", "<=": "<=", ">=": ">=", "<": "<", ">": ">", "!=": "!="}
 

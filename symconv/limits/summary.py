@@ -56,7 +56,8 @@ def _columns(*cells: tuple[str, int]) -> str:
 
 
 def _exact(limit: Limit) -> sympy.Expr | None:
-    """SymPy's value; when SymPy only showed it equal after simplify, the direct (simpler) form."""
+    """SymPy's value; when it agrees with the direct value in another form (SymPy's limits can come back as
+    5**c/2**c for 2), the direct (simpler) form."""
     if limit.value is None or limit.value == limit.direct or not limit.agrees:
         return limit.value
     return limit.direct

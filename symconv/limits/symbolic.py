@@ -25,7 +25,7 @@ from sympy import Contains, Eq, Interval, Le, Limit, Rational, oo
 
 from symconv.errors import ConfigError
 from symconv.limits.means import P, check_norm, function_symbol, power_mean
-from symconv.limits.proof import Check, Proof, Step, to_text
+from symconv.limits.proof import Check, Part, Proof, Step, to_text
 
 MAX_SYMBOLIC = 32  # proofs stay well under a second up to here
 
@@ -76,8 +76,8 @@ def _definition(xs: tuple[sympy.Symbol, ...], norm: str) -> Step:
     root_n = sympy.Integer(n) ** (1 / P)
     at_equal = expr.xreplace({x: _m for x in xs})
     if norm == "normalized":
-        why = ("the normalised power mean of the N =", sympy.Integer(n), "entries; at equal entries x_i = m",
-               "it is m")
+        why: tuple[Part, ...] = ("the normalised power mean of the N =", sympy.Integer(n),
+                                 "entries; at equal entries x_i = m", "it is m")
         return _step(Eq(name, expr), why, _same(at_equal, _m), "SymPy simplifies M_p at x_i = m to m")
     ok = _same(expr, root_n * power_mean(xs, P, "normalized")) and _same(at_equal, root_n * _m)
     why = ("PyTorch's LPPool (no 1/N), so", Eq(name, root_n * function_symbol("normalized")))

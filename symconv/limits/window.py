@@ -265,7 +265,7 @@ def numeric_check(window: Sequence[sympy.Rational], table: ConvergenceTable) -> 
 
     x = np.array([[float(v) for v in window]])
     positive = x[x > 0]
-    compared = []
+    compared: list[int] = []
     for p, value, _, _ in table.rows:
         with np.errstate(over="ignore", under="ignore"):
             powers = positive**p
