@@ -4,7 +4,7 @@ PY       := $(VENV)/bin/python
 SYMCONV  := $(VENV)/bin/symconv
 STAMP    := $(VENV)/.installed
 OUT      ?= out
-TEX_PKGS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-pictures latexmk poppler-utils
+TEX_PKGS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-pictures lmodern cm-super latexmk poppler-utils
 
 .PHONY: demo test tex setup bench lint clean
 

@@ -1,7 +1,9 @@
 """LaTeX for everything symconv emits, through one SymPy printer subclass.
 
-Matrices print as ``bmatrix``; sums list their terms in matrix-index order (B_{11} + B_{12} + B_{21}, the way a
-student writes them); a derivative of a symbol prints as a partial fraction; ``Max`` prints as ``\\max``.
+Matrices print as ``bmatrix`` (fractions in them at full size, ``\\dfrac``); sums list their terms in matrix-index
+order (B_{11} + B_{12} + B_{21}, the way a student writes them), and other sums their positive terms first
+(I + 2P - D(K - 1) - 1); a derivative of a symbol prints as a partial fraction; ``Max`` prints as ``\\max``.
+The setting ``decimals=n`` prints non-integer rationals as decimals rounded to n places.
 
 >>> from symconv import sym_matrix
 >>> B = sym_matrix("B", 3, 3)
@@ -9,6 +11,11 @@ student writes them); a derivative of a symbol prints as a partial fraction; ``M
 'B_{11} + B_{13} + B_{21}'
 >>> latex(sympy.Matrix([[1, 2], [3, 4]]))
 '\\\\begin{bmatrix}1 & 2\\\\\\\\3 & 4\\\\end{bmatrix}'
+>>> I, P, D, K = sympy.symbols("I P D K")
+>>> latex(I + 2 * P - D * (K - 1) - 1)
+'I + 2 P - D \\\\left(K - 1\\\\right) - 1'
+>>> latex(sympy.Rational(197, 4), decimals=1), latex(sympy.Matrix([[sympy.Rational(1, 2)]]))
+('49.2', '\\\\begin{bmatrix}\\\\dfrac{1}{2}\\\\end{bmatrix}')
 >>> E, A24 = sympy.Symbol("E"), sym_matrix("A", 2, 4)[1, 3]
 >>> latex(sympy.Derivative(E, A24, evaluate=False))
 '\\\\frac{\\\\partial E}{\\\\partial A_{24}}'
@@ -31,19 +38,24 @@ def _natural_key(text: str) -> list[Any]:
 
 
 def _term_key(term: sympy.Expr) -> list[Any]:
-    """Order a sum's terms by the entry symbols they contain, then by the text; constants last."""
+    """Order a sum's terms by the entry symbols they contain, then by the text; constants last. Terms free of
+    matrix entries put their positive terms first (I + 2P - D(K - 1) - 1, the way a textbook writes a formula)."""
     keys: list[Any] = []
+    entries = False
     for sym in sorted(term.free_symbols, key=lambda s: _natural_key(s.name)):
         parsed = parse_entry_name(sym.name)
+        entries = entries or parsed is not None
         keys.append(parsed if parsed else (sym.name, 0, 0))
-    return [not keys, keys, _natural_key(str(term))]
+    negative = bool(keys) and not entries and term.could_extract_minus_sign()
+    return [not keys, negative, keys, _natural_key(str(term))]
 
 
 class SymconvLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer with the conventions of coursework solutions."""
 
     printmethod = "_symconv_latex"
-    _default_settings = {**LatexPrinter._default_settings, "mat_str": "bmatrix", "mat_delim": ""}
+    _default_settings = {**LatexPrinter._default_settings, "mat_str": "bmatrix", "mat_delim": "", "decimals": None}
+    _in_matrix = False
 
     def _print(self, expr: Any, **kwargs: Any) -> str:
         """SymPy's own ``_latex`` hooks (oo, pi, E, I, nan) still apply under our ``printmethod``.
@@ -63,6 +75,26 @@ class SymconvLatexPrinter(LatexPrinter):
             text = self._print(term)
             out += " - " + text[1:].lstrip() if text.startswith("-") else " + " + text
         return out
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        digits = self._settings["decimals"]
+        if expr.q == 1 or (digits is None and not self._in_matrix):
+            return super()._print_Rational(expr)
+        if digits is not None:
+            text = f"{float(expr):.{digits}f}".rstrip("0").rstrip(".")
+            return "0" if text in ("-0", "") else text
+        sign, p = ("- ", -expr.p) if expr.p < 0 else ("", expr.p)
+        return rf"{sign}\dfrac{{{p}}}{{{expr.q}}}"   # full size: a text-style fraction in a matrix is tiny
+
+    def _print_MatrixBase(self, expr: sympy.MatrixBase) -> str:
+        outer, self._in_matrix = self._in_matrix, True
+        try:
+            text = super()._print_MatrixBase(expr)
+        finally:
+            self._in_matrix = outer
+        if any(isinstance(x, sympy.Rational) and x.q != 1 for x in expr) and self._settings["decimals"] is None:
+            text = text.replace("\\\\", "\\\\[0.8ex]")   # room between rows of full-size fractions
+        return text
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Symbol):

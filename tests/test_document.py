@@ -43,17 +43,33 @@ def torch_conv(A: sympy.Matrix, B: sympy.Matrix, **cfg) -> np.ndarray:
     return torch.nn.functional.conv2d(x, w, **cfg)[0, 0].numpy()
 
 
+def numbered_equations(tex: str) -> list[list[str]]:
+    """The derivations of the numbered ``align`` environments, each as its rows."""
+    bodies = re.findall(r"\\begin\{align\}\s*(.*?)\\end\{align\}", tex, flags=re.S)
+    return [[row.strip() for row in eq.split(" \\\\\n")] for body in bodies for eq in body.split(" \\\\[0.5ex]\n")]
+
+
 def test_homework_has_25_numbered_chain_equations(homework):
     sol, tex = homework
-    bodies = re.findall(r"\\begin\{equation\}\s*\\begin\{split\}(.*?)\\end\{split\}", tex, flags=re.S)
-    assert len(bodies) == 25
-    for body, (i, j) in zip(bodies, [(i, j) for i in range(1, 6) for j in range(1, 6)]):
+    equations = numbered_equations(tex)
+    assert len(equations) == 25
+    assert tex.count(r"\begin{equation}") == 0     # one align: the equals signs in one column, not 25 centred
+    for rows, (i, j) in zip(equations, [(i, j) for i in range(1, 6) for j in range(1, 6)]):
         rule = sol.chain[(i, j)]
-        assert body.startswith(rf"\frac{{\partial E}}{{\partial A_{{{i}{j}}}}} &=")
+        assert rows[0].startswith(rf"\frac{{\partial E}}{{\partial A_{{{i}{j}}}}} &=")
+        assert "\\notag" not in rows[0] and all(row.endswith("\\notag") for row in rows[1:])   # one number each
+        body = " ".join(rows)
         # exactly the outputs that depend on A_ij, each once, and the verified value at the end
         assert len(re.findall(r"\\partial E\}\{\\partial C_", body)) == len(rule.terms)
-        assert body.rstrip().endswith(f"= {latex(sol.grad_input[i - 1, j - 1])}")
-    assert len(bodies[12].split(r"\\")) >= 3   # A_33 feeds 9 outputs: the sum is broken across lines
+        assert body.removesuffix("\\notag").rstrip().endswith(f"= {latex(sol.grad_input[i - 1, j - 1])}")
+    assert len(equations[12]) >= 2   # A_33 feeds 9 outputs: the sum is broken across lines
+
+
+@pytest.mark.parametrize("i, j, kernel_sum", [(1, 3, "B_{11} + B_{12} + B_{13}"), (3, 1, "B_{11} + B_{21} + B_{31}"),
+                                              (2, 2, "B_{11} + B_{12} + B_{21} + B_{22}")])
+def test_chain_terms_are_listed_in_index_order(homework, i, j, kernel_sum):
+    sol, _ = homework
+    assert f"= {kernel_sum} =" in " ".join(chain_equation(sol, sol.chain[(i, j)]))
 
 
 def test_every_task_of_the_homework_is_rendered_in_order(homework):
@@ -120,13 +136,21 @@ def test_feed_counts_match_torch():
 
 def test_chain_equation_with_a_negative_kernel_entry():
     sol = derive_solution(TEMPLATES / "stride2-padding1.yaml")
-    body = chain_equation(sol, sol.chain[(2, 1)])
+    body = " ".join(chain_equation(sol, sol.chain[(2, 1)]))
     assert "+ -" not in body and body.endswith(f"= {latex(sol.grad_input[1, 0])}")
 
 
-@pytest.mark.parametrize("stages, widths, lines", [([["a"] * 7], (3,), 3), ([["a"] * 3, ["1"] * 9], (3, 9), 2)])
-def test_split_sum_breaks_every_few_terms(stages, widths, lines):
-    assert len(split_sum("x", stages, widths).split("\\\\")) == lines
+@pytest.mark.parametrize("stages, width, rows", [
+    ([["a"] * 7], 1000, 1), ([["a"] * 7], 100, 2), ([["a"] * 7], 70, 3), ([["a"] * 7], 30, 7),
+    ([["a"] * 3, ["1"] * 9], 1000, 1), ([["a"] * 3, ["1"] * 9], 80, 4),
+    ([["a"] * 3, ["a"] * 3], 80, 1)])                  # a stage that repeats the one before is left out
+def test_split_sum_breaks_where_the_width_runs_out(stages, width, rows):
+    assert len(split_sum("x", stages, width)) == rows
+
+
+@pytest.mark.parametrize("width, counts", [(100, [4, 3]), (70, [3, 2, 2])])
+def test_split_sum_balances_its_rows(width, counts):
+    assert [row.count("t") for row in split_sum("x", [["t"] * 7], width)] == counts   # never 6 and a lone 1
 
 
 @pytest.mark.parametrize("log, error", [

@@ -24,7 +24,7 @@ from pylatex import Document
 
 from symconv.errors import SymconvError
 
-TEX_PACKAGES = ("texlive-latex-recommended", "texlive-pictures", "latexmk")
+TEX_PACKAGES = ("texlive-latex-recommended", "texlive-pictures", "lmodern", "cm-super", "latexmk")
 INSTALL_HINT = ("install TeX Live to build the PDF; on Debian/Ubuntu: sudo apt-get install "
                 + " ".join(TEX_PACKAGES))
 TIMEOUT = 300.0  # seconds for the whole latexmk run

@@ -1,10 +1,13 @@
 """The displayed math of a solution document: chain-rule equations, written-out products, pooling windows.
 
-Everything here returns LaTeX strings built from the project printer (:func:`symconv.latex.latex`) and splits long
-sums over several lines (``split`` inside ``equation``), so a 7×7 input never runs into the margin. Whatever
-is computed here beyond :func:`symconv.solution.derive_solution` goes through :mod:`symconv.verify` first.
+Everything here returns LaTeX strings built from the project printer (:func:`symconv.latex.latex`). Long sums
+break where the next term would pass the line's width (estimated by :mod:`symconv.document.measure`), so a 7×7
+input or a symbolic upstream never runs into the margin. Every sum lists its terms in one order: the printer's
+(B_11 + B_12 + B_13; terms with G_uv by G's index), the numbers under the symbols in the same order, and a
+product as input entry times kernel entry. Whatever is computed here beyond
+:func:`symconv.solution.derive_solution` goes through :mod:`symconv.verify` first.
 
->>> print(split_sum(r"x", [["a", "b", "-c"], ["1"]], per_line=(2, 4), result="0"))
+>>> print(rows_text(split_sum("x", [["a", "b", "-c"], ["1"]], width=60, result="0")))
 x &= a + b \\\\
 &\\quad - c \\\\
 &= 1 = 0
@@ -12,25 +15,23 @@ x &= a + b \\\\
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import sympy
 
 from symconv import numeric
-from symconv.chain import ChainRule, partial
+from symconv.chain import ChainRule, ChainTerm, partial
+from symconv.document.measure import NUMBER_WIDTH, TEXT_WIDTH, math_width
 from symconv.errors import VerificationError
-from symconv.latex import latex
+from symconv.latex import _term_key, latex
 from symconv.matrices import entry_symbol, parse_entry_name
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.verify import verify, verify_conv2d, verify_conv2d_grad, verify_pool
 
-CHAIN_PER_LINE = 3      # ∂E/∂C_uv ∂C_uv/∂A_ij products per line
-SYMBOL_PER_LINE = 9     # B_mn (or B_mn G_uv) terms per line
-NUMBER_PER_LINE = 9     # numbers (or products of two numbers) per line
-SHORT = 4               # sums this short share one line: = B_11 + B_12 = 4 + 3
-PRODUCT_PER_LINE = 5    # A_ij B_mn products per line
+LINE = TEXT_WIDTH - NUMBER_WIDTH   # pt a displayed line may take beside its equation number
+_OP = math_width("+")
 
 
 def join_terms(terms: Sequence[str]) -> str:
@@ -45,32 +46,58 @@ def join_terms(terms: Sequence[str]) -> str:
     return out
 
 
-def factor(value: sympy.Expr) -> str:
+def factor(value: sympy.Expr, **settings: object) -> str:
     """A number as a factor of a written product: negative ones in parentheses.
 
     >>> print(factor(sympy.Integer(-1)), factor(sympy.Integer(3)))
     \\left(-1\\right) 3
     """
-    text = latex(value)
+    text = latex(value, **settings)
     return rf"\left({text}\right)" if text.startswith("-") else text
 
 
-def split_sum(lhs: str, stages: Sequence[Sequence[str]], per_line: Sequence[int], result: str | None = None) -> str:
-    """The body of a ``split``: ``lhs &= stage 1 &= stage 2 ... [= result]``, each stage broken every
-    ``per_line`` terms, continuation lines indented."""
-    lines: list[str] = []
-    for stage, width in zip(stages, per_line):
-        chunks = [list(stage[k:k + width]) for k in range(0, len(stage), width)] or [["0"]]
-        for k, chunk in enumerate(chunks):
-            text = join_terms(chunk)
-            if k == 0:
-                lines.append("&= " + text)
-            else:
-                lines.append(r"&\quad " + ("- " + text[1:].lstrip() if text.startswith("-") else "+ " + text))
-    if result is not None:
-        lines[-1] += f" = {result}"
-    lines[0] = f"{lhs} " + lines[0]
-    return " \\\\\n".join(lines)
+def split_sum(lhs: str, stages: Sequence[Sequence[str]], width: float = LINE, result: str | None = None) -> list[str]:
+    """The rows of an aligned derivation ``lhs &= stage 1 = stage 2 ... [= result]``: all remaining stages share
+    one row when they fit in ``width`` pt; otherwise the next stage takes its own row(s), broken before the term
+    that would pass the width, continuation rows indented. A stage that repeats the previous one (or a result
+    equal to the last stage) is left out."""
+    room = width - math_width(lhs)
+    texts: list[list[str]] = []
+    for stage in [list(stage) or ["0"] for stage in stages] + ([[result]] if result is not None else []):
+        if not texts or join_terms(stage) != join_terms(texts[-1]):
+            texts.append(stage)
+    rows: list[str] = []
+    for k, stage in enumerate(texts):
+        rest = " = ".join(join_terms(t) for t in texts[k:])
+        if math_width("=") + math_width(rest) <= room:
+            rows.append(f"&= {rest}")
+            break
+        chunks = _balanced(stage, room)
+        rows.append("&= " + join_terms(chunks[0]))
+        rows += [r"&\quad " + ("- " + text[1:].lstrip() if text.startswith("-") else "+ " + text)
+                 for text in map(join_terms, chunks[1:])]
+    rows[0] = f"{lhs} " + rows[0]
+    return rows
+
+
+def _balanced(terms: Sequence[str], room: float) -> list[list[str]]:
+    """``terms`` in as few rows as fit ``room`` pt, their lengths differing by at most one (no lone term)."""
+    def width(chunk: Sequence[str], first: bool) -> float:
+        lead = math_width("=") if first else math_width(r"\quad") + _OP
+        return lead + math_width(chunk[0].lstrip("-")) + sum(_OP + math_width(t.lstrip("-")) for t in chunk[1:])
+
+    for count in range(1, len(terms) + 1):
+        size, extra = divmod(len(terms), count)   # row sizes differ by at most one
+        ends = [(k + 1) * size + min(k + 1, extra) for k in range(count)]
+        chunks = [list(terms[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
+        if all(width(chunk, k == 0) <= room for k, chunk in enumerate(chunks)):
+            return chunks
+    return [[t] for t in terms]
+
+
+def rows_text(rows: Sequence[str]) -> str:
+    """Rows of a derivation as the body of a ``split``/``aligned``."""
+    return " \\\\\n".join(rows)
 
 
 def check_solution(sol: Solution) -> None:
@@ -92,8 +119,8 @@ def _numbers(sol: Solution) -> dict[sympy.Symbol, sympy.Expr]:
     return {**dict(zip(sol.symbols[c.input], sol.input)), **dict(zip(sol.symbols[c.kernel], sol.kernel))}
 
 
-def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]]:
-    """The products of output entry (u, v) (0-based) in kernel order: (A_ab B_mn, A_ab's number, B_mn's number)."""
+def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Expr]]:
+    """The products of output entry (u, v) (0-based) in kernel order: (A_ab, B_mn, A_ab's number, B_mn's number)."""
     kernel = sol.spec.convolution.kernel
     values = _numbers(sol)
     keyed = []
@@ -103,7 +130,7 @@ def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr
         names = {s: parse_entry_name(s.name) for s in term.free_symbols}
         b = next(s for s, parsed in names.items() if parsed and parsed[0] == kernel)
         a = next(s for s in names if s != b)
-        keyed.append((names[b], (term, values[a], values[b])))
+        keyed.append((names[b], (a, b, values[a], values[b])))
     return [entry for _, entry in sorted(keyed, key=lambda k: k[0])]
 
 
@@ -111,40 +138,42 @@ def check_products(sol: Solution) -> None:
     """The written-out products of every output entry, summed, are the convolution (checked numerically)."""
     c = sol.spec.convolution
     rows, cols = sol.output_shape
-    sums = sympy.Matrix(rows, cols, lambda u, v: sum((a * b for _, a, b in products(sol, u, v)), sympy.Integer(0)))
+    sums = sympy.Matrix(rows, cols, lambda u, v: sum((a * b for _, _, a, b in products(sol, u, v)), sympy.Integer(0)))
     verify(sums, lambda x, w: numeric.conv2d(x, w, stride=c.stride, padding=c.padding, dilation=c.dilation),
            [sol.input, sol.kernel], name=c.output)
 
 
-def product_equation(sol: Solution, u: int, v: int) -> str:
-    """``C_uv = A B + ... = 4 \\cdot 4 + ... = 109`` (0-based u, v) as a ``split`` body."""
+def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[str]:
+    """The rows of ``C_uv = A_11 B_11 + ... = 4 \\cdot 4 + ... = 109`` (0-based u, v): each product input entry
+    times kernel entry, in symbols and in numbers alike."""
     c = sol.spec.convolution
     terms = products(sol, u, v)
     lhs = latex(entry_symbol(c.output, u + 1, v + 1))
-    symbolic = [latex(t) for t, _, _ in terms]
-    numbers = [rf"{factor(a)} \cdot {factor(b)}" for _, a, b in terms]
-    return split_sum(lhs, [symbolic, numbers], (PRODUCT_PER_LINE, NUMBER_PER_LINE), latex(sol.output[u, v]))
+    symbolic = [f"{latex(a)} {latex(b)}" for a, b, _, _ in terms]
+    numbers = [rf"{factor(a, **settings)} \cdot {factor(b, **settings)}" for _, _, a, b in terms]
+    return split_sum(lhs, [symbolic, numbers], LINE, latex(sol.output[u, v], **settings))
 
 
-def chain_equation(sol: Solution, rule: ChainRule) -> str:
-    """One numbered chain-rule equation for ∂E/∂A_ij as a ``split`` body: the chain-rule sum over exactly the
-    outputs that A_ij feeds, the same sum in kernel terms, those terms as numbers, and the value."""
+def _kernel_order(term: ChainTerm) -> tuple[list[object], list[object]]:
+    """Kernel terms in the printer's order: by the upstream entry G_uv first (as the printed gradient lists
+    them), then by the kernel entry (B_11 + B_12 + B_13 when the upstream is ones)."""
+    return _term_key(term.upstream), _term_key(term.local)
+
+
+def chain_equation(sol: Solution, rule: ChainRule, **settings: object) -> list[str]:
+    """The rows of one chain-rule equation for ∂E/∂A_ij: the chain-rule sum over exactly the outputs that A_ij
+    feeds (in output order), the same sum in kernel terms (kernel entry, then upstream entry), those terms as
+    numbers, and the value."""
     lhs = latex(partial(rule.loss, rule.entry))
-    chain = [f"{latex(partial(rule.loss, t.output))} {latex(partial(t.output, rule.entry))}" for t in rule.terms]
-    symbolic = [latex(t.value) for t in rule.terms]
-    values = _numbers(sol)
-    numbers = [latex(t.value.xreplace(values)) for t in rule.terms]
-    total = latex(sol.grad_input[rule.i - 1, rule.j - 1])
     if not rule.terms:
-        return f"{lhs} &= 0"
-    if numbers == symbolic:   # numbers already (a numeric upstream times a numeric kernel): skip the repeat
-        return split_sum(lhs, [chain, symbolic], (CHAIN_PER_LINE, NUMBER_PER_LINE), total)
-    if len(rule.terms) == 1 and numbers[0] == total:
-        return split_sum(lhs, [chain, symbolic], (CHAIN_PER_LINE, SYMBOL_PER_LINE), total)
-    if len(rule.terms) <= SHORT:
-        merged = [f"{join_terms(symbolic)} = {join_terms(numbers)}"]
-        return split_sum(lhs, [chain, merged], (CHAIN_PER_LINE, 1), total)
-    return split_sum(lhs, [chain, symbolic, numbers], (CHAIN_PER_LINE, SYMBOL_PER_LINE, NUMBER_PER_LINE), total)
+        return [f"{lhs} &= 0"]
+    chain = [f"{latex(partial(rule.loss, t.output))} {latex(partial(t.output, rule.entry))}" for t in rule.terms]
+    ordered = sorted(rule.terms, key=_kernel_order)
+    symbolic = [latex(t.local) if t.upstream == 1 else f"{latex(t.local)} {latex(t.upstream)}" for t in ordered]
+    values = _numbers(sol)
+    numbers = [latex(t.value.xreplace(values), **settings) for t in ordered]
+    total = latex(sol.grad_input[rule.i - 1, rule.j - 1], **settings)
+    return split_sum(lhs, [chain, symbolic, numbers], LINE, total)
 
 
 def check_chain(sol: Solution) -> None:
@@ -171,9 +200,11 @@ def feed_counts(sol: Solution) -> sympy.Matrix:
     return counts
 
 
-def pool_lines(sol: Solution, kind: str, limit: int = 9) -> list[str]:
-    """``Y_11 = \\max(109, 92, 108, 85) = 109`` for the first ``limit`` windows (kind "max" or "avg"); each
-    written value is re-pooled from the listed entries and checked against the numeric pooling."""
+def pool_lines(sol: Solution, kind: str, shown: Collection[tuple[int, int]] | None = None,
+               **settings: object) -> list[str]:
+    """``Y_11 = \\max(109, 92, 108, 85) = 109`` for the windows (u, v) in ``shown`` (0-based; None: all), kind
+    "max" or "avg"; every window's value is re-pooled from its entries and checked against the numeric
+    pooling."""
     pool = sol.spec.pooling
     if pool is None:
         return []
@@ -185,13 +216,14 @@ def pool_lines(sol: Solution, kind: str, limit: int = 9) -> list[str]:
             entries = [x[a, b] for a, b in w.cells]
             if kind == "max":
                 again[w.u, w.v] = sympy.Max(*entries)
-                rhs = r"\max\left(" + ", ".join(latex(e) for e in entries) + r"\right)"
+                rhs = r"\max\left(" + ", ".join(latex(e, **settings) for e in entries) + r"\right)"
             else:
                 again[w.u, w.v] = sympy.Add(*entries) / w.padded_count
-                rhs = rf"\frac{{{join_terms([latex(e) for e in entries])}}}{{{latex(sympy.Integer(w.padded_count))}}}"
-            if len(lines) < limit:
+                rhs = (rf"\frac{{{join_terms([latex(e, **settings) for e in entries])}}}"
+                       rf"{{{latex(sympy.Integer(w.padded_count))}}}")
+            if shown is None or (w.u, w.v) in shown:
                 name = latex(entry_symbol("Y", w.u + 1, w.v + 1))
-                lines.append(f"{name} &= {rhs} = {latex(result[w.u, w.v])}")
+                lines.append(f"{name} &= {rhs} = {latex(result[w.u, w.v], **settings)}")
     if again != result:
         bad = next((u, v) for u in range(result.rows) for v in range(result.cols) if again[u, v] != result[u, v])
         raise VerificationError("Y", latex(entry_symbol("Y", bad[0] + 1, bad[1] + 1)), float(again[bad]),

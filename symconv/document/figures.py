@@ -95,7 +95,8 @@ def window_picture(sol: Solution) -> str:
 
 
 def heatmap_picture(counts: sympy.Matrix, input_name: str, output_name: str) -> str:
-    """A heat-map of ``counts`` (how many output entries each input entry feeds), darker for more."""
+    """A heat-map of ``counts`` (how many output entries each input entry feeds), darker for more; the document
+    captions it."""
     top = max(int(v) for v in counts) or 1
     out: list[str] = []
     for r in range(counts.rows):
@@ -104,7 +105,4 @@ def heatmap_picture(counts: sympy.Matrix, input_name: str, output_name: str) -> 
             shade = 8 + round(62 * n / top)
             text = f"${latex(counts[r, s])}$" if n * 2 <= top * 1.4 else rf"\color{{white}}${latex(counts[r, s])}$"
             out += _cell(s, r, text, f"blue!{shade}!white" if n else "white")
-    caption = (rf"number of entries of ${latex(sympy.Symbol(output_name))}$ that each "
-               rf"${latex(sympy.Symbol(input_name + '_ij'))}$ feeds")
-    out.append(_label(counts.cols / 2, 0, caption))
     return _options(max(counts.cols, 9)) + "\n" + "\n".join(out)

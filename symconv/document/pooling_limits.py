@@ -1,28 +1,40 @@
 """The LP-pooling part of a solution document: max pooling as p -> oo and average pooling as p = 1.
 
 The proofs come from :mod:`symconv.limits` over N = (pool window size) symbolic entries, each step checked by
-SymPy; a proof or a table that is not verified aborts the document (VerificationError). One concrete window of the
-pooled matrix then shows PyTorch's L_p approaching the max, with the exact limits and the float64 cross-check.
+SymPy; a proof or a table that is not verified aborts the document (VerificationError). The document sets them
+as numbered steps, each a displayed claim and its reason; what SymPy checked is one short note after each proof
+(``verification: hide`` leaves it out). One concrete window of the pooled matrix then shows PyTorch's L_p
+approaching the max, every column of the table in one number format.
 
 >>> from symconv import derive_solution
 >>> window_values(derive_solution())
 [109, 92, 108, 85]
+>>> fixed(mpmath.mpf(394)), scientific(mpmath.mpf("0.0000084781")), scientific(mpmath.mpf(0))
+('394.000000', '8.48 \\\\times 10^{-6}', '0')
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
+import mpmath
 import sympy
 from pylatex import NoEscape
 from pylatex.base_classes import Container
 
+from symconv.document.blocks import prose
+from symconv.document.options import DocumentOptions
 from symconv.errors import ConfigError, SpecError, VerificationError
 from symconv.latex import latex
-from symconv.limits import MAX_SYMBOLIC, WindowLimits, prove_max_limit, prove_p1, window_limits
+from symconv.limits import MAX_SYMBOLIC, Proof, WindowLimits, prove_max_limit, prove_p1, window_limits
+from symconv.limits.proof import escape_prose
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.spec import Part
+
+_LIMIT_LABELS = {"p=1": "p = 1", "p->inf": r"p \to \infty", "p->0": r"p \to 0^+", "p->-inf": r"p \to -\infty"}
+_TORCH_MEANING = {"p=1": "the sum", "p->inf": "the max", "p->0": "", "p->-inf": "the min"}
 
 
 def window_values(sol: Solution) -> list[sympy.Expr] | None:
@@ -45,14 +57,61 @@ def _window_limits(values: tuple[sympy.Expr, ...]) -> WindowLimits:
     return window_limits(values, norm="torch")
 
 
-def _proof(kind: str, n: int, norm: str) -> str:
-    proof = (prove_max_limit if kind == "max" else prove_p1)(n, norm)
+def fixed(value: mpmath.mpf, places: int = 6) -> str:
+    """A table entry in fixed point."""
+    return f"{float(value):.{places}f}"
+
+
+def scientific(value: mpmath.mpf, digits: int = 3) -> str:
+    """A table entry as LaTeX scientific notation, ``d.dd \\times 10^{k}``."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{float(value):.{digits - 1}e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+def _parts(parts: Sequence[object]) -> str:
+    return " ".join(escape_prose(p) if isinstance(p, str) else f"${latex(p, fold_frac_powers=True)}$"
+                    for p in parts)
+
+
+def proof_latex(proof: Proof, heading: str, opts: DocumentOptions) -> str:
+    """A proof as numbered steps (a displayed claim, then its reason) and its conclusion; with verification
+    shown, one note on what SymPy checked."""
     if not proof.verified:
         raise VerificationError("lp-limits", proof.title, float("nan"), float("nan"))
-    return proof.to_latex()
+    out = [rf"\needspace{{8\baselineskip}}\paragraph{{{heading}}} Assume {_parts(proof.assumptions)}.",
+           r"\begin{enumerate}"]
+    for step in proof.steps:
+        claim = latex(step.claim, fold_frac_powers=True)
+        out.append(rf"\item $\displaystyle {claim}$\par {_parts(step.justification)}")
+    out.append(r"\end{enumerate}")
+    out.append(rf"Therefore $\displaystyle {latex(proof.conclusion, fold_frac_powers=True)}$.")
+    if opts.verified_notes:
+        checks = "; ".join(f"step {k}: {escape_prose(step.check.method)}" for k, step in enumerate(proof.steps, 1))
+        out.append(rf"\par{{\small\emph{{Checked by SymPy:}} {checks}.}}")
+    return "\n".join(out) + "\n\n"
 
 
-def lp_limits(box: Container, sol: Solution, part: Part) -> None:
+def limits_table(result: WindowLimits) -> str:
+    """The exact limits of PyTorch's L_p for one window, then its approach to the max."""
+    rows = []
+    for key, limit in result.limits.items():
+        exact = r"\text{undefined}" if limit.value is None else latex(limit.value)
+        number = limit.as_number()
+        approx = "" if number is None or limit.value.is_Integer else rf"$\approx {fixed(mpmath.mpf(number))}$"
+        rows.append(rf"${_LIMIT_LABELS[key]}$ & {_TORCH_MEANING[key]} & ${exact}$ & {approx} \\")
+    table = [rf"{p} & {fixed(value)} & ${scientific(error)}$ & ${scientific(bound)}$ \\"
+             for p, value, error, bound in result.table.rows]
+    return "\n".join([
+        r"\begin{center}", r"\begin{tabular}{llll}", r"\toprule", r"limit & value & exact & \\", r"\midrule",
+        *rows, r"\bottomrule", r"\end{tabular}\par\medskip",
+        r"\begin{tabular}{rrrr}", r"\toprule",
+        r"$p$ & $L_p$ & $|L_p - m|$ & $m\,(N^{1/p} - 1)$ \\", r"\midrule", *table, r"\bottomrule",
+        r"\end{tabular}", r"\end{center}"])
+
+
+def lp_limits(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     pool = sol.spec.pooling
     if pool is None:
         raise SpecError(sol.spec.source, f"part {part.id} ({part.task}) needs a pooling section")
@@ -61,22 +120,22 @@ def lp_limits(box: Container, sol: Solution, part: Part) -> None:
         raise SpecError(sol.spec.source, f"part {part.id}: pool windows of {n} entries are beyond the proofs "
                         f"(at most {MAX_SYMBOLIC})")
     N = latex(sympy.Integer(n))
-    box.append(NoEscape(
-        rf"Write the power mean of a window's $N = {N}$ entries $x_i \ge 0$ as "
-        r"$M_p = \bigl(\frac{1}{N}\sum_i x_i^p\bigr)^{1/p}$. Max pooling is its limit as $p \to \infty$ and "
-        r"average pooling is $p = 1$; SymPy checked every step below."))
-    box.append(NoEscape(_proof("max", n, "normalized")))
-    box.append(NoEscape(_proof("p1", n, "normalized")))
+    checked = " SymPy checked every step below." if opts.verified_notes else ""
+    prose(box, rf"Write the power mean of a window's $N = {N}$ entries $x_i \ge 0$ as "
+               r"$M_p = \bigl(\frac{1}{N}\sum_i x_i^p\bigr)^{1/p}$. Max pooling is its limit as $p \to \infty$ "
+               rf"and average pooling is $p = 1$.{checked}", end=True)
+    box.append(NoEscape(proof_latex(prove_max_limit(n, "normalized"), r"Max pooling as $p \to \infty$.", opts)))
+    box.append(NoEscape(proof_latex(prove_p1(n, "normalized"), r"Average pooling at $p = 1$.", opts)))
     box.append(NoEscape(
         r"\paragraph{PyTorch's definition.} \texttt{torch.nn.LPPool2d} computes "
         r"$L_p = \bigl(\sum_i x_i^p\bigr)^{1/p} = N^{1/p} M_p$, without the $1/N$. Since $N^{1/p} \to 1$, "
         r"$L_p$ still tends to the max as $p \to \infty$ (squeezed between $m$ and $N^{1/p} m$), but at $p = 1$ "
         rf"it is the \emph{{sum}} of the window, $N = {N}$ times the average: average pooling is "
         r"\texttt{LPPool2d} with $p = 1$ divided by $N$. (For entries of mixed sign PyTorch takes no absolute "
-        r"value, and non-integer $p$ gives NaN.)"))
+        r"value, and a non-integer $p$ gives NaN.)" + "\n\n"))
     values = window_values(sol)
     if values is None:
-        box.append("No window of the pooled matrix is nonnegative, so no convergence table is shown.")
+        prose(box, "No window of the pooled matrix is nonnegative, so no convergence table is shown.", end=True)
         return
     try:
         result = _window_limits(tuple(values))
@@ -85,9 +144,9 @@ def lp_limits(box: Container, sol: Solution, part: Part) -> None:
     if not result.verified:
         raise VerificationError("lp-limits", "the convergence table", float("nan"), float("nan"))
     shown = ", ".join(latex(v) for v in values)
-    box.append(NoEscape(
-        rf"\paragraph{{One window.}} For the first window, $({shown})$, PyTorch's $L_p$ and its exact limits "
-        r"(SymPy), then the approach to the max $m$ within the squeeze bound (mpmath, 50 digits; the float64 "
-        r"\texttt{lp\_pool2d} agrees where floats do not overflow):"))
-    box.append(NoEscape(r"\begin{center}" + result.to_latex().replace("\n\n", r"\par\medskip" + "\n")
-                        + r"\end{center}"))
+    how = (r" (SymPy), then its approach to the max $m$ within the squeeze bound (mpmath, 50 digits; the float64 "
+           r"\texttt{lp\_pool2d} agrees where floats do not overflow)") if opts.verified_notes else \
+        r", then its approach to the max $m$ within the squeeze bound"
+    box.append(NoEscape(rf"\paragraph{{One window.}} For the first window, $({shown})$, PyTorch's $L_p$ and its "
+                        rf"exact limits{how}:" + "\n\n"))
+    box.append(NoEscape(limits_table(result)))

@@ -1,0 +1,141 @@
+"""The building blocks of a solution document: prose paragraphs, displays, aligned derivations, pictures, and
+results that fit the page (a matrix when it fits, else its entries one per line).
+
+Each block is a PyLaTeX object; printer output is the only text wrapped in NoEscape besides our own trusted
+LaTeX. Every display goes through :mod:`symconv.document.measure`, so nothing is set beyond the margin.
+
+>>> print(aligned_rows([["x &= 1"], ["y &= 2", r"&\\quad + 3"]], numbered=True).dumps())
+\\begin{align}
+x &= 1 \\\\[0.5ex]
+y &= 2 \\\\
+&\\quad + 3 \\notag
+\\end{align}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy
+from pylatex import NoEscape, Package
+from pylatex.base_classes import Container, Environment
+
+from symconv.document.equations import LINE, split_sum
+from symconv.document.measure import TEXT_WIDTH, math_width
+from symconv.latex import _term_key, latex
+from symconv.matrices import entry_symbol
+
+
+class Equation(Environment):
+    """A numbered display (amsmath)."""
+
+    _latex_name = "equation"
+    packages = [Package("amsmath")]
+    escape = False
+    content_separator = "\n"
+
+
+class Display(Equation):
+    """An unnumbered display."""
+
+    _star_latex_name = True
+
+
+class Align(Equation):
+    """Rows aligned at their ``&``, numbered unless starred."""
+
+    _latex_name = "align"
+
+
+class AlignStar(Align):
+    _star_latex_name = True
+
+
+class TikZPicture(Environment):
+    _latex_name = "tikzpicture"
+    packages = [Package("tikz")]
+    escape = False
+    content_separator = "\n"
+
+
+class Center(Environment):
+    escape = False
+    content_separator = "\n"
+
+
+class Figure(Environment):
+    """A float, placed here if it fits and otherwise at the top of the next page (no half-empty pages)."""
+
+    _latex_name = "figure"
+    escape = False
+    content_separator = "\n"
+
+
+def prose(box: Container, text: str, end: bool = False) -> None:
+    """Trusted LaTeX text, followed by a space (so the next piece never runs into it) or, with ``end``, by the
+    end of the paragraph. A display after it continues the same paragraph, as it should."""
+    box.append(NoEscape(text + ("\n\n" if end else " ")))
+
+
+def display(body: str) -> Environment:
+    env = Display()
+    env.append(NoEscape(body))
+    return env
+
+
+def aligned_rows(equations: Sequence[Sequence[str]], numbered: bool = False) -> Environment:
+    """One ``align`` of derivations (each a list of rows aligned at ``&``), numbered once each on its first row
+    when ``numbered``, with a little space between derivations."""
+    env = Align() if numbered else AlignStar()
+    tail = r" \notag" if numbered else ""
+    bodies = [" \\\\\n".join([rows[0], *(row + tail for row in rows[1:])]) for rows in equations]
+    env.append(NoEscape(" \\\\[0.5ex]\n".join(bodies)))
+    return env
+
+
+def picture(body: str, caption: str | None = None) -> Environment:
+    """A ``tikzpicture`` from a figures body (its first line holds the options), centred; in a float with
+    ``caption`` when given."""
+    options, drawing = body.split("\n", 1)
+    pic = TikZPicture(options=NoEscape(options[1:-1]))
+    pic.append(NoEscape(drawing))
+    if caption is None:
+        center = Center()
+        center.append(pic)
+        return center
+    fig = Figure(options=NoEscape("htbp"))
+    fig.append(NoEscape(r"\centering"))
+    fig.append(pic)
+    fig.append(NoEscape(rf"\caption{{{caption}}}"))
+    return fig
+
+
+def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, **settings: object) -> None:
+    """``lhs = [matrix]`` when it fits the line; otherwise the entries one derivation row each (``name_ij``
+    on the left, long sums broken), so a wide symbolic result never leaves the page."""
+    body = latex(matrix, **settings)
+    if math_width(lhs) + math_width("=") + math_width(body) <= TEXT_WIDTH:
+        box.append(display(f"{lhs} = {body}"))
+        return
+    prose(box, rf"Entry by entry (the matrix is too wide for the page), ${lhs}$ holds:")
+    rows = []
+    for i in range(matrix.rows):
+        for j in range(matrix.cols):
+            terms = [latex(t, **settings) for t in _ordered_terms(matrix[i, j])]
+            rows.append(split_sum(name_entry(name, i, j), [terms], LINE))
+    box.append(aligned_rows(rows))
+
+
+def name_entry(name: str, i: int, j: int) -> str:
+    """The left side for entry (i, j) (0-based) of a named result: a partial for ``dE/dX``, else ``X_ij``.
+
+    >>> name_entry("dE/dA", 0, 1), name_entry("C", 2, 2)
+    ('\\\\frac{\\\\partial E}{\\\\partial A_{12}}', 'C_{33}')
+    """
+    if name.startswith("dE/d"):
+        return rf"\frac{{\partial E}}{{\partial {latex(entry_symbol(name[4:], i + 1, j + 1))}}}"
+    return latex(entry_symbol(name, i + 1, j + 1))
+
+
+def _ordered_terms(value: sympy.Expr) -> list[sympy.Expr]:
+    return sorted(sympy.Add.make_args(value), key=_term_key)
