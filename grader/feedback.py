@@ -1,23 +1,37 @@
-"""Feedback text for one part: the verdict, the points, the diagnoses in words, and what was expected.
+r"""Feedback text for one part: the verdict, the points, the diagnoses in words, and what was expected.
 
-Feedback is plain text. What was expected is LaTeX printed by the project's printer from the engine's value;
-the student's answer only ever appears as ``given_latex``, printed from the parsed tree, or (for an unreadable
-answer) in the parse error's caret render, which is plain text.
+Feedback is plain text a student can read at 2 a.m.: maths as Unicode (``⌊(I + 2P − D(K − 1) − 1)/S⌋ + 1``,
+``B₁₁ + B₁₂``, ``∂E/∂A₂₄``, matrices as aligned rows), rendered from the LaTeX the project printer made of the
+engine's values (``symconv.unicode.from_latex``). The student's answer only ever appears as ``given_latex``,
+printed from the parsed tree, or (for an unreadable answer) in the parse error's caret render, which is left as
+written. One line per diagnosis: the same mistake found at several places is said once, with every place.
 
->>> print(compose("1.1a", 0.0, 1.0, findings=[Finding("transposed")], expected_latex="3 \\\\times 4"))
+A part the grader could not read gets no verdict: it is ``needs-review`` and its feedback says that a person will
+read it (``review``).
+
+>>> print(compose("1.1a", 0.0, 1.0, findings=[Finding("transposed")], expected_latex="3 \\times 4"))
 1.1a: incorrect (0/1).
 - transposed: your answer is the transpose of the expected one.
-Expected: 3 \\times 4
+Expected: 3 × 4
 >>> print(missing("1.2d"))
 1.2d: no answer (0 points).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
+from typing import Any
 
 from grader.diagnose import CODES, Finding
 from grader.errors import GraderError, ParseError
+from symconv.unicode import from_latex
+
+#: What a student reads when a person, not the grader, will decide a part.
+REVIEW_LINE = "A person will read this answer and grade it by hand; this is not a verdict on your maths."
+#: The line that replaces an expected answer when the spec withholds them (``feedback: {reveal: false}``).
+WITHHELD = "(the expected answer is not shown for this course)"
 
 
 def verdict(score: float, max_score: float) -> str:
@@ -36,10 +50,53 @@ def points(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
+def readable(text: str) -> str:
+    r"""Prose that may hold LaTeX from the project printer, with the maths as Unicode. Only the first line is
+    rendered: the lines below it (a parse error's copy of the student's text, with a caret under a character) are
+    left exactly as they are.
+
+    >>> readable(r"C_{12}: expected 92, got \frac{1}{2}")
+    'C₁₂: expected 92, got 1/2'
+    >>> print(readable("could not read (A_{13}): unexpected '*'\n  B_{13} + * B12\n          ^"))
+    could not read (A₁₃): unexpected '*'
+      B_{13} + * B12
+              ^
+    """
+    first, newline, rest = text.partition("\n")
+    if not re.search(r"[\\_^]", first):
+        return text
+    return from_latex(first, math=False) + newline + rest
+
+
+def math(latex_text: str) -> str:
+    r"""A formula the project printer made, as Unicode (matrices on several lines).
+
+    >>> math(r"\frac{\partial E}{\partial A_{24}}")
+    '∂E/∂A₂₄'
+    """
+    return from_latex(latex_text)
+
+
 def describe(finding: Finding) -> str:
     """A diagnosis in words: ``code: meaning (detail)``."""
     text = f"{finding.code}: {CODES.get(finding.code, finding.code)}"
-    return f"{text} ({finding.detail})." if finding.detail else f"{text}."
+    return readable(f"{text} ({finding.detail}).") if finding.detail else f"{text}."
+
+
+def describe_all(findings: Iterable[Finding]) -> list[str]:
+    """One line per diagnosis code, in the order first found; the places a mistake occurs are listed together,
+    so no sentence is repeated.
+
+    >>> describe_all([Finding("entry-slip", "C_{12}"), Finding("entry-slip", "C_{21}"), Finding("transposed")])
+    ['entry-slip: exactly one entry is wrong: a slip (C₁₂; C₂₁).', 'transposed: your answer is the transpose of \
+the expected one.']
+    """
+    details: dict[str, list[str]] = {}
+    for f in findings:
+        places = details.setdefault(f.code, [])
+        if f.detail and f.detail not in places:
+            places.append(f.detail)
+    return [describe(Finding(code, "; ".join(places))) for code, places in details.items()]
 
 
 def compose(part: str, score: float, max_score: float, *, lines: Iterable[str] = (),
@@ -47,16 +104,20 @@ def compose(part: str, score: float, max_score: float, *, lines: Iterable[str] =
     """The feedback of one graded part: verdict and points, specific lines (wrong entries), diagnoses, notes,
     and the expected answer (unless the answer was correct)."""
     out = [f"{part}: {verdict(score, max_score)} ({points(score)}/{points(max_score)})."]
-    out += [f"- {line}" for line in lines]
-    out += [f"- {describe(f)}" for f in _unique(findings)]
-    out += [f"Note: {note}" for note in notes]
+    out += [f"- {readable(line)}" for line in dict.fromkeys(lines)]
+    out += [f"- {line}" for line in describe_all(findings)]
+    out += [f"Note: {readable(note)}" for note in dict.fromkeys(notes)]
     if expected_latex and verdict(score, max_score) != "correct":
-        out.append(f"Expected: {expected_latex}")
+        out.append(expected_line(expected_latex))
     return "\n".join(out)
 
 
-def _unique(findings: Iterable[Finding]) -> list[Finding]:
-    return list(dict.fromkeys(findings))
+def expected_line(expected_latex: str) -> str:
+    """``Expected: …`` with the formula as Unicode; a matrix goes on the lines below, indented."""
+    shown = math(expected_latex)
+    if "\n" in shown:
+        return "Expected:\n" + "\n".join(f"  {row}" for row in shown.split("\n"))
+    return f"Expected: {shown}"
 
 
 def unreadable(part: str, error: GraderError) -> str:
@@ -69,5 +130,107 @@ def unreadable(part: str, error: GraderError) -> str:
     return f"could not read your answer to {part}: {text}"
 
 
+def review(problem: str) -> str:
+    """The feedback of a part a person must read: why the grader could not, then REVIEW_LINE.
+
+    >>> print(review("could not read your answer to 1.1b: unknown command '\\\\input' at column 1"))
+    could not read your answer to 1.1b: unknown command '\\input' at column 1
+    A person will read this answer and grade it by hand; this is not a verdict on your maths.
+    """
+    return f"{problem}\n{REVIEW_LINE}"
+
+
 def missing(part: str) -> str:
     return f"{part}: no answer (0 points)."
+
+
+def by_hand(score: float, max_score: float, comment: str) -> str:
+    """The line a TA's override adds to a part's feedback.
+
+    >>> by_hand(3, 3, "read the matrix from your figure")
+    'Set by hand by the course staff: 3/3. Comment: read the matrix from your figure'
+    """
+    text = f"Set by hand by the course staff: {points(score)}/{points(max_score)}."
+    return f"{text} Comment: {comment}" if comment else text
+
+
+# --- withholding expected answers (a spec's ``feedback: {reveal: false}``) ------------------------------------------
+
+_EXPECTED_GOT = re.compile(r"\bexpected (?P<what>.+?), got\b")
+
+
+def withhold(result: Any) -> Any:
+    """A copy of a PartResult with every expected answer taken out: no ``expected_latex``, no ``Expected:`` block,
+    and ``X: expected 92, got 91`` lines say only what was given.
+
+    >>> from grader.result import PartResult
+    >>> p = PartResult("1.1c", 2, 3, "1.1c: partly correct (2/3).\\n- C₁₂: expected 92, got 91\\nExpected:\\n  [1  2]",
+    ...                expected_latex="M")
+    >>> print(withhold(p).feedback); withhold(p).expected_latex
+    1.1c: partly correct (2/3).
+    - C₁₂: got 91, which is not right
+    ''
+    """
+    lines, skipping = [], False
+    for line in result.feedback.split("\n"):
+        if line.startswith("Expected:"):
+            skipping = True
+            continue
+        if skipping and line.startswith("  "):
+            continue
+        skipping = False
+        match = _EXPECTED_GOT.search(line)
+        if match:
+            line = line[:match.start()] + "got" + line[match.end():] + ", which is not right"
+        lines.append(line)
+    return dataclasses.replace(result, feedback="\n".join(lines), expected_latex="")
+
+
+# --- Gradescope (results.json, output_format "md") -----------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")
+#: a heading, list or rule marker at the start of a line
+_MD_LEADING = re.compile(r"^(\s*(?:\d+)?)([#+=.)-])(?=[\s#=-]|$)")
+
+
+def markdown(text: str) -> str:
+    """Feedback as Markdown for Gradescope: prose lines escaped (no markup or HTML from student text survives) and
+    ended by a hard line break, ``- `` lines as list items, indented blocks (a caret under an answer, a matrix) in
+    a fenced code block.
+
+    >>> print(markdown("1.1c: incorrect (0/3).\\n- C₁₂: got <b>\\nExpected:\\n  [1  2]"))
+    1.1c: incorrect (0/3).
+    - C₁₂: got \\<b\\>
+    <BLANKLINE>
+    Expected:
+    ```text
+      [1  2]
+    ```
+    """
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        if block:
+            longest = max((len(run) for line in block for run in re.findall("`+", line)), default=0)
+            fence = "`" * max(3, longest + 1)
+            out.extend([f"{fence}text", *block, fence])
+            block.clear()
+
+    previous = ""
+    for line in text.split("\n"):
+        if line.startswith("  "):
+            block.append(line)
+            continue
+        flush()
+        is_item = line.startswith("- ")
+        body = _MD_LEADING.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", line[2:] if is_item else line))
+        if out and not out[-1].startswith("```"):
+            if previous.startswith("- ") and not is_item:
+                out.append("")  # a paragraph after a list
+            elif not previous.startswith("- ") and not is_item:
+                out[-1] += "\\"  # a hard line break between prose lines
+        out.append(f"- {body}" if is_item else body)
+        previous = line
+    flush()
+    return "\n".join(out)

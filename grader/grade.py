@@ -2,13 +2,23 @@
 
 The reference (``derive_solution``) and every diagnosis alternative are derived once per spec and kept: a
 Grader holds them, and ``grade()`` keeps the Graders of the specs it has seen (by path and modification time,
-or by identity for Spec objects). A part that cannot be read scores zero with the parse error; grading goes on.
+or by identity for Spec objects).
+
+A part that cannot be read (or checked: too slow, too deep, a checker fault) gets no verdict: it is
+``needs-review``, scores zero until a person grades it (``grader.overrides``), and keeps the raw answer for the
+reviewer; grading goes on. The submission is then ``needs-review`` too. Part ids are matched the way people type
+them (``grader.submission.match_parts``); answers for parts the spec does not have are reported in
+``Result.notes``, and a submission none of whose answers is for a part of the spec is an error, not a zero.
+With the spec's ``grading.feedback.reveal: false`` no expected answer appears in any part's feedback.
 
 >>> result = grade(None, {"student": "ada", "answers": {"1.1a": "3 \\\\times 3", "1.1c": "[[1, 2], [3, 4]]"}})
 >>> result.student, [(p.part, p.score) for p in result.parts[:3]]
 ('ada', [('1.1a', 1.0), ('1.1b', 0.0), ('1.1c', 0.0)])
 >>> result.parts[1].status, result.parts[2].diagnoses
 ('missing', ['output-size-off-by-one'])
+>>> r = grade(None, {"student": "bo", "answers": {"1.1 (A)": "3 x", "Q1.2aa": "?"}})
+>>> r.status, r.parts[0].status, r.notes
+('needs-review', 'needs-review', ["answers for unknown parts: 'Q1.2aa'; did you mean 1.2a?"])
 """
 
 from __future__ import annotations
@@ -24,7 +34,8 @@ from typing import Any
 from grader import budget, feedback
 from grader.checkers import CHECKERS, Reference, UnreadableAnswer
 from grader.errors import GraderError, ParseError
-from grader.result import MISSING, UNREADABLE, PartResult, Result
+from grader.result import ERROR, MISSING, NEEDS_REVIEW, OK, REVIEW, UNREADABLE, PartResult, Result
+from grader.submission import match_parts, unknown_parts_note
 from symconv.spec import Part, Spec, load_spec
 
 MAX_CACHED_SPECS = 8
@@ -65,8 +76,18 @@ class Grader:
         (with .student, .answers, .source), or a path (read by ``grader.submission.load_submission``)."""
         start = time.perf_counter()
         student, answers, source = read_submission(submission)
-        parts = [self.grade_part(part, answers) for part in self.spec.parts]
-        return Result(student, parts, source=source, execution_time=time.perf_counter() - start)
+        ids = [p.id for p in self.spec.parts]
+        match = match_parts(answers, ids)
+        notes = match.notes + ([unknown_parts_note(match.unknown, ids)] if match.unknown else [])
+        if answers and not match.answers:
+            reason = f"{source or student}: none of the answers is for a part of this spec; {notes[-1]}"
+            parts = [PartResult(p.id, 0.0, p.points, f"{p.id}: not graded ({reason}).", [], UNREADABLE)
+                     for p in self.spec.parts]
+            return Result(student, parts, status=ERROR, error=reason, source=source)
+        parts = [self.grade_part(part, match.answers) for part in self.spec.parts]
+        status = REVIEW if any(p.status == NEEDS_REVIEW for p in parts) else OK
+        return Result(student, parts, status=status, source=source, notes=notes,
+                      execution_time=time.perf_counter() - start)
 
     def grade_part(self, part: Part, answers: dict[str, Any]) -> PartResult:
         """One part's result. Grading is a pure function of (part, answer), and a class repeats answers, so
@@ -75,12 +96,19 @@ class Grader:
             return PartResult(part.id, 0.0, part.points, feedback.missing(part.id), status=MISSING)
         key = _freeze((part.id, answers[part.id]))
         if key is None:
-            return self._check(part, answers[part.id])
+            return self._finish(self._check(part, answers[part.id]), answers[part.id])
         if key not in self._results:
-            self._results[key] = self._check(part, answers[part.id])
+            self._results[key] = self._finish(self._check(part, answers[part.id]), answers[part.id])
             if len(self._results) > MAX_KEPT_RESULTS:
                 self._results.pop(next(iter(self._results)))
-        return dataclasses.replace(self._results[key], diagnoses=list(self._results[key].diagnoses))
+        kept = self._results[key]
+        return dataclasses.replace(kept, diagnoses=list(kept.diagnoses), notes=list(kept.notes))
+
+    def _finish(self, result: PartResult, answer: Any) -> PartResult:
+        """Keep the raw answer of a part a person must read; withhold expected answers if the spec says so."""
+        if result.status == NEEDS_REVIEW and (not result.raw or result.raw == repr(answer)):
+            result = dataclasses.replace(result, raw=raw_text(answer))
+        return result if self.spec.reveal else feedback.withhold(result)
 
     def _check(self, part: Part, answer: Any) -> PartResult:
         """One checker run, contained: an unreadable answer, one that takes too long to check, or a fault in a
@@ -91,15 +119,26 @@ class Grader:
             with budget.time_limit(PART_BUDGET):
                 return CHECKERS[part.task](self.reference, part, answer)
         except (ParseError, UnreadableAnswer) as error:
-            return PartResult(part.id, 0.0, part.points, feedback.unreadable(part.id, error), status=UNREADABLE)
+            message = feedback.unreadable(part.id, error)
         except budget.OutOfTime:
-            message = f"could not check your answer to {part.id} within {PART_BUDGET:g} s; write it more simply"
+            message = f"could not check your answer to {part.id} within {PART_BUDGET:g} s"
         except RecursionError:
             message = f"could not check your answer to {part.id}: it is nested too deeply"
         except Exception as error:  # noqa: BLE001 (a checker fault must not cost the other parts)
-            message = (f"could not check your answer to {part.id} (internal error: {type(error).__name__}); "
-                       "please tell the course staff")
-        return PartResult(part.id, 0.0, part.points, message, status=UNREADABLE)
+            message = f"could not check your answer to {part.id} (internal error: {type(error).__name__})"
+        return PartResult(part.id, 0.0, part.points, feedback.review(message), status=NEEDS_REVIEW,
+                          notes=[message.split("\n")[0]])
+
+
+def raw_text(answer: Any) -> str:
+    """A student's answer as text for a reviewer: strings as written, anything else (lists, mappings) as JSON.
+
+    >>> raw_text("3 x 3"), raw_text({"max": "nn.MaxPool2d"}), raw_text([[1, 2]])
+    ('3 x 3', '{"max": "nn.MaxPool2d"}', '[[1, 2]]')
+    """
+    if isinstance(answer, str):
+        return answer
+    return json.dumps(answer, ensure_ascii=False, default=str)
 
 
 def read_submission(submission: Any) -> tuple[str, dict[str, Any], str]:

@@ -6,6 +6,9 @@ Results cross process boundaries in batch grading, so they convert to and from p
 >>> r = Result("ada", [PartResult("1.1a", 1.0, 1.0, "Correct.", [])])
 >>> r.score, r.max_score, r.to_gradescope()["tests"][0]["name"]
 (1.0, 1.0, '1.1a')
+>>> settle(Result("bo", [PartResult("1.1a", 0.0, 1.0, "...", status=NEEDS_REVIEW)])).status
+'needs-review'
+
 """
 
 from __future__ import annotations
@@ -77,6 +80,10 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def needs_review(self) -> bool:
+        return any(p.status == NEEDS_REVIEW for p in self.parts)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         parts = [PartResult(**p) for p in data.get("parts", [])]
@@ -84,11 +91,49 @@ class Result:
 
     def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
         """Gradescope's results.json: score, max_score, output, tests[{name, score, max_score, output,
-        visibility, number, tags}], visibility, stdout_visibility, execution_time."""
-        tests = [{"name": p.part, "number": p.part, "score": p.score, "max_score": p.max_score,
-                  "output": p.feedback, "visibility": visibility, "tags": list(p.diagnoses)} for p in self.parts]
-        output = (f"Could not grade this submission: {self.error}" if self.status == ERROR
-                  else f"{self.student}: {self.score:g} / {self.max_score:g}")
-        return {"score": self.score, "max_score": self.max_score, "output": output, "tests": tests,
-                "visibility": visibility, "stdout_visibility": "hidden",
+        visibility, number, tags}], visibility, stdout_visibility, execution_time.
+
+        Outputs are Markdown (``output_format: "md"``, the richest format Gradescope renders besides sanitised
+        HTML) with the maths as Unicode; a part waiting for a person is visible, tagged ``needs-review``, and says
+        so; a score a TA set by hand says so, with the comment."""
+        from grader.feedback import markdown
+
+        tests = []
+        for p in self.parts:
+            tags = list(p.diagnoses) + (["needs-review"] if p.status == NEEDS_REVIEW else []) + (
+                ["set-by-hand"] if p.by_hand else [])
+            tests.append({"name": p.part, "number": p.part, "score": p.score, "max_score": p.max_score,
+                          "output": markdown(p.feedback), "output_format": "md", "visibility": visibility,
+                          "tags": tags})
+        if self.status == ERROR:
+            output = f"Could not grade this submission: {self.error}"
+        else:
+            output = f"{self.student}: {self.score:g} / {self.max_score:g}"
+            review = [p.part for p in self.parts if p.status == NEEDS_REVIEW]
+            if review:
+                output += (f"\nA person will read your answers to {', '.join(review)} and grade them by hand; "
+                           "until then they count 0.")
+        output = "\n".join([output, *(f"Note: {n}" for n in self.notes)])
+        return {"score": self.score, "max_score": self.max_score, "output": markdown(output), "output_format": "md",
+                "tests": tests, "visibility": visibility, "stdout_visibility": "hidden",
                 "execution_time": round(self.execution_time, 3)}
+
+
+def settle(result: Result) -> Result:
+    """The result with its status recomputed from its parts (an error stays an error)."""
+    if result.status != ERROR:
+        result.status = REVIEW if result.needs_review else OK
+    return result
+
+
+def exit_code(results: list[Result]) -> int:
+    """The exit code of a grading run: 1 when some file could not be graded, else 3 when some answers wait for a
+    person (needs-review), else 0.
+
+    >>> ok, review = Result("a", []), Result("b", [], status=REVIEW)
+    >>> exit_code([ok]), exit_code([ok, review]), exit_code([review, Result("c", [], status=ERROR)])
+    (0, 3, 1)
+    """
+    if any(r.status == ERROR for r in results):
+        return 1
+    return 3 if any(r.status == REVIEW for r in results) else 0

@@ -26,10 +26,12 @@ grader.submission.SubmissionError: bob.json: the top level must be a mapping wit
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +84,10 @@ def student_id(path: str | Path) -> str:
     return safe_id(Path(path).stem)
 
 
-def load_submission(path: str | Path) -> Submission:
-    """Read, check and return one submission; raises SubmissionError (one line) for anything unusable."""
+def load_submission(path: str | Path, default_id: str | None = None) -> Submission:
+    """Read, check and return one submission; raises SubmissionError (one line) for anything unusable.
+
+    ``default_id`` is the student id when the file names none (else the file's stem)."""
     path = Path(path)
     name = path.name
     suffix = path.suffix.lower()
@@ -96,7 +100,7 @@ def load_submission(path: str | Path) -> Submission:
         data: Any = {"answers": answers, **({"student": student} if student else {})}
     else:
         data = _parse_data(text, suffix, name)
-    return _check(data, name, default_id=student_id(path))
+    return _check(data, name, default_id=safe_id(default_id) if default_id else student_id(path))
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -216,6 +220,84 @@ def _type_name(value: Any) -> str:
     names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number",
              bool: "true/false", type(None): "nothing"}
     return names.get(type(value), f"a {type(value).__name__}")
+
+
+# --- part ids as people type them ---------------------------------------------------------------------------------
+
+_PREFIX = re.compile(r"^(?:problem|prob|question|exercise|ex|part|task|q)\s*[.:#]?\s*(?=\d)")
+_DROP = re.compile(r"[\s()\[\]{}'\"`_\-:]+")
+
+
+def part_key(text: str) -> str:
+    """The form of a part id that ignores how it was typed: case, spaces, brackets, quotes, a ``Q``/``Problem``
+    prefix, a dot or dash before the letter, trailing punctuation.
+
+    >>> [part_key(t) for t in ("1.1c", "1.1A", '"1.1 c"', "1.1(c)", "Q1.1c", "1.1.c", "Problem 1.1 (c)", "1.1c)")]
+    ['1.1c', '1.1a', '1.1c', '1.1c', '1.1c', '1.1c', '1.1c', '1.1c']
+    >>> part_key("1.1d-matrix") == part_key("1.1d matrix") == part_key("1.1D_Matrix")
+    True
+    """
+    key = unicodedata.normalize("NFKC", text).strip().lower()
+    key = _PREFIX.sub("", key)
+    key = _DROP.sub("", key)
+    key = re.sub(r"(?<=\d)\.(?=[a-z])", "", key)  # 1.1.c -> 1.1c
+    return key.rstrip(".,;")
+
+
+@dataclass
+class PartMatch:
+    """Answers keyed by the spec's part ids, the keys that match no part, and notes (two answers for one part)."""
+
+    answers: dict[str, Any]
+    unknown: list[str]
+    notes: list[str]
+
+
+def match_parts(answers: dict[str, Any], part_ids: list[str]) -> PartMatch:
+    """Key each answer by the spec part it is for (``part_key``); an exact id wins over a loose match, and of two
+    loose matches the first one written is kept (with a note).
+
+    >>> m = match_parts({"Q1.1A": "3x3", "1.3": "?", "1.1 (b)": "x"}, ["1.1a", "1.1b", "1.2a"])
+    >>> m.answers, m.unknown
+    ({'1.1a': '3x3', '1.1b': 'x'}, ['1.3'])
+    """
+    keys: dict[str, str] = {}
+    for pid in part_ids:
+        keys.setdefault(part_key(pid), pid)
+    matched: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    unknown: list[str] = []
+    notes: list[str] = []
+    for key, value in answers.items():
+        pid = key if key in part_ids else keys.get(part_key(key))
+        if pid is None:
+            unknown.append(key)
+            continue
+        if pid in matched:
+            exact_now, exact_before = key == pid, written[pid] == pid
+            kept = key if exact_now and not exact_before else written[pid]
+            notes.append(f"two answers for {pid} ({written[pid]!r} and {key!r}); the one written {kept!r} was graded")
+            if kept != key:
+                continue
+        matched[pid], written[pid] = value, key
+    return PartMatch(matched, unknown, notes)
+
+
+def unknown_parts_note(unknown: list[str], part_ids: list[str]) -> str:
+    """``answers for unknown parts: 1.3a; did you mean 1.2a?`` (the closest spec ids, by ``difflib``).
+
+    >>> unknown_parts_note(["1.3a", "bonus"], ["1.1a", "1.2a"])
+    "answers for unknown parts: '1.3a', 'bonus'; did you mean 1.2a?"
+    """
+    keys = {part_key(p): p for p in part_ids}
+    guesses = []
+    for key in unknown:
+        close = difflib.get_close_matches(part_key(key), list(keys), n=1, cutoff=0.6)
+        if close and keys[close[0]] not in guesses:
+            guesses.append(keys[close[0]])
+    text = "answers for unknown parts: " + ", ".join(repr(k[:40]) for k in unknown[:10])
+    text += f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else ""
+    return text + (f"; did you mean {', '.join(guesses[:3])}?" if guesses else f"; the parts are {', '.join(part_ids)}")
 
 
 # --- LaTeX answer sheets -------------------------------------------------------------------------------------------

@@ -105,8 +105,8 @@ def test_out_writes_everything_and_reruns_identically(tmp_path, capsys):
 
 def test_exit_zero_when_all_graded_and_files_given_one_by_one(tmp_path, capsys):
     a = write(tmp_path, "a.json", perfect_answers())
-    b = write(tmp_path, "b.json", {"1.1a": "not even close ((("})  # unreadable answers are graded (zero), not errors
-    assert main(["grade", str(a), str(b), str(a), "--out", str(tmp_path / "out")]) == 0
+    b = write(tmp_path, "b.json", {"1.1a": "not even close ((("})  # unreadable answers need review, not errors
+    assert main(["grade", str(a), str(b), str(a), "--out", str(tmp_path / "out")]) == 3
     assert [r["student"] for r in rows(tmp_path / "out")] == ["a", "b"]  # a file given twice is graded once
 
 
@@ -137,7 +137,7 @@ def test_bad_spec_is_one_line(tmp_path, capsys):
 
 def test_student_text_is_not_rich_markup(tmp_path, capsys):
     write(tmp_path, "m.json", {"1.1a": "[bold red]x[/bold red] \x1b[2J"}, student="m")
-    assert main(["grade", str(tmp_path / "m.json")]) == 0
+    assert main(["grade", str(tmp_path / "m.json")]) == 3  # the answer needs review
     out = capsys.readouterr().out
     assert "[bold red]x[/bold red]" in out and "\x1b[2J" not in out
 

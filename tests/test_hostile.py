@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from grader import grade
 from grader.batch import grade_batch
-from grader.result import ERROR, OK, UNREADABLE
+from grader.result import ERROR, NEEDS_REVIEW, OK, REVIEW
 from grader.submission import MAX_FILE_BYTES, SubmissionError, load_submission
 from symconv import load_spec
 from symconv.cli import main
@@ -64,8 +64,8 @@ def code_answers(marker: Path) -> dict[str, object]:
 def test_python_code_never_runs(tmp_path):
     marker = tmp_path / "PWNED"
     code, table, out = run_cli(tmp_path, {"eve.json": json.dumps({"answers": code_answers(marker)}), "ok.json": GOOD})
-    assert code == 0 and not marker.exists()
-    assert [r["status"] for r in table] == [OK, OK] and table[0]["total"] == "0"
+    assert code == 3 and not marker.exists()  # 3: graded, with answers a person must read
+    assert [r["status"] for r in table] == [REVIEW, OK] and table[0]["total"] == "0"
     for p in SPEC.parts:
         result = part(out, "eve", p.id)
         assert result["score"] == 0, p.id
@@ -95,7 +95,7 @@ def test_resource_bombs_are_part_errors(name):
     result = grade(SPEC, {"student": "eve", "answers": answers})
     for p in result.parts:
         if p.part in answers:
-            assert p.score == 0 and p.status == UNREADABLE, (p.part, p.feedback[:200])
+            assert p.score == 0 and p.status == NEEDS_REVIEW, (p.part, p.feedback[:200])
             assert p.feedback.startswith(f"could not read your answer to {p.part}")
 
 
@@ -109,7 +109,7 @@ def test_huge_matrix_as_nested_lists_is_refused(tmp_path):
     medium.write_text(json.dumps({"answers": {"1.1c": [[1] * 100] * 100}}))
     result = grade(SPEC, str(medium))
     c = next(p for p in result.parts if p.part == "1.1c")
-    assert c.score == 0 and c.status == UNREADABLE
+    assert c.score == 0 and c.status == NEEDS_REVIEW
 
 
 def test_fifty_megabyte_file_is_refused_by_its_size(tmp_path):
@@ -204,7 +204,7 @@ def test_latex_injection_is_shown_literally(tmp_path):
     answers = {"1.1a": INJECTIONS[0], "1.1b": INJECTIONS[1].replace("MARKER", str(marker)), "1.1c": INJECTIONS[2]}
     subs = {"evil.json": json.dumps({"student": INJECTIONS[0], "answers": answers})}
     code, table, out = run_cli(tmp_path, subs, "--pdf")
-    assert code == 0 and table[0]["student"] == "_input__etc_passwd_"
+    assert code == 3 and table[0]["student"] == "_input__etc_passwd_"
     tex = (out / "feedback" / "_input__etc_passwd_.tex").read_text()
     for attack in (r"\input", r"\immediate", r"\write18", r"\catcode", r"\def"):
         assert attack not in tex

@@ -121,6 +121,7 @@ class WindowReduce(sympy.Expr):
         return f"\\{self.op}_{{{sub}}} {printer._print(self.body)}"
 
     _symconv_latex = _latex  # the project printer's hook (symconv.latex): no \operatorname{WindowReduce}
+    precedence = 50  # sympy's PRECEDENCE["Mul"], like a Sum: parenthesised as the base of a power
 
 
 def _exact(value: Any) -> Any:

@@ -17,7 +17,8 @@ from typing import Any
 
 from grader.batch import DEFAULT_BUDGET, Graded, grade_batch
 from grader.errors import GraderError
-from grader.result import ERROR
+from grader.overrides import apply_overrides_file
+from grader.result import ERROR, exit_code
 from grader.submission import SUFFIXES
 from symconv.cli import UsageError
 from symconv.spec import load_spec
@@ -33,6 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: the number of CPUs)")
     p.add_argument("--pdf", action="store_true", help="also build a feedback PDF per student (needs --out)")
+    p.add_argument("--overrides", default=None, metavar="FILE",
+                   help="a TA's scores and comments per student and part (YAML), applied after grading")
     p.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
                    help=f"time allowed per submission before its worker is killed (default {DEFAULT_BUDGET:g})")
     p.set_defaults(func=run)
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     files = collect(args.inputs)
     spec = load_spec(args.spec)
     try:
-        graded = _grade(files, spec, args)
+        graded = apply_overrides_file(args.overrides, _grade(files, spec, args))
         warnings = []
         if args.out:
             from grader.outputs import write_outputs
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
               f"{args.out}/summary.md, {args.out}/results/ and {args.out}/feedback/")
     else:
         _print_tables(graded)
-    return 1 if errors else 0
+    return exit_code([g.result for g in graded])  # 0 graded, 1 some file could not be, 3 answers need review
 
 
 def _grade(files: list[Path], spec: Any, args: argparse.Namespace) -> list[Graded]:
