@@ -40,8 +40,10 @@ _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:aligned|align\*?|gathered|
 _BREAK = re.compile(r"\\\\|\n")
 
 
-def _entry_key(text: Any, input_name: str, context: Any) -> tuple[int, int] | None:
-    """The 1-based (i, j) a key names: "A_{24}", "A24", "A[2,4]", "dE/dA_24"; None if it names no entry."""
+def _entry_key(text: Any, input_name: str, context: Any, lower_taken: frozenset[str] = frozenset()
+               ) -> tuple[int, int] | None:
+    """The 1-based (i, j) a key names: "A_{24}", "A24", "A[2,4]", "dE/dA_24", "a_{24}" (unless a matrix of the
+    problem is called a: ``lower_taken``); None if it names no entry."""
     try:
         value = read(str(text), "expr", context)
     except ParseError:
@@ -49,7 +51,8 @@ def _entry_key(text: Any, input_name: str, context: Any) -> tuple[int, int] | No
     if isinstance(value, sympy.Derivative):
         value = value.variables[0]
     parsed = parse_entry_name(value.name) if isinstance(value, sympy.Symbol) else None
-    return (parsed[1], parsed[2]) if parsed and parsed[0] == input_name else None
+    names = {input_name} | ({input_name.lower()} if input_name.lower() not in lower_taken else set())
+    return (parsed[1], parsed[2]) if parsed and parsed[0] in names else None
 
 
 def split_equations(text: str) -> list[str]:
@@ -72,15 +75,16 @@ def split_equations(text: str) -> list[str]:
     return [" ".join(p.split()) for p in pieces]
 
 
-def _by_entry(answer: Any, input_name: str, context: Any) -> tuple[dict[tuple[int, int], Any], list[str],
-                                                                     list[str]]:
-    """The answers per entry, lines about keys or equations that name no entry, and pieces for a person."""
+def _by_entry(answer: Any, input_name: str, context: Any, taken: frozenset[str] = frozenset()
+              ) -> tuple[dict[tuple[int, int], Any], list[str], list[str]]:
+    """The answers per entry, lines about keys or equations that name no entry, and pieces for a person
+    (``taken``: the names of the problem's matrices)."""
     found: dict[tuple[int, int], Any] = {}
     problems: list[str] = []
     review: list[str] = []
     if isinstance(answer, dict):
         for key, value in answer.items():
-            entry = _entry_key(key, input_name, context)
+            entry = _entry_key(key, input_name, context, taken)
             if entry is None:
                 problems.append(f"the key {str(key)[:40]!r} does not name an entry of {input_name}")
             else:
@@ -98,7 +102,8 @@ def _by_entry(answer: Any, input_name: str, context: Any) -> tuple[dict[tuple[in
             review.append(f"equation {k}")
             continue
         lhs = sides[0]
-        entry = _entry_key(lhs.variables[0].name, input_name, context) if isinstance(lhs, sympy.Derivative) else None
+        entry = (_entry_key(lhs.variables[0].name, input_name, context, taken) if isinstance(lhs, sympy.Derivative)
+                 else None)
         if entry is None or len(sides) < 2:
             problems.append(f"equation {k} does not start with the derivative of E by an entry of {input_name}")
         else:
@@ -117,7 +122,7 @@ def _rename(side: Any, mapping: dict[str, str], notes: list[str]) -> Any:
     if not isinstance(side, sympy.Basic) or not mapping:
         return side
     renamed = {}
-    for sym in side.free_symbols:
+    for sym in side.atoms(sympy.Symbol):
         parsed = parse_entry_name(sym.name) if isinstance(sym, sympy.Symbol) else None
         if parsed and parsed[0] in mapping:
             renamed[sym] = sympy.Symbol(f"{mapping[parsed[0]]}_{parsed[1]}{parsed[2]}", real=True)
@@ -197,7 +202,7 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
     rule = ref.solution.chain[key]
     findings: list[Finding] = []
     notes: list[str] = []
-    sides = list(equation.sides)
+    sides = [_rename(s, _renames(ref), notes) for s in equation.sides]
     aliases = _output_aliases(sides, ref)
     sides = [_rename(s, aliases, notes) for s in sides]
     lhs = sides[0]
@@ -221,6 +226,9 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
                   and not has_ellipsis(s)]
     symbolic = [s for s in candidates if not s.is_number]
     numeric = [s for s in candidates if s.is_number]
+    final = normal[-1]
+    if isinstance(final, sympy.Expr) and has_ellipsis(final) and not final.has(sympy.Derivative):
+        raise NeedsReview("your sum leaves terms out with dots; which entries it covers is for a person to judge")
     value = total.xreplace(_symbols(values, total))
     if not symbolic:
         if numeric and value.is_number and same_value(numeric[-1], value, ref.tolerance):
@@ -259,7 +267,8 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
     sol = ref.solution
     entries = sorted(sol.chain)
     context = ref.context(part.task)
-    answers, lines, review = _by_entry(answer, ref.spec.convolution.input, context)
+    answers, lines, review = _by_entry(answer, ref.spec.convolution.input, context,
+                                       frozenset(ref.spec.matrices) | {ref.output_name})
     share = part.points / len(entries)
     score, findings, wrong, notes, shown = 0.0, [], [], [], False
     log = Log()

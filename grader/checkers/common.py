@@ -30,10 +30,12 @@ def pooling_kind(key: object) -> str:
 
     >>> [pooling_kind(k) for k in ("Max pooling", "Average pooling", "LP pooling", "L_p", "mean", "other")]
     ['max', 'avg', 'lp', 'lp', 'avg', 'other']
+    >>> [pooling_kind(k) for k in ("AvgPool2d", "LPPool2d", "max_pool2d")]
+    ['avg', 'lp', 'max']
     """
     text = str(key).strip()
-    word = _KIND_NOISE.sub("", text.lower().replace("pooling", "").replace("pool", ""))
-    return _KIND_WORDS.get(word) or _KIND_WORDS.get(word.replace("2d", ""), text)
+    word = _KIND_NOISE.sub("", text.lower().replace("2d", ""))
+    return _KIND_WORDS.get(word, text)
 
 
 @lru_cache(maxsize=16384)

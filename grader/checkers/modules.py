@@ -31,7 +31,8 @@ _PATH = re.compile(r"([A-Za-z][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z][A-Za-z0-9_]*)*)(?
 # $...$, \(...\); the arguments of a constructor call are never read
 _WRAPPERS = tuple(re.compile(p, re.S) for p in (
     r"\\(?:text|texttt|mathtt|mathrm|textrm|textsf|mathsf|code|operatorname)\s*\{(.*)\}",
-    r"\\verb\|(.*)\|", r"\\verb\+(.*)\+", r"`+(.*?)`+", r"\$+(.*?)\$+", r"\\\((.*)\\\)"))
+    r"\\verb\|(.*)\|", r"\\verb\+(.*)\+", r"`+(.*?)`+", r"\$+(.*?)\$+", r"\\\((.*)\\\)", r'"(.*)"', r"'(.*)'",
+    r"“(.*)”"))
 FUNCTIONAL = {"max": "max_pool2d", "avg": "avg_pool2d", "lp": "lp_pool2d"}
 
 
@@ -131,7 +132,7 @@ def check_modules(ref: Reference, part: Part, answer: Any) -> PartResult:
     share = part.points / len(expected)
     score, lines, findings, review = 0.0, [], [], []
     for kind, path in expected.items():
-        if kind not in given:
+        if kind not in given or given[kind] is None or str(given[kind]).strip() == "":
             lines.append(f"{kind}: no answer; expected {path}")
             continue
         try:

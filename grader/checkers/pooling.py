@@ -152,7 +152,11 @@ def instantiate(expr: sympy.Expr, window: Window) -> sympy.Expr:
         if not mapping:
             break
         expr = expr.xreplace(mapping)
-    return _flatten_indexed(expr.xreplace(window.parameters()))
+    expr = expr.xreplace(window.parameters())
+    # the window's position (X_{i+m, j+n} over offsets m, n): any window will do, so the corner is at 0
+    position = {s: sympy.Integer(0) for item in expr.atoms(sympy.Indexed) for k in item.indices
+                for s in k.free_symbols if isinstance(s, sympy.Symbol)}
+    return _flatten_indexed(expr.xreplace(position))
 
 
 def _expand(w: WindowReduce, values: list[Any]) -> sympy.Expr:
@@ -201,7 +205,7 @@ def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[An
     that cannot be read, or only by a guess, goes to ``review``: a person reads it, the grader gives no verdict.
     The readings' notes go to ``log``."""
     for kind in kinds:
-        if kind not in given:
+        if kind not in given or given[kind] is None or str(given[kind]).strip() == "":
             lines.append(f"{kind}: no answer")
             continue
         piece = Log()
@@ -248,15 +252,22 @@ def _judge(expr: sympy.Expr, kind: str, window: Window, tolerance: Any) -> str |
     return next((k for k in keys if same_values(values, window.expected[k], tolerance)), None)
 
 
+def _uses_window_size(expr: sympy.Expr) -> bool:
+    """Does a formula name the window's size (N, n, K, k, |S|) anywhere, bounds included?"""
+    names = {s.name for s in expr.atoms(sympy.Symbol)}
+    return bool(names & (COUNT_NAMES | SIDE_NAMES)) or bool(expr.atoms(sympy.Abs))
+
+
 def _formula_verdict(expr: sympy.Expr, kind: str, windows: tuple[Window, Window], tolerance: Any) -> list[str]:
     """The codes of one formula: [] right, ["lp-normalisation"], ["hard-coded-window-size"] (right on the spec's
-    window only), or ["wrong"]."""
+    window, wrong on another, and naming no window size: the size is built in), or ["wrong"] (also a formula
+    that names the size but is right on this window by coincidence, like 1/(K + K) for 1/K^2)."""
     here = _judge(expr, kind, windows[0], tolerance)
     if here is None:
         return ["wrong"]
     codes = ["lp-normalisation"] if here == "lp-normalized" else []
     if _judge(expr, kind, windows[1], tolerance) != here:
-        codes.append("hard-coded-window-size")
+        return ["wrong"] if _uses_window_size(expr) else codes + ["hard-coded-window-size"]
     return codes
 
 
@@ -288,9 +299,14 @@ def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
 
 
 # ---- 1.2d: p = 1 and p -> oo -----------------------------------------------------------------------------
+class _Range(Exception):
+    """A relation such as p >= 1: a range of exponents, not the one that gives the pooling."""
+
+
 def _claimed(value: Any, context: Any = None, log: Log | None = None) -> tuple[sympy.Basic | None, sympy.Expr]:
     """(the variable, the value it is set to or tends to) of a limit answer: ``p = 1``, ``p \\to \\infty``; a bare
-    ``1`` or ``\\infty`` names no variable (None)."""
+    ``1`` or ``\\infty`` names no variable (None). A relation with a finite bound (``p \\geq 1``) is a range
+    (``_Range``); one with an infinite bound (``p \\geq \\infty``) is for a person to read."""
     if not isinstance(value, str):
         from grader.checkers.values import read_expression
         return None, read_expression(value)
@@ -301,12 +317,21 @@ def _claimed(value: Any, context: Any = None, log: Log | None = None) -> tuple[s
     if isinstance(result, Approach):
         return result.var, result.value
     if isinstance(result, Equation):
-        names = [s for s in result.sides if isinstance(s, sympy.Symbol)]
-        values = [s for s in result.sides if not isinstance(s, sympy.Symbol)]
-        if len(result.sides) == 2 and len(names) == 1 and len(values) == 1:
-            return names[0], values[0]
         if len(result.sides) == 1:
             return None, result.sides[0]
+        exponents = [s for s in result.sides if isinstance(s, sympy.Symbol) and s.name in NORM_NAMES]
+        others = [s for s in result.sides if s not in exponents]
+        if len(result.sides) == 2 and len(exponents) == 1 and len(others) == 1:
+            return exponents[0], others[0]
+        names = [s for s in result.sides if isinstance(s, sympy.Symbol)]
+        if len(result.sides) == 2 and names:
+            return names[0], next(s for s in result.sides if s is not names[0])
+        raise UnreadableAnswer("expected p = <value> or p \\to \\infty")
+    if isinstance(result, sympy.core.relational.Relational):
+        if any(side.has(sympy.oo, -sympy.oo, sympy.zoo) for side in result.args):
+            raise UnreadableAnswer("a relation with infinity is not a limit; expected p \\to \\infty")
+        raise _Range(tex(result))
+    if not isinstance(result, sympy.Expr):
         raise UnreadableAnswer("expected p = <value> or p \\to \\infty")
     return None, result
 
@@ -319,7 +344,18 @@ def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
     log = Log()
     context = ref.context(part.task)
     score, lines, notes, review = 0.0, [], [], []
-    for kind, (var, p) in _answers(given, kinds, lambda v, piece: _claimed(v, context, piece), lines, review, log):
+    def claim(value: Any, piece: Log) -> Any:
+        try:
+            return _claimed(value, context, piece)
+        except _Range as relation:
+            return relation
+
+    for kind, claimed in _answers(given, kinds, claim, lines, review, log):
+        if isinstance(claimed, _Range):
+            lines.append(f"{kind}: {claimed} is a range of exponents; {kind} pooling comes from one exponent "
+                         "(or a limit)")
+            continue
+        var, p = claimed
         name = getattr(var, "name", None)
         if name is not None and name not in NORM_NAMES:
             lines.append(f"{kind}: the limit is in the exponent p of LP pooling, not in {tex(var)}")
