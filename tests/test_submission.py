@@ -16,8 +16,11 @@ from grader.submission import (
     MAX_NODES,
     SubmissionError,
     load_submission,
+    match_parts,
+    part_key,
     read_answer_sheet,
     safe_id,
+    unknown_parts_note,
 )
 from symconv import derive_solution, entry_symbol, latex, load_spec
 
@@ -215,3 +218,86 @@ def test_template_compiles(tmp_path, filled):
         pdf_text = subprocess.run(["pdftotext", "sheet.pdf", "-"], cwd=tmp_path, capture_output=True,
                                   text=True).stdout
         assert "1.1d/A_{24}" in pdf_text and "ada" in pdf_text
+
+
+# --- part ids as people type them ---------------------------------------------------------------------------------
+
+HOMEWORK_IDS = [p.id for p in load_spec(None).parts]
+
+
+@pytest.mark.parametrize("typed, part", [
+    ("1.1c", "1.1c"), ("1.1A", "1.1a"), ('"1.1 c"', "1.1c"), ("1.1(c)", "1.1c"), ("Q1.1c", "1.1c"),
+    ("1.1.c", "1.1c"), ("Problem 1.1 (c)", "1.1c"), ("1.1c)", "1.1c"), ("question 1.2 d", "1.2d"),
+    ("１.１ｃ", "1.1c"),  # full-width, as some keyboards type it
+    ("1.1d-matrix", "1.1d-matrix"), ("1.1d matrix", "1.1d-matrix"), ("1.1 (d) Matrix", "1.1d-matrix"),
+    ("1.1d", "1.1d"), ("Ex. 1.2b:", "1.2b"),
+])
+def test_part_ids_match_the_way_people_type_them(typed, part):
+    assert match_parts({typed: "x"}, HOMEWORK_IDS).answers == {part: "x"}
+
+
+@pytest.mark.parametrize("typed", ["1.3a", "1.1", "1.1e", "2.1a", "c", "q", "1.1dd", "11c", "1.1cmatrix"])
+def test_ids_that_name_no_part_are_unknown_not_guessed(typed):
+    m = match_parts({typed: "x"}, HOMEWORK_IDS)
+    assert m.answers == {} and m.unknown == [typed]
+
+
+def test_an_exact_id_wins_over_a_loose_one_and_the_choice_is_noted():
+    m = match_parts({"1.1 C": "loose", "1.1c": "exact", "Q1.1a": "first", "1.1(a)": "second"}, HOMEWORK_IDS)
+    assert m.answers == {"1.1c": "exact", "1.1a": "first"}
+    assert m.notes == ["two answers for 1.1c ('1.1 C' and '1.1c'); the one written '1.1c' was graded",
+                       "two answers for 1.1a ('Q1.1a' and '1.1(a)'); the one written 'Q1.1a' was graded"]
+
+
+@pytest.mark.parametrize("unknown, note", [
+    (["1.1cc"], "answers for unknown parts: '1.1cc'; did you mean 1.1c?"),
+    (["Q1.1d-matrixx", "1.1cc"], "answers for unknown parts: 'Q1.1d-matrixx', '1.1cc'; did you mean 1.1d-matrix, "
+                                 "1.1c?"),
+    (["bonus"], "answers for unknown parts: 'bonus'; the parts are " + ", ".join(HOMEWORK_IDS)),
+])
+def test_unknown_parts_note_suggests_the_closest(unknown, note):
+    assert unknown_parts_note(unknown, HOMEWORK_IDS) == note
+
+
+def test_part_key_is_one_rule():
+    assert {part_key(t) for t in ("1.1c", "1.1C", "Q1.1c", "1.1 (c)", "Problem 1.1 (c)")} == {"1.1c"}
+
+
+def test_the_answer_sheet_is_matched_by_the_same_rule(tmp_path):
+    from grader.grade import grade
+
+    sheet = tmp_path / "ada.tex"
+    sheet.write_text(r"\student{ada} \answer{1.1 (A)}{3 \times 3} \answer{Q1.2d/max}{p \to \infty} "
+                     r"\answer{1.3}{42}")
+    result = grade(None, sheet)
+    by_part = {p.part: p for p in result.parts}
+    assert by_part["1.1a"].score == 1.0 and by_part["1.2d"].status != "missing"
+    assert result.notes == [unknown_parts_note(["1.3"], HOMEWORK_IDS)]
+
+
+@pytest.mark.parametrize("answers", [{"1.3a": "3x3"}, {"bonus": "x", "2.1": "y"}])
+def test_a_file_with_no_answer_for_any_part_is_an_error_not_a_zero(answers):
+    from grader.grade import grade
+
+    result = grade(None, {"student": "zed", "answers": answers})
+    assert result.status == "error" and "none of the answers is for a part of this spec" in result.error
+    assert "\n" not in result.error and len(result.parts) == len(HOMEWORK_IDS)
+
+
+def test_an_empty_answers_mapping_is_graded_as_all_missing():
+    from grader.grade import grade
+
+    result = grade(None, {"student": "zed", "answers": {}})
+    assert result.status == "ok" and {p.status for p in result.parts} == {"missing"}
+
+
+def test_unknown_parts_reach_the_feedback_and_the_summary(tmp_path):
+    from grader.batch import Graded
+    from grader.grade import grade
+    from grader.outputs import feedback_md, summary_md
+
+    result = grade(None, {"student": "ada", "answers": {"1.1a": "3x3", "1.1cc": "x"}})
+    assert result.status == "ok" and result.notes == ["answers for unknown parts: '1.1cc'; did you mean 1.1c?"]
+    assert "Note: answers for unknown parts: '1.1cc'; did you mean 1.1c?" in feedback_md(result)
+    assert "| ada | answers for unknown parts: '1.1cc'; did you mean 1.1c? |" in summary_md([Graded("a", result)],
+                                                                                            load_spec(None))
