@@ -10,7 +10,11 @@ exactly one result, in input order.
 Duplicate student ids: both files are graded; the later one (in input order) is renamed ``<id>-dup2`` (``-dup3``,
 ...), and its ``Graded.note`` says so. Nothing is overwritten and the rename is deterministic.
 
-Ctrl-C: workers ignore SIGINT; the parent kills them and re-raises KeyboardInterrupt (nothing has been written).
+Ctrl-C (and SIGTERM, where the caller turns it into KeyboardInterrupt: grader.interrupts): workers ignore SIGINT;
+the parent kills and reaps them and re-raises (nothing has been written). A worker is forked and listed with both
+signals held, so no signal can land between the fork and the record of the new process. Workers also die with
+the parent when it is killed outright (SIGKILL): on Linux by PR_SET_PDEATHSIG, elsewhere by watching the parent's
+pid; and a worker closes its copies of the parent's pipe ends, so an idle worker sees end of file.
 
 >>> from grader.result import PartResult, Result
 >>> def stand_in(spec, submission):  # any grade function with grade()'s signature
@@ -27,10 +31,13 @@ Ctrl-C: workers ignore SIGINT; the parent kills them and re-raises KeyboardInter
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -39,6 +46,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from grader.interrupts import deferred, reset_in_child
 from grader.result import ERROR, UNREADABLE, PartResult, Result
 from grader.submission import SubmissionError, load_submission, student_id
 from symconv.errors import SymconvError
@@ -46,6 +54,8 @@ from symconv.spec import Spec, load_spec
 
 DEFAULT_BUDGET = 10.0          # seconds per submission (a normal one takes milliseconds)
 MEMORY_HEADROOM = 2 << 30      # bytes a worker may allocate beyond what it inherits
+PARENT_WATCH = 0.5             # seconds between a worker's checks that its parent lives (where prctl is missing)
+PR_SET_PDEATHSIG = 1           # linux/prctl.h
 
 GradeFn = Callable[[Spec, dict[str, Any]], Result]
 
@@ -61,20 +71,26 @@ class Graded:
 
 def grade_batch(files: Sequence[str | Path], spec: Spec | str | Path | None = None, *, jobs: int = 1,
                 budget: float = DEFAULT_BUDGET, grade_fn: GradeFn | None = None,
-                on_result: Callable[[Graded], None] | None = None) -> list[Graded]:
-    """Grade every file; returns one Graded per file, in the order given, with student ids made unique."""
+                on_result: Callable[[Graded], None] | None = None,
+                ids: Sequence[str | None] | None = None) -> list[Graded]:
+    """Grade every file; returns one Graded per file, in the order given, with student ids made unique.
+
+    ``ids`` gives each file's student id for when the file names none (from an export's folder or file naming,
+    grader.discover); without it, or where it is empty, the file's stem is the id."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     grade_fn = grade_fn or _real_grade()
     try:
         grade_fn(spec, {"student": "warm-up", "answers": {}})  # derive and cache the reference once, before forking
     except SymconvError:
-        raise  # the engine cannot grade this spec at all: one error for the run, not one per student
+        raise  # the engine cannot grade this spec at all: one error for the run, not one per student (issue 15)
     except Exception:  # noqa: BLE001, S110 (anything else recurs, per file, as that file's error result)
         pass
     results: list[Result | None] = [None] * len(files)
-    pool = _Pool(spec, grade_fn, max(1, min(jobs, len(files))), budget)
-    try:
-        for index, result in pool.run([str(f) for f in files]):
+    defaults = list(ids) if ids is not None else [None] * len(files)
+    pool = _Pool(spec, grade_fn, budget)
+    try:  # the workers start inside the try: a failure or a signal while starting them still kills them all
+        pool.start(max(1, min(jobs, len(files))))
+        for index, result in pool.run([(str(f), d or None) for f, d in zip(files, defaults)]):
             results[index] = result
             if on_result:
                 on_result(Graded(str(files[index]), result))
@@ -108,14 +124,14 @@ def error_result(spec: Spec, student: str, source: str, reason: str) -> Result:
     return Result(student, parts, status=ERROR, error=reason, source=source)
 
 
-def grade_file(spec: Spec, path: str, grade_fn: GradeFn) -> Result:
+def grade_file(spec: Spec, path: str, grade_fn: GradeFn, default_id: str | None = None) -> Result:
     """Read and grade one file in this process; never raises for a bad file or a failing grader."""
     name = Path(path).name
     start = time.perf_counter()
     try:
-        sub = load_submission(path)
+        sub = load_submission(path, default_id=default_id)
     except SubmissionError as err:
-        return error_result(spec, student_id(path), name, str(err))
+        return error_result(spec, default_id or student_id(path), name, str(err))
     try:
         result = grade_fn(spec, {"student": sub.student, "answers": sub.answers})
     except MemoryError:
@@ -139,16 +155,22 @@ def _real_grade() -> GradeFn:
 
 # --- the worker pool -----------------------------------------------------------------------------------------------
 
+Job = tuple[int, str, str | None]  # (index, path, default student id)
+
+
 class _Worker:
-    def __init__(self, ctx: Any, spec: Spec, grade_fn: GradeFn):
+    def __init__(self, ctx: Any, spec: Spec, grade_fn: GradeFn, siblings: list[Connection]):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, spec, grade_fn), daemon=True)
+        # the child gets the parent-side ends (its own and its siblings') to close: holding its own would keep it
+        # from ever seeing end of file when the parent goes away
+        self.process = ctx.Process(target=_serve, args=(child, [*siblings, self.conn], os.getpid(), spec, grade_fn),
+                                   daemon=True)
         self.process.start()
         child.close()
-        self.job: tuple[int, str] | None = None
+        self.job: Job | None = None
         self.deadline = 0.0
 
-    def send(self, job: tuple[int, str], budget: float) -> None:
+    def send(self, job: Job, budget: float) -> None:
         self.job, self.deadline = job, time.monotonic() + budget
         self.conn.send(job)
 
@@ -156,18 +178,29 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
+        self.process.close()
         self.conn.close()
 
 
 class _Pool:
-    def __init__(self, spec: Spec, grade_fn: GradeFn, jobs: int, budget: float):
+    def __init__(self, spec: Spec, grade_fn: GradeFn, budget: float):
         self.ctx = multiprocessing.get_context("fork")  # workers inherit the loaded grader: no re-import
         self.spec, self.grade_fn, self.budget = spec, grade_fn, budget
-        self.workers = [_Worker(self.ctx, spec, grade_fn) for _ in range(jobs)]
+        self.workers: list[_Worker] = []
 
-    def run(self, paths: list[str]):
-        """Yield (index, Result) for every path, each exactly once."""
-        pending = deque(enumerate(paths))
+    def start(self, jobs: int) -> None:
+        for _ in range(jobs):
+            with deferred():
+                self.workers.append(self._fork())
+
+    def _fork(self) -> _Worker:
+        """A new worker; call it with signals held (deferred) and record it before they are let through: a
+        KeyboardInterrupt between the fork and the record would leave a worker that nobody kills."""
+        return _Worker(self.ctx, self.spec, self.grade_fn, [w.conn for w in self.workers if not w.conn.closed])
+
+    def run(self, jobs: list[tuple[str, str | None]]):
+        """Yield (index, Result) for every (path, default id), each exactly once."""
+        pending = deque((i, path, default) for i, (path, default) in enumerate(jobs))
         while True:
             for w in self.workers:
                 if w.job is None and pending:
@@ -194,29 +227,58 @@ class _Pool:
     def _lost(self, w: _Worker, why: str) -> Result:
         """Replace a dead or overdue worker; the file it held gets an error result."""
         assert w.job is not None
-        path = w.job[1]
-        w.kill()
-        self.workers[self.workers.index(w)] = _Worker(self.ctx, self.spec, self.grade_fn)
+        _, path, default = w.job
+        with deferred():
+            w.kill()
+            self.workers[self.workers.index(w)] = self._fork()
         name = Path(path).name
-        return error_result(self.spec, student_id(path), name, f"{name}: {why}")
+        return error_result(self.spec, default or student_id(path), name, f"{name}: {why}")
 
     def close(self) -> None:
-        for w in self.workers:
-            w.kill()
+        with deferred():  # a second Ctrl-C must not cut the clean-up short
+            for w in self.workers:
+                w.kill()
 
 
-def _serve(conn: Connection, spec: Spec, grade_fn: GradeFn) -> None:
-    """Worker loop: receive (index, path), send back (index, Result dict), until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+def _serve(conn: Connection, parent_ends: list[Connection], parent: int, spec: Spec, grade_fn: GradeFn) -> None:
+    """Worker loop: receive (index, path, default id), send back (index, Result dict), until the pipe closes."""
+    reset_in_child()  # forked inside deferred(): from here Ctrl-C is ignored and SIGTERM kills
+    for end in parent_ends:
+        end.close()
+    _die_with_parent(parent)
     _limit_memory()
     while True:
         try:
-            index, path = conn.recv()
+            index, path, default = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send((index, grade_file(spec, path, grade_fn).to_dict()))
+        conn.send((index, grade_file(spec, path, grade_fn, default).to_dict()))
 
 
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the parent dies, even by SIGKILL (then nobody closes the pipes or kills us)."""
+    if not _request_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _request_death_signal() -> bool:
+    """Linux: ask the kernel for SIGKILL when the parent exits (prctl PR_SET_PDEATHSIG); False where unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """The fallback: poll the parent pid (an orphan is re-parented, so getppid changes) and exit when it does."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_WATCH)
+    os._exit(1)
 def _limit_memory() -> None:
     """Cap the worker's address space at what it inherited plus MEMORY_HEADROOM (a bomb fails with MemoryError)."""
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import grader
 from grader.batch import DEFAULT_BUDGET, error_result, grade_batch
+from grader.discover import DiscoveryError, Found, discover
 from grader.errors import GraderError
 from grader.outputs import atomic_write
 from grader.submission import SUFFIXES
@@ -87,12 +88,15 @@ def build_bundle(spec: str | Path | None, zip_path: str | Path) -> Path:
     return zip_path
 
 
-def find_submission(folder: Path) -> Path:
-    """The one answer file in the submission folder (hidden files and other types are ignored)."""
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+def find_submission(folder: Path) -> Found:
+    """The one answer file in the submission folder, found as ``symconv grade`` finds them (grader.discover:
+    hidden files and other types are skipped)."""
+    try:
+        found = discover([folder]).files
+    except DiscoveryError:  # a missing or empty folder: found none
+        found = []
     if len(found) != 1:
-        names = ", ".join(p.name for p in found[:5]) or "none"
+        names = ", ".join(f.path.name for f in found[:5]) or "none"
         raise GraderError(f"expected exactly one answer file ({', '.join(SUFFIXES)}) in the submission, "
                           f"found {len(found)}: {names}")
     return found[0]
@@ -104,12 +108,13 @@ def run_autograder(root: str | Path | None = None, spec: str | Path | None = Non
     root = Path(root or os.environ.get(ROOT_ENV) or "/autograder")
     loaded = load_spec(spec)
     try:
-        path = find_submission(root / "submission")
+        found = find_submission(root / "submission")
     except GraderError as err:
         result = error_result(loaded, "submission", "", str(err))
     else:
-        result = grade_batch([path], loaded, jobs=1, budget=budget)[0].result
+        result = grade_batch([found.path], loaded, jobs=1, budget=budget, ids=[found.student])[0].result
     data = result.to_gradescope()
+    (root / "results").mkdir(exist_ok=True)  # Gradescope provides it; a local tree may not
     atomic_write(root / "results" / "results.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
     return data
 

@@ -3,7 +3,10 @@ r"""What a batch run writes under OUT, every file atomically (a temporary file, 
 - ``results/<student>.json``: Gradescope's results.json (``Result.to_gradescope()``, without execution_time);
 - ``feedback/<student>.md`` and, with ``pdf=True``, ``feedback/<student>.tex`` + ``.pdf``;
 - ``grades.csv``: student, the score of each part, total, max, status, reason; one row per input, by student id;
-- ``summary.md`` and ``histogram.png``: score histogram, mean of each part, most common diagnoses with counts.
+- ``summary.md`` and ``histogram.png``: score histogram, mean of each part, most common diagnoses with counts;
+- ``.symconv-manifest``: the files above, one per line, so that a rerun removes what it does not write again (OUT
+  holds exactly the last run's results) and never touches a file symconv did not write. A non-empty OUT without a
+  manifest is refused unless ``force=True``.
 
 Reruns are byte-identical: no timestamps (PDFs get SOURCE_DATE_EPOCH=0), sorted keys and rows, fixed number format.
 
@@ -22,19 +25,19 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from grader.batch import Graded
 from grader.errors import GraderError
+from grader.interrupts import deferred
 from grader.result import ERROR, NEEDS_REVIEW, REVIEW, PartResult, Result
 from grader.submission import safe_id
 from symconv.spec import Spec
@@ -47,24 +50,27 @@ class OutputError(GraderError):
     """Outputs that cannot be written (one line)."""
 
 
-@contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (and SIGTERM) until the block is done: a signal landing between creating the temporary file
-    and recording its name would otherwise leave it behind."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C is delivered here
+MANIFEST = ".symconv-manifest"
+# the only names a manifest line may have: what write_outputs writes (a hand-edited line cannot point elsewhere)
+_OURS = re.compile(r"(results/[A-Za-z0-9@._+-]+\.json|feedback/[A-Za-z0-9@._+-]+\.(md|tex|pdf)"
+                   r"|grades\.csv|summary\.md|histogram\.png)")
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``path`` so that it is either absent, the old file, or the whole new file: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _interrupts_deferred():
+    """Write ``path`` so that it is either absent, the old file, or the whole new file: never half-written.
+    The folder must exist (a mistyped path is an error, not a tree of new folders).
+
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write(d / "a.txt", "whole"); (d / "a.txt").read_text()
+    'whole'
+    >>> atomic_write(d / "no" / "a.txt", "x")
+    Traceback (most recent call last):
+    grader.outputs.OutputError: cannot write a.txt: no folder ...no
+    """
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {path.name}: no folder {path.parent}")
+    with deferred():  # Ctrl-C between creating the temporary file and recording its name would leave it behind
         _replace(path, data)
 
 
@@ -83,14 +89,59 @@ def _replace(path: Path, data: str | bytes) -> None:
         raise
 
 
+def check_out(out: str | Path, force: bool = False) -> None:
+    """Refuse an OUT that is a file, or a non-empty folder symconv did not write (no manifest) unless ``force``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is not a folder")
+    if force or not out.is_dir() or (out / MANIFEST).is_file():
+        return
+    if any(out.iterdir()):
+        raise OutputError(f"{out} is not empty and was not written by symconv (no {MANIFEST}); "
+                          "choose an empty folder or pass --force to write into it")
+
+
+def previous_outputs(out: str | Path) -> set[str]:
+    """The files the last run wrote under ``out``, from its manifest; lines that are not ours are ignored."""
+    try:
+        text = (Path(out) / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line for line in text.splitlines() if _OURS.fullmatch(line)}
+
+
+def _remove(out: Path, names: Iterable[str]) -> None:
+    for name in sorted(names):
+        path = out / name
+        if path.is_symlink() or path.is_file():  # never a folder; a link goes, not what it points to
+            path.unlink(missing_ok=True)
+
+
 def write_outputs(graded: Sequence[Graded], spec: Spec, out: str | Path, *, pdf: bool = False,
-                  jobs: int = 1) -> list[str]:
-    """Write everything for a graded batch; returns problems worth a warning (PDFs that failed to build)."""
+                  jobs: int = 1, force: bool = False) -> list[str]:
+    """Write everything for a graded batch; returns problems worth a warning (PDFs that failed to build).
+
+    Files of the previous run (its manifest) that this run does not write are removed, so OUT holds exactly this
+    run's results; files symconv did not write are never touched."""
     out = Path(out)
     names = [safe_id(g.result.student) for g in graded]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise OutputError(f"two results would both be written as {dup!r}; make the student ids unique first")
+    check_out(out, force)
+    pdfs = [f"feedback/{n}.{ext}" for n in names for ext in ("tex", "pdf")] if pdf else []
+    planned = {*(f"results/{n}.json" for n in names), *(f"feedback/{n}.md" for n in names), *pdfs,
+               "grades.csv", "histogram.png", "summary.md"}
+    previous = previous_outputs(out)
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    (out / "feedback").mkdir(exist_ok=True)
+    # The manifest is written first, naming every file the last run or this one may leave, and rewritten last with
+    # exactly this run's: so whenever the run is cut short (Ctrl-C, a crash, SIGKILL), each file symconv wrote is
+    # in the manifest and the next run can remove it. Written only at the end, an interrupted run would leave new
+    # files that no manifest names, and a later run could neither remove them nor tell them from the user's.
+    atomic_write(out / MANIFEST, _manifest(previous | planned))
+    # an old PDF is removed before its rebuild: if the build fails, no stale PDF passes for this run's
+    _remove(out, (previous - planned) | {p for p in previous if p.endswith(".pdf")})
     for g, name in zip(graded, names):
         atomic_write(out / "results" / f"{name}.json", results_json(g.result))
         atomic_write(out / "feedback" / f"{name}.md", feedback_md(g.result, g.note))
@@ -98,7 +149,12 @@ def write_outputs(graded: Sequence[Graded], spec: Spec, out: str | Path, *, pdf:
     atomic_write(out / "grades.csv", grades_csv(graded, spec))
     atomic_write(out / "histogram.png", histogram_png([g.result for g in graded], spec))
     atomic_write(out / "summary.md", summary_md(graded, spec))
+    atomic_write(out / MANIFEST, _manifest({p for p in planned if (out / p).is_file()}))
     return warnings
+
+
+def _manifest(names: Iterable[str]) -> str:
+    return "".join(f"{name}\n" for name in sorted(names))
 
 
 def number(x: float) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -19,6 +21,8 @@ SPEC = load_spec(None)
 def stand_in(spec, submission):
     """A grade function whose behaviour each test file chooses through its single answer "do"."""
     do = submission["answers"].get("do", "ok")
+    if do in ("hang", "sleep") and "marker" in submission["answers"]:  # where the test can find this worker
+        Path(submission["answers"]["marker"]).write_text(str(os.getpid()))
     if do == "hang":
         while True:  # SymPy stuck in a simplification, as far as the pool can tell
             pass
@@ -35,10 +39,45 @@ def stand_in(spec, submission):
 
 
 def write(tmp_path: Path, name: str, do: str = "ok", student: str | None = None) -> Path:
-    data = {"answers": {"do": do}, **({"student": student} if student else {})}
+    answers = {"do": do, **({"marker": str(tmp_path / f"{name}.pid")} if do in ("hang", "sleep") else {})}
+    data = {"answers": answers, **({"student": student} if student else {})}
     path = tmp_path / name
     path.write_text(json.dumps(data))
     return path
+
+
+def _call(send, fn):
+    try:
+        send.send(("ok", fn()))
+    except BaseException as err:  # noqa: BLE001 (reported to the test, whatever it is)
+        send.send(("raised", f"{type(err).__name__}: {err}"))
+
+
+def bounded(fn, guard: float = 60):
+    """``fn()`` in a forked child, under a bounded wait: a broken budget fails the test after ``guard`` seconds
+    instead of hanging it (the child is killed; its workers die with it, grader.batch)."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_call, args=(send, fn))
+    child.start()
+    send.close()
+    try:
+        if not recv.poll(guard):
+            pytest.fail(f"no result within {guard:g}s: the time budget did not stop the worker")
+        outcome, value = recv.recv()
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+    assert outcome == "ok", value
+    return value
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_every_input_yields_one_result_in_order(tmp_path):
@@ -70,21 +109,23 @@ def test_workers_are_long_lived(tmp_path):
 def test_a_failing_submission_costs_only_itself(tmp_path, do, reason):
     files = [write(tmp_path, "a.json"), write(tmp_path, f"{do}.json", do), write(tmp_path, "b.json"),
              write(tmp_path, "c.json")]
-    start = time.monotonic()
-    done = grade_batch(files, SPEC, jobs=1, budget=1.0, grade_fn=stand_in)
-    assert time.monotonic() - start < 30
+    done = bounded(functools.partial(grade_batch, files, SPEC, jobs=1, budget=1.0, grade_fn=stand_in))
     assert [g.result.status for g in done] == [OK, ERROR, OK, OK]
     bad = done[1].result
     assert (bad.student, bad.error) == (do, reason)
     assert [p.part for p in bad.parts] == [p.id for p in SPEC.parts] and bad.score == 0
     assert bad.max_score == sum(p.points for p in SPEC.parts)
+    marker = tmp_path / f"{do}.json.pid"
+    if marker.exists():  # the worker over its budget was killed, not left running
+        assert not _alive(int(marker.read_text()))
 
 
 def test_two_hangs_with_two_workers_both_time_out(tmp_path):
     files = [write(tmp_path, "h1.json", "hang"), write(tmp_path, "h2.json", "hang")]
     files += [write(tmp_path, f"s{i}.json") for i in range(4)]
-    done = grade_batch(files, SPEC, jobs=2, budget=1.0, grade_fn=stand_in)
+    done = bounded(functools.partial(grade_batch, files, SPEC, jobs=2, budget=1.0, grade_fn=stand_in))
     assert [g.result.status for g in done] == [ERROR, ERROR] + [OK] * 4
+    assert not any(_alive(int((tmp_path / f"{h}.json.pid").read_text())) for h in ("h1", "h2"))
 
 
 def test_duplicate_ids_are_renamed_and_noted(tmp_path):

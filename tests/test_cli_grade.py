@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,19 +150,143 @@ def test_gradescope_bundle_cli(tmp_path, capsys):
     assert main(["gradescope-bundle"]) == 2
 
 
-# --- Ctrl-C ---------------------------------------------------------------------------------------------------------
+# --- reruns: OUT holds exactly this run's results ---------------------------------------------------------------
 
-def _check_nothing_half_written(out: Path, count: int) -> None:
-    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")]
-    assert leftovers == []
-    for p in out.rglob("*.json"):
-        json.loads(p.read_text())
-    for p in out.rglob("*.md"):
-        assert p.read_text().endswith("\n")
-    for p in out.rglob("*.pdf"):
-        assert p.read_bytes().rstrip().endswith(b"%%EOF")
-    if (out / "grades.csv").exists():
-        assert len(rows(out)) == count
+def test_rerun_removes_stale_results_and_keeps_foreign_files(tmp_path, capsys):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    write(subs, "ada.json", perfect_answers())
+    write(subs, "bob.json", with_slip())
+    assert main(["grade", str(subs), "--out", str(out), "--jobs", "1"]) == 0
+    assert (out / "results" / "bob.json").exists()
+    (out / "notes.txt").write_text("the teacher's own file")
+    (out / "feedback" / "keep.md").write_text("not written by symconv")
+    assert main(["grade", str(subs / "ada.json"), "--out", str(out), "--jobs", "1"]) == 0
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["ada.json"]
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["ada.md", "keep.md"]
+    assert [r["student"] for r in rows(out)] == ["ada"] and (out / "notes.txt").exists()
+    assert "bob" not in (out / ".symconv-manifest").read_text()
+
+
+@pytest.mark.parametrize("line", ["../outside.txt", str(Path("/") / "tmp" / "x.json"), "results/../../outside.txt",
+                                  "notes.txt", "results/sub/x.json"])
+def test_a_manifest_line_symconv_would_not_write_is_never_deleted(tmp_path, capsys, line):
+    write(tmp_path / "subs", "ada.json", perfect_answers())
+    out = tmp_path / "box" / "out"
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(out)]) == 0
+    victim = (out / line) if not line.startswith("/") else tmp_path / "victim.json"
+    victim.parent.mkdir(parents=True, exist_ok=True)
+    victim.write_text("keep me")
+    manifest = out / ".symconv-manifest"
+    manifest.write_text(manifest.read_text() + (line if not line.startswith("/") else str(victim)) + "\n")
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(out)]) == 0
+    assert victim.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_non_empty_out_without_manifest_needs_force(tmp_path, capsys, force):
+    write(tmp_path / "subs", "ada.json", perfect_answers())
+    out = tmp_path / "out"
+    write(out / "results", "bob.json", {})  # a folder symconv did not write (no manifest), or an older version did
+    code = main(["grade", str(tmp_path / "subs"), "--out", str(out)] + (["--force"] if force else []))
+    err = capsys.readouterr().err
+    if force:
+        assert code == 0 and (out / "results" / "ada.json").exists()
+    else:
+        assert code == 1 and err.count("\n") == 1 and "is not empty and was not written by symconv" in err
+        assert "--force" in err and not (out / "results" / "ada.json").exists()
+    assert (out / "results" / "bob.json").exists()  # never symconv's to delete
+
+
+def test_out_that_is_a_file_is_one_line(tmp_path, capsys):
+    write(tmp_path / "subs", "ada.json", {})
+    (tmp_path / "out").write_text("a file")
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a folder" in err
+
+
+# --- exports: folders per student, skipped files ------------------------------------------------------------------
+
+def test_moodle_export_ids_from_folders_and_skipped_files_reported(tmp_path, capsys):
+    export = tmp_path / "export"
+    write(export / "Ada Lovelace_101_assignsubmission_file_", "answers.json", perfect_answers())
+    write(export / "Bob Byte_102_assignsubmission_file_", "answers.json", with_slip(), student="bob")
+    (export / "Ada Lovelace_101_assignsubmission_file_" / "scan.pdf").write_bytes(b"%PDF")
+    (export / "Cy_103_assignsubmission_onlinetext_").mkdir()
+    (export / "Cy_103_assignsubmission_onlinetext_" / "onlinetext.html").write_text("<p>hi</p>")
+    assert main(["grade", str(export), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert [r["student"] for r in rows(tmp_path / "out")] == ["Ada_Lovelace_101", "bob"]  # the file's own id wins
+    assert ("skipped 2 files: Ada Lovelace_101_assignsubmission_file_/scan.pdf (unsupported type .pdf), "
+            "Cy_103_assignsubmission_onlinetext_/onlinetext.html (unsupported type .html)\n") in err
+
+
+def test_gradescope_bundle_to_a_missing_folder_is_one_line(tmp_path, capsys):
+    target = tmp_path / "nonexistent" / "dir" / "a.zip"
+    assert main(["gradescope-bundle", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: cannot write a.zip: no folder") and "Traceback" not in err
+    assert not (tmp_path / "nonexistent").exists()
+
+
+# --- Ctrl-C, SIGTERM, SIGKILL ---------------------------------------------------------------------------------------
+# Each run is a subprocess (tests/ is not imported there): HARNESS replaces the grade function by a stand-in that,
+# in the phase under test, leaves a marker file and waits for the signal; the test waits for the marker (an event,
+# not a delay), signals, and checks the outcome. Timeouts are only guards against a hang.
+
+HARNESS = r"""
+import os, signal, sys, time
+from pathlib import Path
+
+import grader.batch, grader.grade, grader.outputs
+from grader.result import PartResult, Result
+
+mode, markers, argv = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
+parent = os.getpid()
+
+
+def stand_in(spec, submission):
+    here = "loading" if os.getpid() == parent else "grading"
+    if mode == here or submission["answers"].get("do") == "hang":
+        (markers / f"{here}-{os.getpid()}").touch()
+        time.sleep(3600)
+    return Result(submission["student"], [PartResult(p.id, 1.0, 1.0, "ok") for p in spec.parts])
+
+
+def slow_histogram(results, spec):
+    (markers / f"writing-{os.getpid()}").touch()
+    time.sleep(3600)
+
+
+sys.modules["grader.grade"].grade = stand_in  # the package rebinds its name grader.grade to the function
+if mode == "writing":
+    grader.outputs.histogram_png = slow_histogram
+if mode == "no-prctl":
+    grader.batch._request_death_signal = lambda: False
+if mode.startswith("fork-"):  # fork-N-SIG: the signal lands in the parent right after its N-th fork
+    _, n, sig = mode.split("-")
+    real_fork, forks = os.fork, []
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+            (markers / "forked").write_text(" ".join(map(str, forks)))
+            if len(forks) == int(n):
+                os.kill(os.getpid(), getattr(signal, sig))
+        return pid
+
+    os.fork = fork
+
+from symconv.cli import main
+
+try:
+    code = main(argv)
+finally:  # the children still alive when the command is done (before the interpreter's own exit clean-up)
+    left = [c for t in Path("/proc/self/task").iterdir() for c in (t / "children").read_text().split()]
+    (markers / "left").write_text(" ".join(left))
+sys.exit(code)
+"""
 
 
 def _children(pid: int) -> list[int]:
@@ -177,38 +303,148 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to see the worker processes")
-@pytest.mark.parametrize("phase", ["grading", "writing", "pdfs"])
-def test_ctrl_c_leaves_no_half_written_file(tmp_path, phase):
+def _survivors(pids: list[int], guard: float = 60) -> list[int]:
+    """The ``pids`` still running after ``guard`` seconds (a killed orphan may take a moment to be re-parented and
+    die); they are killed then, so a failing test leaves nothing behind."""
+    deadline = time.monotonic() + guard
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    left = [p for p in pids if _alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    return left
+
+
+class Harness:
+    """``symconv grade`` under HARNESS in a subprocess; output goes to files, so no leftover can hold a pipe."""
+
+    def __init__(self, tmp_path: Path, mode: str, argv: list[str]):
+        self.markers = tmp_path / "markers"
+        self.markers.mkdir()
+        (tmp_path / "harness.py").write_text(HARNESS)
+        self.err_path = tmp_path / "stderr.txt"
+        with open(tmp_path / "stdout.txt", "w") as out, open(self.err_path, "w") as err:
+            self.proc = subprocess.Popen([sys.executable, str(tmp_path / "harness.py"), mode, str(self.markers),
+                                          "grade", *argv], stdout=out, stderr=err)
+
+    def wait_for(self, prefix: str, count: int = 1, guard: float = 120) -> list[int]:
+        """Pids of the processes that left a ``prefix-<pid>`` marker, once ``count`` have."""
+        deadline = time.monotonic() + guard
+        while True:
+            found = sorted(int(p.name.rpartition("-")[2]) for p in self.markers.glob(f"{prefix}-*"))
+            if len(found) >= count:
+                return found
+            assert self.proc.poll() is None, f"exited {self.proc.returncode} before {prefix}: {self.stderr()}"
+            assert time.monotonic() < deadline, f"no {prefix} marker within {guard}s"
+            time.sleep(0.01)
+
+    def finish(self, guard: float = 120) -> int:
+        try:
+            return self.proc.wait(timeout=guard)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+    def stderr(self) -> str:
+        return self.err_path.read_text()
+
+    def left(self) -> list[int]:
+        return [int(p) for p in (self.markers / "left").read_text().split()]
+
+
+def _submissions(folder: Path, n: int, hang: int | None = None) -> Path:
+    for k in range(n):
+        write(folder, f"s{k:02d}.json", {"1.1a": "3 x 3", "do": "hang" if k == hang else "ok"})
+    return folder
+
+
+EXIT = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}
+needs_proc = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to see processes")
+
+
+@needs_proc
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("phase", ["loading", "grading", "writing"])
+def test_a_signal_ends_grade_cleanly_at_any_phase(tmp_path, phase, sig):
+    subs, out = _submissions(tmp_path / "subs", 6), tmp_path / "out"
+    run = Harness(tmp_path, phase, [str(subs), "--out", str(out), "--jobs", "2"])
+    waiting = run.wait_for(phase, 2 if phase == "grading" else 1)
+    workers = _children(run.proc.pid)
+    run.proc.send_signal(sig)
+    code, word = EXIT[sig]
+    assert run.finish() == code, run.stderr()
+    assert run.stderr().strip().endswith(word) and "Traceback" not in run.stderr()
+    assert run.left() == [] and not any(_alive(p) for p in workers + waiting if p != run.proc.pid)
+    if phase != "writing":
+        assert not out.exists()
+        return
+    _check_nothing_half_written(out)
+    listed = set((out / ".symconv-manifest").read_text().split())
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - listed == {".symconv-manifest"}
+    assert main(["grade", str(subs / "s00.json"), "--out", str(out)]) == 0  # a rerun clears what was left
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["s00.json"]
+
+
+@needs_proc
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("nth", [1, 2, 3])
+def test_a_signal_right_after_a_fork_leaves_no_worker(tmp_path, nth, sig):
+    """The CI hang: Ctrl-C landing between a worker's fork and its record left a worker no one killed (it held
+    the test's pipes open, so the run "hung" after printing "interrupted"). The third fork replaces a worker
+    killed for its budget."""
+    subs = _submissions(tmp_path / "subs", 4, hang=0 if nth == 3 else None)
+    run = Harness(tmp_path, f"fork-{nth}-{sig}", [str(subs), "--jobs", "2", "--budget", "1"])
+    code, word = EXIT[getattr(signal, sig)]
+    assert run.finish() == code, run.stderr()
+    forked = [int(p) for p in (run.markers / "forked").read_text().split()]
+    stray = _survivors(forked)
+    assert len(forked) == nth and run.left() == [] and stray == [], run.stderr()
+    assert run.stderr().strip().endswith(word)
+
+
+@needs_proc
+@pytest.mark.parametrize("mode", ["grading", "no-prctl"])
+def test_a_sigkilled_parent_leaves_no_worker(tmp_path, mode):
+    subs = _submissions(tmp_path / "subs", 4, hang=0 if mode == "no-prctl" else None)
+    run = Harness(tmp_path, mode, [str(subs), "--jobs", "2", "--budget", "3600"])
+    workers = run.wait_for("grading", 2 if mode == "grading" else 1)
+    workers = sorted(set(workers) | set(_children(run.proc.pid)))
+    run.proc.kill()
+    assert run.finish() == -signal.SIGKILL
+    assert workers and _survivors(workers) == []
+
+
+def _check_nothing_half_written(out: Path, count: int | None = None) -> None:
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")
+                 and p.name != ".symconv-manifest"]
+    assert leftovers == []
+    for p in out.rglob("*.json"):
+        json.loads(p.read_text())
+    for p in out.rglob("*.md"):
+        assert p.read_text().endswith("\n")
+    for p in out.rglob("*.pdf"):
+        assert p.read_bytes().rstrip().endswith(b"%%EOF")
+    if count is not None and (out / "grades.csv").exists():
+        assert len(rows(out)) == count
+
+
+@needs_proc
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_ctrl_c_while_building_pdfs_leaves_no_half_written_file(tmp_path):
     subs = tmp_path / "subs"
-    count = 40 if phase == "pdfs" else 400
+    count = 40
     for k in range(count):
         write(subs, f"s{k:03d}.json", perfect_answers() if k % 2 else with_slip())
     out = tmp_path / "out"
-    argv = [str(Path(sys.executable).parent / "symconv"), "grade", str(subs), "--out", str(out), "--jobs", "2"]
-    proc = subprocess.Popen(argv + (["--pdf"] if phase == "pdfs" else []), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-
-    def ready() -> bool:
-        if phase == "grading":  # the workers are forked once the grader is warm: grading has begun
-            return len(_children(proc.pid)) >= 2
-        if phase == "writing":
-            return (out / "results").exists()
-        return bool(list((out / "feedback").glob("*.pdf")))
-
-    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+    argv = [str(Path(sys.executable).parent / "symconv"), "grade", str(subs), "--out", str(out), "--jobs", "2",
+            "--pdf"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list((out / "feedback").glob("*.pdf")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
-    workers = _children(proc.pid)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    if phase != "writing":  # writing 800 small files may finish before the signal lands
-        assert proc.returncode == 130, err
-    if proc.returncode == 130:
-        assert err.strip().endswith("interrupted") and "Traceback" not in err
-    if out.exists():
-        _check_nothing_half_written(out, count)
-    if phase == "grading":
-        assert not out.exists() and workers and not any(_alive(w) for w in workers if w != proc.pid)
-    if phase == "pdfs":
-        assert len(list((out / "feedback").glob("*.pdf"))) < count
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert err.strip().endswith("interrupted") and "Traceback" not in err
+    _check_nothing_half_written(out, count)
+    assert len(list((out / "feedback").glob("*.pdf"))) < count and _children(proc.pid) == []

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from grader.batch import Graded, error_result
 from grader.outputs import (
+    MANIFEST,
     OutputError,
     atomic_write,
     build_pdf,
@@ -59,10 +61,61 @@ def tree(folder: Path) -> dict[str, str]:
 
 
 def test_atomic_write_replaces_whole_files(tmp_path):
-    target = tmp_path / "sub" / "x.json"
+    target = tmp_path / "x.json"
     atomic_write(target, "old")
     atomic_write(target, b"new")
     assert target.read_text() == "new" and os.listdir(target.parent) == ["x.json"]
+
+
+class _Interrupting:
+    """A file whose write sends this process SIGINT halfway through the data."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data):
+        self.f.write(data[:len(data) // 2])
+        os.kill(os.getpid(), signal.SIGINT)
+        self.f.write(data[len(data) // 2:])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+@pytest.mark.parametrize("step", ["mkstemp", "write", "chmod", "replace"])
+def test_ctrl_c_inside_atomic_write_is_held_until_the_file_is_whole(tmp_path, monkeypatch, step):
+    """SIGINT sent from inside each step of the write. Held (the deferral), it is raised once the whole file is in
+    place; without the deferral it cuts the write short, and right after mkstemp's open it strands the temporary."""
+    target, data = tmp_path / "x.json", "x" * 100_000
+    real_open, real_chmod, real_replace, real_fdopen = os.open, os.chmod, os.replace, os.fdopen
+
+    def interrupt():
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def opened(path, flags, mode=0o777, *, dir_fd=None):
+        fd = real_open(path, flags, mode, dir_fd=dir_fd)
+        if str(path).endswith(".tmp"):
+            interrupt()
+        return fd
+
+    patches = {"mkstemp": (os, "open", opened),
+               "write": (os, "fdopen", lambda fd, mode: _Interrupting(real_fdopen(fd, mode))),
+               "chmod": (os, "chmod", lambda path, mode: (real_chmod(path, mode), interrupt())),
+               "replace": (os, "replace", lambda src, dst: (real_replace(src, dst), interrupt()))}
+    monkeypatch.setattr(*patches[step])
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, data)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["x.json"] and target.read_text() == data
+
+
+def test_atomic_write_creates_no_folder(tmp_path):
+    with pytest.raises(OutputError, match="cannot write a.zip: no folder .*nonexistent"):
+        atomic_write(tmp_path / "nonexistent" / "dir" / "a.zip", b"zip")
+    assert os.listdir(tmp_path) == []
 
 
 def test_atomic_write_interrupted_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
@@ -143,9 +196,13 @@ def test_write_outputs_tree_and_rerun_is_byte_identical(tmp_path):
     write_outputs(CLASS, SPEC, tmp_path / "b")
     first = tree(tmp_path / "a")
     assert first == tree(tmp_path / "b")
+    write_outputs(CLASS, SPEC, tmp_path / "a")  # a rerun into the same folder
+    assert tree(tmp_path / "a") == first
     students = ["ada", "ada-dup2", "bob", "cy", "dee"]
-    assert sorted(first) == sorted([f"results/{s}.json" for s in students] + [f"feedback/{s}.md" for s in students]
-                                   + ["grades.csv", "summary.md", "histogram.png"])
+    written = [f"results/{s}.json" for s in students] + [f"feedback/{s}.md" for s in students] + [
+        "grades.csv", "summary.md", "histogram.png"]
+    assert sorted(first) == sorted([*written, MANIFEST])
+    assert (tmp_path / "a" / MANIFEST).read_text().splitlines() == sorted(written)
     assert not [p for p in (tmp_path / "a").rglob("*") if p.name.endswith(".tmp")]
 
 

@@ -1,10 +1,13 @@
-"""``symconv grade DIR_OR_FILES... [--spec SPEC] [--out OUT] [--jobs N] [--pdf] [--budget SECONDS]``.
+"""``symconv grade DIR_OR_FILES... [--spec SPEC] [--out OUT] [--force] [--jobs N] [--pdf] [--budget SECONDS]``.
 
-Grades every submission (a directory means its .yaml/.yml/.json/.toml/.tex files) in parallel worker processes,
-each submission under a time budget. Without --out it prints a table per student; with --out it writes
+Grades every submission (a directory is searched recursively for submission files, and LMS export layouts give
+the student ids: grader.discover) in parallel worker processes, each submission under a time budget; files it
+skips are counted, with their reasons, on stderr. Without --out it prints a table per student; with --out it writes
 results/, feedback/, grades.csv, summary.md and histogram.png (see grader.outputs), with a progress bar on a
-terminal. Exit 0 when every file was graded, 1 when some could not be (each still gets its results file and CSV
-row, with status=error and the reason), 2 for usage errors.
+terminal; OUT then holds exactly this run's results (a non-empty OUT that symconv did not write is refused unless
+--force). Exit 0 when every file was graded, 1 when some could not be (each still gets its results file and CSV
+row, with status=error and the reason) or OUT was refused, 2 for usage errors, 130 on Ctrl-C and 143 on SIGTERM
+(workers are killed, nothing is left half-written).
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from grader.batch import DEFAULT_BUDGET, Graded, grade_batch
+from grader.discover import Discovery, DiscoveryError, discover
 from grader.errors import GraderError
+from grader.interrupts import Terminated, sigterm_raises
 from grader.overrides import apply_overrides_file
 from grader.result import ERROR, exit_code
-from grader.submission import SUFFIXES
 from symconv.cli import UsageError
 from symconv.spec import load_spec
 
@@ -31,6 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument("inputs", nargs="+", metavar="DIR_OR_FILE", help="submission files, or directories of them")
     p.add_argument("--spec", default=None, help="problem spec (default: the built-in homework)")
     p.add_argument("--out", default=None, help="write results/, feedback/, grades.csv and summary.md here")
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out that symconv did not write (its files are left alone)")
     p.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: the number of CPUs)")
     p.add_argument("--pdf", action="store_true", help="also build a feedback PDF per student (needs --out)")
@@ -53,43 +58,36 @@ def _positive(kind: type) -> Any:
     return parse
 
 
-def collect(inputs: list[str]) -> list[Path]:
-    """The files to grade: files as given, directories' submission files sorted by name; each file once."""
-    files: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.suffix.lower() in SUFFIXES and p.is_file() and not p.name.startswith("."))
-            if not found:
-                raise UsageError(f"no submission files ({', '.join(SUFFIXES)}) in {item}")
-            files += found
-        elif path.exists() or path.is_symlink():
-            files.append(path)
-        else:
-            raise UsageError(f"no such file or directory: {item}")
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
-
-
 def run(args: argparse.Namespace) -> int:
     if args.pdf and not args.out:
         raise UsageError("--pdf needs --out")
-    files = collect(args.inputs)
-    spec = load_spec(args.spec)
     try:
-        graded = apply_overrides_file(args.overrides, _grade(files, spec, args))
+        found = discover(args.inputs)
+    except DiscoveryError as err:
+        raise UsageError(str(err)) from None
+    try:
+        with sigterm_raises():  # SIGTERM takes Ctrl-C's way out: workers killed, no half-written file
+            return _run(args, found)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
+
+
+def _run(args: argparse.Namespace, found: Discovery) -> int:
+    if found.skipped:
+        print(_plain(found.skipped_line()), file=sys.stderr)
+    try:
+        if args.out:
+            from grader.outputs import check_out
+
+            check_out(args.out, args.force)  # before grading, not after
+        spec = load_spec(args.spec)
+        graded = apply_overrides_file(args.overrides, _grade(found, spec, args))
         warnings = []
         if args.out:
             from grader.outputs import write_outputs
 
-            warnings = write_outputs(graded, spec, args.out, pdf=args.pdf, jobs=args.jobs)
+            warnings = write_outputs(graded, spec, args.out, pdf=args.pdf, jobs=args.jobs, force=args.force)
     except (GraderError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -106,12 +104,13 @@ def run(args: argparse.Namespace) -> int:
     return exit_code([g.result for g in graded])  # 0 graded, 1 some file could not be, 3 answers need review
 
 
-def _grade(files: list[Path], spec: Any, args: argparse.Namespace) -> list[Graded]:
+def _grade(found: Discovery, spec: Any, args: argparse.Namespace) -> list[Graded]:
     from rich.console import Console
 
+    files, ids = [f.path for f in found.files], [f.student for f in found.files]
     console = Console(stderr=True)
     if not (args.out and console.is_terminal):
-        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget)
+        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, ids=ids)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     # no refresh thread: the pool forks workers, and forking while another thread holds a lock is unsafe
@@ -123,7 +122,7 @@ def _grade(files: list[Path], spec: Any, args: argparse.Namespace) -> list[Grade
             progress.advance(task)
             progress.refresh()
 
-        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, on_result=advance)
+        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, ids=ids, on_result=advance)
 
 
 def _plain(text: str) -> str:
