@@ -137,12 +137,15 @@ SIZES = [
     (r"3 \times 3", (3, 3)), ("3x3", (3, 3)), ("3 × 3", (3, 3)), ("(3, 3)", (3, 3)), ("3 by 3", (3, 3)),
     ("a 3x3 matrix", (3, 3)), (r"C \in \mathbb{R}^{3 \times 4}", (3, 4)), (r"\(3\times3\)", (3, 3)),
     (r"The output $C$ is $3 \times 3$.", (3, 3)), ("C is 3 by 3 (3x3)", (3, 3)), ("（3, 3）", (3, 3)),
-    (r"3 \text{ by } 3", (3, 3)), ("size = 3x3", (3, 3)),
+    (r"3 \text{ by } 3", (3, 3)), ("size = 3x3", (3, 3)), ("3 rows and 3 columns", (3, 3)), ("３×３", (3, 3)),
+    (r"\textbf{3}\times\textbf{3}", (3, 3)), (r"{3}\times{3}", (3, 3)), ("3 ✕ 3", (3, 3)), ("[3 x 3]", (3, 3)),
+    ("torch.Size([1, 1, 3, 3])", (3, 3)), ("C.shape == (3, 3)", (3, 3)), (r"\dim(C) = 3 \times 3", (3, 3)),
+    (r"5 - 3 + 1 = 3, \text{ so } 3 \times 3", (3, 3)), ("3x3x3", (3, 3, 3)), ("(3, 3, 1)", (3, 3, 1)),
 ]
 SIZES_REFUSED = [
     ("The output is 3x3 from a 5x5 input", "two different sizes"),
-    ("3x3x2", "has more"), ("3 x 3, stride 1", "has more"), ("3.5 x 3", "whole numbers"), ("0 x 3", "whole numbers"),
-    ("three by three", "unexpected"), ("(3, 3, 1)", "unexpected"),
+    ("3 x 3, stride 1", "has more"), ("3.5 x 3", "whole numbers"), ("0 x 3", "whole numbers"),
+    ("three by three", "unexpected"), ("3 \\times", "unexpected"), ("3x3 (5x5 input)", "two different sizes"),
 ]
 
 
@@ -278,3 +281,71 @@ def test_chains_in_d_notation():
 def test_named_expressions_are_equations(expect):
     assert parse(r"O = \lfloor \frac{I-K+2P}{S} \rfloor + 1", "expr") == Equation((O, OUT))
     assert parse("C_{11} = 109", expect) == Equation((C11, Integer(109)))
+
+
+# ---- the second round: markup and prose around the maths, Python spellings, more ranges ---------------
+MORE = [
+    ("np.mean(S)", "expr", window("sum", x, x, S) / COUNT),
+    ("S.mean()", "expr", window("sum", x, x, S) / COUNT),
+    ("(sum(x^p for x in S))^(1/p)", "expr", window("sum", x**p, x, S) ** (1 / p)),
+    ("max(x for x in S)", "expr", window("max", x, x, S)),
+    (r"\mathbb{E}_{x \in S} [x]", "expr", window("sum", x, x, S) / COUNT),
+    (r"\max_{1 \le i \le N} x_i", "expr", window("max", Indexed(IndexedBase(x), i), i, Tuple(1, sym("N")))),
+    (r"\max_{0 < i < N} x_i", "expr", window("max", Indexed(IndexedBase(x), i), i, Tuple(1, sym("N") - 1))),
+    (r"\sum_{n=1}^{2} B_{1n}", "expr", window("sum", Indexed(IndexedBase(sym("B")), 1, n), n, Tuple(1, 2))),
+    ("∂E/∂A₁₁ = B₁₁", "equation", Equation((dd(E, A11), B11))),
+    (r"\nabla_A E", "expr", dd(E, sym("A"))),
+    ("int((I + 2*P - K)/S) + 1", "expr", OUT),
+    (r"\lim_{p \to \infty}", "limit", parse(r"p \to \infty", "limit")),
+    (r"\lim\limits_{p \to \infty}", "limit", parse(r"p \to \infty", "limit")),
+    (r"p \uparrow \infty", "limit", parse(r"p \to \infty", "limit")),
+    (r"p \downarrow 0", "limit", parse(r"p \to 0", "limit")),
+    (r"\color{red}{p \to \infty}", "limit", parse(r"p \to \infty", "limit")),
+    (r"p = 1 \text{ (normalised by } N)", "limit", Equation((p, Integer(1)))),
+    (r"p = 1 \text{ and divide by } N", "limit", Equation((p, Integer(1)))),
+    (r"p = 1, \text{ i.e. } \frac{1}{N} \sum_{x \in S} x", "limit", Equation((p, Integer(1)))),
+    (r"p \to \infty, \text{ since } \lim_{p \to \infty} \|x\|_p = \max_i |x_i|", "limit", parse("p -> oo", "limit")),
+    ("p ≥ 1", "limit", sympy.Ge(p, 1)),
+    (r"a + b, \quad p \geq 1", "expr", a + b),
+    ("floor((I + 2P - K)/S) + 1, where I is the input size", "expr", OUT),
+    (r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}（stride 1）", "matrix", M12),
+    ("[1 2; 3 4]", "matrix", M12),
+    (r"\frac{W_\text{in} - F_\text{w} + 2P}{S_\text{w}}", "expr", (I - sym("F_w") + 2 * P) / sym("S_w")),
+    (r"\text{out} = \frac{\text{in} + 2 \cdot \text{pad} - \text{k}}{\text{stride}} + 1", "expr", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expect", "expected"), MORE)
+def test_more_notations(text, expect, expected):
+    if expected is None:  # size-formula words: only in a size-formula context
+        assert parse(text, expect, context=SIZE_FORMULA) == Equation((O, (I + 2 * P - K) / S + 1))
+        with pytest.raises(ParseError):
+            parse(text, expect)
+    else:
+        assert parse(text, expect) == expected
+
+
+@pytest.mark.parametrize(("text", "expect", "fragment"), [
+    (r"p = 1 \quad 1/N", "limit", "side by side"),   # not p = 1/N: the remark's number is refused
+    ("max(x for x in S", "expr", "end of answer"),
+    ("floor(x for x in S)", "expr", "is not supported"),
+    (r"\max_{1 \ge i \ge N} x_i", "expr", "a range is written"),
+    (r"\sum_{1 \le i \le N}^{N} x_i", "expr", "already has its upper end"),
+    (r"\nabla_{AB} E", "expr", "write the gradient"),
+    (r"\color{red}{a + b", "expr", "end of answer"),
+])
+def test_more_notations_refused(text, expect, fragment):
+    with pytest.raises(ParseError, match=__import__("re").escape(fragment)):
+        parse(text, expect)
+
+
+@pytest.mark.parametrize(("text", "expect", "fragment"), [
+    ("int((I-K)/S)", "expr", "int(...) as the floor"),
+    (r"a + b, \quad p \geq 1", "expr", "ignored the condition"),
+    (r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} (stride 1)", "matrix", "ignored the remark"),
+    ("floor((I-K)/S), where I is the input", "expr", "after the answer"),
+    ("torch.Size([1, 1, 3, 3])", "size", "batch and channel"),
+    ("5 - 3 + 1 = 3, so 3 x 3", "size", "working"),
+])
+def test_dropped_text_leaves_a_note(text, expect, fragment):
+    assert any(fragment in note for note in read(text, expect).notes)

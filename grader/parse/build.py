@@ -7,6 +7,7 @@ here evaluates text: numbers are built from their digits, names through ``grader
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import sympy
@@ -79,7 +80,9 @@ def _apply(name: str, args: list, token: Token) -> sympy.Expr:
         raise Fail(token.start_pos, f"'{name}' takes one argument, got {len(args)}")
     if name == "sqrt":
         return _power(args[0], sympy.S.Half, token)
-    function = {"floor": sympy.floor, "ceil": sympy.ceiling, "log": sympy.log, "ln": sympy.log,
+    if name == "int":
+        note("read int(...) as the floor (the same for the positive sizes of a layer)")
+    function = {"floor": sympy.floor, "int": sympy.floor, "ceil": sympy.ceiling, "log": sympy.log, "ln": sympy.log,
                 "exp": sympy.exp, "abs": sympy.Abs}[name]
     return function(args[0])
 
@@ -87,7 +90,10 @@ def _apply(name: str, args: list, token: Token) -> sympy.Expr:
 def _bigop_name(token: Token) -> str:
     if token in ("Σ", "∑"):
         return "sum"
-    return token_word(str(token)).strip() if "{" in token else token.lstrip("\\")
+    if "{" not in token:
+        return token.lstrip("\\")
+    word = token_word(str(token)).strip()
+    return "mean" if word == "E" else word  # \mathbb{E}: the expectation over the window is its mean
 
 
 class Builder(Transformer):
@@ -113,6 +119,9 @@ class Builder(Transformer):
         if not isinstance(var, sympy.Symbol):
             raise Fail(arrow.start_pos, "the left side of '\\to' must be a single variable")
         return Approach(var, value)
+
+    def bare_limit(self, c):  # \lim_{p \to \infty} on its own: the statement p -> oo
+        return Approach(_bound_symbol(c[3]), c[5])
 
     def limit_equation(self, c):
         return Equation((c[0], c[2]))
@@ -252,7 +261,11 @@ class Builder(Transformer):
         op, binder, body = _bigop_name(c[0]), c[3], c[-1]
         kind, var, domain = binder
         upper = c[6] if len(c) == 8 else None
-        if kind == "range":
+        if kind == "range" and isinstance(domain, tuple):  # 1 \le i \le N carries both ends
+            if upper is not None:
+                raise Fail(c[5].start_pos, "the range already has its upper end")
+            domain = sympy.Tuple(*domain)
+        elif kind == "range":
             if upper is None:
                 raise Fail(c[0].start_pos, "a range needs its upper end, like \\sum_{i=1}^{n}")
             domain = sympy.Tuple(domain, upper)
@@ -274,6 +287,21 @@ class Builder(Transformer):
         var, value, body = _bound_symbol(c[3]), c[5], c[-1]
         return sympy.Limit(body, var, value)
 
+    def comprehension(self, c):  # sum(x^p for x in S), max(x for x in S)
+        word = token_word(str(c[0]))
+        if word not in ("sum", "max", "min", "mean", "avg"):
+            raise Fail(c[0].start_pos, f"'{word}(... for ... in ...)' is not supported")
+        return reduction(word, c[2], c[4], c[6])
+
+    def binder_between(self, c):  # 1 \le i \le N
+        low, first, name, second, high = c
+        ops = (_relation_name(first), _relation_name(second))
+        if ops[0] not in ("<", "<=") or ops[1] not in ("<", "<="):
+            raise Fail(first.start_pos, "a range is written low \\le i \\le high")
+        low = low + 1 if ops[0] == "<" else low
+        high = high - 1 if ops[1] == "<" else high
+        return "range", _bound_symbol(name), (low, high)
+
     def binder_in(self, c):
         return "in", c[0], c[2]
 
@@ -289,6 +317,12 @@ class Builder(Transformer):
 
     def partial(self, c):
         return Partial(c[1], sympy.Integer(c[0].start_pos))
+
+    def nabla(self, c):  # \nabla_A E: the gradient of E with respect to A
+        name = re.sub(r"\\[A-Za-z]+|[{}\s]", "", str(c[1])[1:])
+        if not (len(name) == 1 and name.isalpha()):
+            raise Fail(c[1].start_pos, "write the gradient as \\nabla_A E")
+        return sympy.Derivative(c[2], symbol(name), evaluate=False)
 
     def partial_braced(self, c):  # \partial{L}
         return Partial(c[2], sympy.Integer(c[0].start_pos))
@@ -306,7 +340,7 @@ class Builder(Transformer):
             return entry(letter, int(i), int(j))
         if token.type == "SUPSUB_NAME":
             head, _, sub = str(token).partition("_")
-            letter, _, sup = head.replace("{", "").replace("}", "").partition("^")
+            letter, _, sup = re.sub(r"\\[A-Za-z]+|[{}\s]", "", head).partition("^")
             indexed = subscripted(letter, sub, token.start_pos)
             if sup.isalpha() and sup in current().indices and isinstance(indexed, sympy.Indexed):
                 return _channel(letter, sup, indexed.indices)

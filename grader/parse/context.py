@@ -47,8 +47,11 @@ DEFAULT_ALIASES: Mapping[str, str] = MappingProxyType({
 })
 # Letters that name these variables in other courses ((n - f + 2p)/s + 1, CS231n's (W - F + 2P)/S + 1) but mean
 # something else elsewhere (the pooling exponent p, a weight W): only for a part that asks for a size formula.
-SIZE_LETTERS: Mapping[str, str] = MappingProxyType(
-    {"n": "I", "W": "I", "H": "I", "f": "K", "F": "K", "k": "K", "p": "P", "s": "S", "d": "D"})
+SIZE_LETTERS: Mapping[str, str] = MappingProxyType({
+    **dict.fromkeys(["n", "W", "H", "w", "h", "in", "input", "ih", "iw", "i_h", "i_w"], "I"),
+    **dict.fromkeys(["f", "F", "k"], "K"), "p": "P", "s": "S", "d": "D",
+    **dict.fromkeys(["out", "output", "oh", "ow", "o_h", "o_w"], "O"),
+})
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,12 @@ class Fail(Exception):
         self.offset, self.problem, self.expected = offset, problem, expected
 
 
-FUNCTIONS = frozenset({"floor", "ceil", "max", "min", "sum", "log", "ln", "exp", "sqrt", "abs", "mean", "avg"})
+FUNCTIONS = frozenset({"floor", "ceil", "max", "min", "sum", "log", "ln", "exp", "sqrt", "abs", "mean", "avg", "int"})
 INFINITY_WORDS = frozenset({"oo", "inf", "infty", "infinity"})
 SUBSCRIPT_WORDS = frozenset({"in", "out", "max", "min", "avg", "lp", "pad", "loss"})
 _WORD = re.compile(r"([A-Za-z]+)([0-9]*)('*)")
 _PRIMED_LETTER = re.compile(r"[A-Za-z]'*")
+_MIXED = re.compile(r"[0-9][A-Za-z]|[A-Za-z][0-9]")
 _TEXT_WRAPPER = re.compile(r"^\\[A-Za-z]+\s*\{\s*(.*?)\s*\}$", re.S)
 _INDEX_TERM = re.compile(r"\s*([+\-]?)\s*([0-9]+|[A-Za-z])")
 _INDEX_EXPR = re.compile(r"\s*[+\-]?\s*([0-9]+|[A-Za-z])(\s*[+\-]\s*([0-9]+|[A-Za-z]))*\s*")
@@ -120,6 +121,8 @@ def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
                 indices += _digit_indices(piece, content, offset) if len(pieces) == 1 else [int(piece)]
             elif _PRIMED_LETTER.sub("", piece) == "" and piece.isascii():
                 indices += [symbol(c) for c in _PRIMED_LETTER.findall(piece)]
+            elif _MIXED.fullmatch(piece):  # B_{1n}: one character per index, digits and letters mixed
+                indices += [int(c) if c.isdigit() else symbol(c) for c in piece]
             else:
                 raise Fail(offset, f"cannot read the subscript '{content}'")
         if not indices:

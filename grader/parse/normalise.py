@@ -5,7 +5,7 @@ reports still point into the student's original text. Nothing here decides mathe
 context: a written name becomes its canonical variable only when the context's aliases say so.
 
 >>> " ".join(tidy(r"\color{red}{\boxed{x + 1}}.").split())
-'{ {x + 1}}'
+'x + 1'
 >>> " ".join(aliases("(H_{in} + 2 padding - kernel_size)/stride", DEFAULT).split())
 '(I + 2 P - K )/S'
 """
@@ -23,19 +23,34 @@ _SAME_LENGTH = str.maketrans({
     "（": "(", "）": ")", "［": "[", "］": "]", "｛": "{", "｝": "}", "，": ",", "：": ":", "；": ";",
     "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "｜": "|", "．": ".", "＾": "^", "＿": "_",
     "′": "'", "’": "'", "‘": "'", "‐": "-", "‑": "-", "—": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "\u200b": " ", "\t": " ", "≦": "≤", "≧": "≥",
+    "\u200b": " ", "\t": " ", "≦": "≤", "≧": "≥", "✕": "×", "✖": "×", "⨯": "×", "∗": "*",
+    **{chr(0xFF10 + k): str(k) for k in range(10)},  # full-width digits
+    **{chr(0x2080 + k): str(k) for k in range(10)},  # subscript digits: A₁₂ is A12, the entry A_12
 })
 _COLOUR = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}|\\(?:boxed|fbox|underline|bm|cancel)(?![A-Za-z])"
                      r"|\\math(?:python|tt)(?![A-Za-z])")
 _MATH_PARENS = re.compile(r"(?<!\\)\\[()]")  # \( ... \), not the \\ of a row break
 _PRIME = re.compile(r"\^\s*\{?\s*\\prime\s*\}?|\\prime(?![A-Za-z])")
-_MODULE_CALL = re.compile(r"\b(?:math|np|numpy|torch)\s*\.\s*(?=(?:floor|ceil|sqrt|log|exp|max|min|abs)\b)")
+_MODULE_CALL = re.compile(r"\b(?:math|np|numpy|torch)\s*\.\s*"
+                          r"(?=(?:floor|ceil|sqrt|log|exp|max|min|abs|mean|sum)\b)")
+# S.mean(), x.max(): a method call on one name, rewritten as the function call mean(S) (same length)
+_METHOD_CALL = re.compile(r"(?<![\\A-Za-z0-9_])([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*\.\s*(mean|max|min|sum)\s*\(\s*\)")
+# a closing remark in parentheses that starts with a word: "(stride 1)", "(since 5 - 3 + 1 = 3)"
+_REMARK = re.compile(r"\s*\(\s*([a-z]{3,})\b[^(){}]*\)[\s.]*\Z")
+_WRAPPER_OPEN = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}\s*\{|\\(?:boxed|fbox|underline|cancel)\s*\{")
+_BRACE = re.compile(r"[{}]")
+# a condition after the answer: ", \quad p \geq 1", ", for p \ge 1"; a note says it was not graded
+_CONDITION = re.compile(r",\s*(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}\s*)?[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?'*\s*"
+                        r"(?:\\geq?|\\leq?|\\geqslant|\\leqslant|\\neq?|≥|≤|≠|>=|<=|>|<|\\in(?![A-Za-z]))[^,=]*\Z")
 _TRAILING = re.compile(r"(?<![.\\])[.,;:](?=[\s$]*(?:\\\]|\\\))?[\s$]*\Z)")
 # \text{...} outside a sub/superscript: a name we know stays, anything else is prose
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathit|textsf)\s*\{([^{}]*)\}")
+# the same in plain text: ", where I is the input size" (a word, not a command: not after a backslash)
+_PLAIN_QUALIFIER = re.compile(r"[,;]?\s*(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
 _AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
 # prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
-_QUALIFIER = re.compile(r"\s*(?:where|for|with|when|if|s\.t\.|such that|for all)\b", re.I)
+_QUALIFIER = re.compile(r"\s*(?:\(|i\.e\.|e\.g\.|s\.t\.|(?:where|for|with|when|if|such that|for all|and|since|because"
+                        r"|so|which|as)\b)", re.I)
 _KEEP_WORDS = frozenset("floor ceil max min mean avg average sum log ln exp sqrt abs lim".split())
 _NAME_LIKE = re.compile(r"[A-Za-z][0-9]*'*\Z")
 # a written name: word, optional subscripts (_in, _{in}, _{\text{in}}), primes, an axis index [0]
@@ -48,17 +63,38 @@ CLOSE_BAR = "∣"  # U+2223: the closing bar of a pair, so |a| + |b| parses with
 _THOUSANDS = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:(?:\s|\\[,;: ]|\{,\}|~|\\thinspace)+[0-9]{3})+(?![0-9.])")
 # scripts and matrix environments are skipped (A_{2 4} is an entry); elsewhere "1 2" is refused
 _SIDE_BY_SIDE = re.compile(r"[_^]\s*\{[^{}]*\}|\\begin\s*\{.*?\\end\s*\{[^{}]*\}"
-                           r"|(?<![\w.])([0-9]+(?:\.[0-9]+)?\s+[0-9.]+)", re.S)
+                           r"|(?<![\w.])([0-9]+(?:\.[0-9]+)?(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z])|~)+[0-9.]+)", re.S)
 _COMMA_THOUSANDS = re.compile(r"\s*[0-9]{1,3}(?:(?:,|\{,\})[0-9]{3})+(?:\.[0-9]+)?\s*")
 
 
 def tidy(text: str) -> str:
     """Look-alike characters, colour and boxes, ``math.floor``, primes and trailing punctuation."""
-    text = text.translate(_SAME_LENGTH)
+    text = unwrap(text.translate(_SAME_LENGTH))
     text = blank(blank(text, _COLOUR), _MATH_PARENS)
     text = blank(text, _MODULE_CALL)
+    text = _METHOD_CALL.sub(lambda m: f"{m.group(2)}({m.group(1)})".ljust(len(m.group())), text)
+    if (m := _REMARK.search(text)) and m.group(1) not in _KEEP_WORDS and text[:m.start()].strip():
+        note(f"ignored the remark '{' '.join(m.group().split())}'")
+        text = text[:m.start()] + " " * (len(text) - m.start())
     text = _PRIME.sub(lambda m: "'" + " " * (len(m.group()) - 1), text)
     return blank(text, _TRAILING)
+
+
+def unwrap(text: str) -> str:
+    r"""``\color{red}{...}``, ``\boxed{...}``: the command and its braces go, the inside stays (same length)."""
+    at = 0
+    while m := _WRAPPER_OPEN.search(text, at):
+        at = m.start()
+        depth, close = 1, None
+        for brace in _BRACE.finditer(text, m.end()):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                close = brace.start()
+                break
+        if close is None:
+            return text  # unbalanced: the parser reports it
+        text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():close] + " " + text[close + 1:]
+    return text
 
 
 def prose(text: str, context: Context) -> str:
@@ -82,6 +118,8 @@ def prose(text: str, context: Context) -> str:
             note(f"ignored the words '{content}'")
         return " " * len(m.group())
     text = _TEXT.sub(replace, text)
+    if cut == len(text) and (m := _PLAIN_QUALIFIER.search(text)) and text[:m.start()].strip():
+        cut = m.start()
     if cut < len(text) and text[cut:].strip():
         note(f"ignored '{' '.join(text[cut:].split())}' after the answer")
         text = text[:cut] + blank(text[cut:], re.compile(r".+", re.S))
@@ -142,6 +180,10 @@ def side_by_side(text: str) -> None:
 
 def expression(text: str, context: Context = DEFAULT) -> str:
     """The whole clean-up for an expression, equation or limit."""
-    text = bars(thousands(aliases(prose(tidy(text), context), context)))
+    text = blank(prose(tidy(text), context), _TRAILING)
+    if (m := _CONDITION.search(text)) and text[:m.start()].strip():
+        note(f"ignored the condition '{' '.join(m.group()[1:].split())}'")
+        text = text[:m.start()] + " " * (len(text) - m.start())
+    text = bars(thousands(aliases(text, context)))
     side_by_side(text)
     return text

@@ -131,15 +131,18 @@ def _limit(text: str) -> Any:
     clean = _expression_text(text)
     try:
         return _run(clean, "limit")
+    except Fail as fail:
+        first = fail
+    try:
+        result = _run(clean, "equation")
     except Fail:
-        if "\\lim" not in clean and "=" not in clean:
-            raise
-    result = _run(clean, "equation")
-    return result.sides[0] if len(result.sides) == 1 else result
+        raise first from None
+    return result.sides[0] if isinstance(result, Equation) and len(result.sides) == 1 else result
 
 
-def _size(text: str) -> tuple[int, int]:
+def _size(text: str) -> tuple[int, ...]:
     """``3 \\times 3`` and friends through the grammar; sizes with words around them by ``find_size``."""
+    text = size_text.unwrap_digits(text)
     try:
         return _run(text, "size")
     except Fail:
@@ -168,6 +171,7 @@ def _leftover_partials(result: Any) -> list:
 
 # ---- matrices, and named matrices (C = [[...]]) -------------------------------------------------------
 _TOP_LEVEL = re.compile(r"\\begin\s*\{|\\end\s*\{[^}]*\}|[(\[{]|[)\]}]|(?<![<>!=\\])=(?!=)")
+_MATLAB = re.compile(r"\s*\[([^\[\]]*[;\n][^\[\]]*)\]\s*")
 _BRACED = re.compile(r"\s*\{(\s*\\begin.*\\end\s*\{[A-Za-z]+\}\s*)\}\s*", re.S)
 _MATRIX_HINT = re.compile(r"&|\\\\|;|\n\s*\S|\|")
 
@@ -205,7 +209,7 @@ def _named_matrix(text: str) -> Any:
         raise failures[-1][1] if failures else Fail(0, "expected a matrix", ("a matrix",))
     for side, _ in failures:
         note(f"could not read '{' '.join(side.split())}'; read the other sides of '='", guessed=False)
-    return Equation(tuple(values))
+    return Equation(tuple(values)) if len(values) > 1 else values[0]
 
 
 def _looks_like_matrix(side: str) -> bool:
@@ -217,6 +221,8 @@ def _looks_like_matrix(side: str) -> bool:
 def _matrix(text: str) -> sympy.ImmutableMatrix:
     """A matrix: LaTeX environments and bracket lists go to the grammar; text layouts to matrix_text."""
     prescan.check_matrix(text)
+    if m := _MATLAB.fullmatch(text):  # [1 2; 3 4]: MATLAB's rows inside one pair of brackets
+        text = text[:m.start(1) - 1] + " " + m.group(1) + " " + text[m.end(1) + 1:]
     if m := _BRACED.fullmatch(text):  # {\begin{bmatrix}...\end{bmatrix}} left by \color{red}{...}
         text = text[:m.start(1) - 1] + " " + m.group(1) + " " + text[m.end(1) + 1:]
     grammar_failure = None

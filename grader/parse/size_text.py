@@ -1,12 +1,14 @@
 r"""Sizes with words around them: ``a 3x3 matrix``, ``3 by 3``, ``C \in \mathbb{R}^{3 \times 3}``, ``(3, 3)``.
 
-Every mention of a size is found; they must all agree, and no other number may be left over (``3x3x2``,
-``3x3, stride 1``), otherwise the answer is ambiguous and a ParseError says so.
+Every mention of a size is found; they must all agree. A shape with leading ones (``torch.Size([1, 1, 3, 3])``,
+batch and channel) is its last two numbers; any other shape keeps all its numbers (``3 \times 3 \times 3`` is a
+3-D size, which a 2-D answer does not match). Numbers outside the mentions are allowed only as working shown
+with ``=`` (``5 - 3 + 1 = 3, so 3 \times 3``); anything else (``3x3, stride 1``) is ambiguous: a ParseError.
 
 >>> find_size(r"The output is a $3 \times 3$ matrix.")
 (3, 3)
->>> find_size(r"C \in \mathbb{R}^{3 \times 4}")
-(3, 4)
+>>> find_size(r"C \in \mathbb{R}^{3 \times 4}"), find_size("torch.Size([1, 1, 3, 3])")
+((3, 4), (3, 3))
 """
 
 from __future__ import annotations
@@ -16,38 +18,67 @@ import re
 from grader.parse.context import note
 from grader.parse.names import Fail
 
-_TIMES = r"(?:\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|[xX×*]|\\text\s*\{\s*by\s*\}|by)"
-_MENTION = re.compile(r"(?<![0-9.])([0-9]+)\s*" + _TIMES + r"\s*([0-9]+)(?![0-9.])"
-                      r"|[(\[]\s*([0-9]+)\s*,\s*([0-9]+)\s*[)\]]")
+_TIMES = r"\s*(?:\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|[xX×*✕✖⨯]|\\text\s*\{\s*by\s*\}|by)\s*"
+_MENTION = re.compile(
+    r"(?<![0-9.])(?P<times>[0-9]+(?:" + _TIMES + r"[0-9]+)+)(?![0-9.])"
+    r"|[(\[]\s*(?P<tuple>[0-9]+(?:\s*,\s*[0-9]+)+)\s*,?\s*[)\]]"
+    r"|(?<![0-9.])(?P<rows>[0-9]+)\s*rows?\s*(?:and|,|×|x|by|\\times)?\s*(?P<cols>[0-9]+)\s*col(?:umn)?s?\b")
+_NUMBER = re.compile(r"[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
+_WRAPPED_DIGITS = re.compile(r"\\(?:textbf|mathbf|text|mathrm|boldsymbol|bm)\s*\{\s*([0-9]+)\s*\}|\{\s*([0-9]+)\s*\}")
 
 
-def find_size(text: str) -> tuple[int, int] | None:
+def unwrap_digits(text: str) -> str:
+    r"""``\textbf{3}`` and ``{3}`` as ``3`` (same length), for sizes only (``\frac{12}{34}`` needs its braces)."""
+    def keep(m: re.Match) -> str:
+        digits = m.group(1) or m.group(2)
+        return digits.center(len(m.group()))
+    return _WRAPPED_DIGITS.sub(keep, text)
+
+
+def find_size(text: str) -> tuple[int, ...] | None:
     """The one size mentioned in ``text``; None when there is none; Fail when ambiguous."""
-    found: list[tuple[int, int, int]] = []
+    found: list[tuple[tuple[int, ...], int]] = []
     rest: list[tuple[str, int]] = []
     last = 0
     for m in _MENTION.finditer(text):
-        a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        for digits in (a, b):
-            if len(digits) > 6 or int(digits) < 1:
-                raise Fail(m.start(), "a size is made of whole numbers >= 1")
-        found.append((int(a), int(b), m.start()))
+        numbers = [(int(d.group()), m.start() + d.start()) for d in _NUMBER.finditer(m.group())]
+        for value, offset in numbers:
+            if value < 1 or value > 999_999:
+                raise Fail(offset, "a size is made of whole numbers >= 1")
+        found.append((_shape([v for v, _ in numbers]), m.start()))
         rest.append((text[last:m.start()], last))
         last = m.end()
     if not found:
         return None
     rest.append((text[last:], last))
-    sizes = {(a, b) for a, b, _ in found}
-    if len(sizes) > 1:
-        first, other = found[0], next(f for f in found if f[:2] != found[0][:2])
-        raise Fail(other[2], f"two different sizes ({first[0]}×{first[1]} and {other[0]}×{other[1]}): "
-                   "which one is the answer is ambiguous")
-    for piece, offset in rest:
-        if m := _DIGIT.search(piece):
-            raise Fail(offset + m.start(), "a size has two numbers, like 3 \\times 3; this answer has more")
+    first = found[0]
+    for other in found[1:]:
+        if other[0] != first[0]:
+            raise Fail(other[1], f"two different sizes ({_show(first[0])} and {_show(other[0])}): "
+                       "which one is the answer is ambiguous")
     leftover = "".join(piece for piece, _ in rest)
-    if _WORDS.search(leftover.replace("mathbb", "").replace("times", "")):
+    if _DIGIT.search(leftover):
+        if "=" not in leftover:
+            piece, offset = next((p, o) for p, o in rest if _DIGIT.search(p))
+            raise Fail(offset + _DIGIT.search(piece).start(),
+                       "a size has two numbers, like 3 \\times 3; this answer has more")
+        note(f"read the size {_show(first[0])}; the working around it was not checked")
+    elif _WORDS.search(leftover.replace("mathbb", "").replace("times", "")):
         note("read the size from the words around it")
-    return found[0][0], found[0][1]
+    return first[0]
+
+
+def _shape(numbers: list[int]) -> tuple[int, ...]:
+    """A shape's spatial size: leading ones (batch, channel) dropped down to two numbers."""
+    shape = tuple(numbers)
+    while len(shape) > 2 and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) < len(numbers):
+        note(f"read the shape {tuple(numbers)} as {_show(shape)} (batch and channel of size 1)")
+    return shape
+
+
+def _show(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
