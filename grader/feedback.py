@@ -157,6 +157,7 @@ def by_hand(score: float, max_score: float, comment: str) -> str:
 # --- withholding expected answers (a spec's ``feedback: {reveal: false}``) ------------------------------------------
 
 _EXPECTED_GOT = re.compile(r"\bexpected (?P<what>.+?), got\b")
+_EXPECTED_CLAUSE = re.compile(r"(?:[;,] | \()expected .*?(?:\)|$)")  # "...; expected X" and "... (expected X)"
 
 
 def withhold(result: Any) -> Any:
@@ -182,7 +183,7 @@ def withhold(result: Any) -> Any:
         match = _EXPECTED_GOT.search(line)
         if match:
             line = line[:match.start()] + "got" + line[match.end():] + ", which is not right"
-        lines.append(line)
+        lines.append(_EXPECTED_CLAUSE.sub("", line))
     return dataclasses.replace(result, feedback="\n".join(lines), expected_latex="")
 
 

@@ -161,6 +161,9 @@ def test_given_latex_is_reprinted_from_the_parsed_tree(homework):
     ("- C₁₂: expected 92, got 91", "- C₁₂: got 91, which is not right"),
     ("- A₁₃: expected B₁₁ + B₁₂, got B₁₁", "- A₁₃: got B₁₁, which is not right"),
     ("- flipped-kernel: you rotated the kernel", "- flipped-kernel: you rotated the kernel"),
+    ("- max: nn.Foo is not the module for max pooling; expected nn.MaxPool2d",
+     "- max: nn.Foo is not the module for max pooling"),
+    ("- C₁₂ is wrong (expected 92)", "- C₁₂ is wrong"),
 ])
 def test_withhold_keeps_what_was_given_and_drops_what_was_expected(line, shown):
     p = PartResult("1.1c", 1, 3, f"1.1c: partly correct (1/3).\n{line}\nExpected:\n  [1  2]\n  [3  4]\nNote: n",
