@@ -153,6 +153,121 @@ def test_split_sum_balances_its_rows(width, counts):
     assert [row.count("t") for row in split_sum("x", [["t"] * 7], width)] == counts   # never 6 and a lone 1
 
 
+def spec_tex(path=DEFAULT_SPEC, **changes) -> str:
+    """The .tex of a template spec with top-level sections merged with ``changes``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) and isinstance(data.get(key), dict) else value
+    return build_document(derive_solution(load_spec(data))).dumps()
+
+
+def test_formulas_in_one_term_order(homework):
+    _, tex = homework
+    assert tex.count(r"I + 2 P - D \left(K - 1\right) - 1") == 2    # 1.1a and 1.1b print the same formula
+    assert r"I + 2 P - K" in tex and "- D" not in tex.split("Part 1.1b")[1].split("O =")[1][:20]
+
+
+def test_products_are_input_times_kernel_in_symbols_and_numbers():
+    data = homework_dict()
+    data["matrices"] = {"X": data["matrices"]["A"], "W": data["matrices"]["B"]}
+    data["convolution"] = {**data["convolution"], "input": "X", "kernel": "W"}
+    data["problems"] = [{**data["problems"][0], "text": "", "parts": [{**p, "text": ""} for p in
+                                                                       data["problems"][0]["parts"]]}]
+    tex = build_document(derive_solution(load_spec(data))).dumps()
+    assert r"C_{11} &= X_{11} W_{11} + X_{12} W_{12}" in tex and r"= 4 \cdot 4 + 5 \cdot 3" in tex
+
+
+@pytest.mark.parametrize("spec, present, absent", [
+    (TEMPLATES / "maxpool7.yaml", [r"$C$'s last row and last column", r"\dfrac{85}{2}"], ["padding cells"]),
+    (DEFAULT_SPEC, [], ["padding cells", "last row", "no window reaches"]),
+])
+def test_pooling_prose_follows_the_sizes(spec, present, absent):
+    tex = spec_tex(spec)
+    assert all(text in tex for text in present) and not any(text in tex for text in absent)
+
+
+def test_padding_note_only_with_padding():
+    tex = spec_tex(TEMPLATES / "stride2-padding1.yaml", pooling={"padding": 1})
+    assert "(padding cells never win the max)" in tex and "(padding cells count as zeros)" in tex
+
+
+def test_student_text_names_no_installed_build(homework):
+    _, tex = homework
+    assert torch.__version__ not in tex and "checked against PyTorch." in tex
+
+
+def test_symbolic_upstream_is_stated_and_each_result_given_once():
+    tex = spec_tex(convolution={"upstream": "symbolic"})
+    assert tex.count(r"\partial E/\partial C_{uv} = G_{uv}") == 2       # the problem text and the solution
+    assert r"\partial C_{uv} = 1" not in tex
+    assert "Entry by entry" in tex                                       # dE/dA is too wide for a matrix
+    assert r"= 3 G_{11} + 4 G_{12} \\" in tex or r"= 3 G_{11} + 4 G_{12}" + "\n" in tex
+    assert r"= 3 G_{11} + 4 G_{12} = 3 G_{11} + 4 G_{12}" not in tex
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"detail": "some"}, "document.detail must be full or summary"),
+    ({"numbers": "roman"}, "document.numbers must be fractions or decimals"),
+    ({"digits": -1}, "document.digits must be an integer"),
+    ({"digits": True}, "document.digits must be an integer"),
+    ({"colour": "red"}, "unknown key 'colour'"),
+    ("full", "'document' has the wrong type"),
+])
+def test_bad_document_options_are_spec_errors(section, message):
+    with pytest.raises(SpecError, match=message):
+        spec_tex(document=section)
+
+
+def test_numbers_as_decimals():
+    tex = spec_tex(TEMPLATES / "maxpool7.yaml", document={"numbers": "decimals", "digits": 2})
+    assert r"\begin{bmatrix}42.5 & 57" in tex and r"\dfrac" not in tex.split("Part 2d")[1]
+
+
+def test_summary_shows_representatives_and_states_the_rule():
+    full, summary = spec_tex(TEMPLATES / "maxpool7.yaml"), spec_tex(TEMPLATES / "maxpool7.yaml",
+                                                                   document={"detail": "summary"})
+    sol = derive_solution(TEMPLATES / "maxpool7.yaml")
+    counts = {len(rule.terms) for rule in sol.chain.values()}
+    assert len(numbered_equations(full)) == 49 and len(numbered_equations(summary)) == len(counts)
+    assert "Every other entry is the same sum over its own window" in summary
+    assert r"C_{uv} = \sum_{m,n} A_{m + u - 1,\,n + v - 1}\, B_{mn}" in summary
+    assert "every other entry sums over the outputs" in summary and "Every other window" in summary
+    assert "Every other" not in full
+
+
+@pytest.mark.parametrize("verification, shown", [("show", True), ("hide", False)])
+def test_verification_notes(verification, shown):
+    tex = spec_tex(document={"verification": verification})
+    for note in ("checked numerically", "Checked by SymPy", "checked against PyTorch", "mpmath"):
+        assert (note in tex) == shown, note
+
+
+def test_a_part_not_revealed_is_stated_without_its_solution():
+    data = homework_dict()
+    data["problems"][0]["parts"][2]["reveal"] = False          # 1.1c: compute C
+    tex = build_document(derive_solution(load_spec(data))).dumps()
+    part = tex.split(r"\partheading{Part 1.1c}")[1].split(r"\partheading")[0]
+    assert r"\answerspace" in part and "Solution" not in part and r"\solutionlabel" not in part
+    assert "C_{11} &=" not in tex and "Problems with selected solutions" in tex
+    data["problems"][0]["parts"][2]["reveal"] = "no"
+    with pytest.raises(SpecError, match="'reveal' has the wrong type"):
+        load_spec(data)
+
+
+def test_a_wide_matrix_becomes_a_list_of_entries():
+    from pylatex import Document
+
+    from symconv.document.blocks import matrix_result
+
+    box = Document()
+    matrix_result(box, "M", sympy.Matrix([[sympy.Symbol(f"x_{k}") * 10 ** 6 for k in range(30)]]), "M")
+    tex = box.dumps()
+    assert "Entry by entry" in tex and "bmatrix" not in tex and r"M_{1,30} &=" in tex
+    box = Document()
+    matrix_result(box, "M", sympy.Matrix([[1, 2], [3, 4]]), "M")
+    assert "bmatrix" in box.dumps() and "Entry by entry" not in box.dumps()
+
+
 @pytest.mark.parametrize("log, error", [
     ("! Undefined control sequence.\nl.7 \\foo\n", "! Undefined control sequence. (l.7 \\foo)"),
     ("./a.tex:3: LaTeX Error: File `x.sty' not found.\n", "./a.tex:3: LaTeX Error: File `x.sty' not found."),

@@ -84,3 +84,31 @@ def test_objects_with_to_latex():
 def test_settings_pass_through():
     assert latex(sympy.Matrix([[1]]), mat_str="pmatrix") == r"\begin{pmatrix}1\end{pmatrix}"
     assert SymconvLatexPrinter().doprint(B[0, 1] + B[0, 0]) == "B_{11} + B_{12}"
+
+
+I_, K_, P_, S_, D_ = sympy.symbols("I K P S D")
+
+
+@pytest.mark.parametrize(("expr", "text"), [
+    (-D_ * (K_ - 1) + I_ + 2 * P_ - 1, r"I + 2 P - D \left(K - 1\right) - 1"),   # positive terms first
+    (-K_ + I_ + 2 * P_, "I + 2 P - K"),
+    (B[0, 0] - B[0, 1], "B_{11} - B_{12}"),                                        # entries: index order
+    (-B[0, 0] + B[0, 1], "- B_{11} + B_{12}"),
+])
+def test_formulas_put_positive_terms_first_and_entries_keep_index_order(expr, text):
+    assert latex(expr) == text
+
+
+@pytest.mark.parametrize(("value", "settings", "text"), [
+    (sympy.Rational(1, 2), {}, r"\frac{1}{2}"),
+    (sympy.Rational(1, 3), {"decimals": 3}, "0.333"),
+    (sympy.Rational(-5, 2), {"decimals": 2}, "-2.5"),
+    (sympy.Rational(1, 1000), {"decimals": 2}, "0"),
+    (sympy.Integer(7), {"decimals": 2}, "7"),
+    (sympy.Matrix([[sympy.Rational(85, 2), 57], [53, 1]]), {},
+     r"\begin{bmatrix}\dfrac{85}{2} & 57\\[0.8ex]53 & 1\end{bmatrix}"),
+    (sympy.Matrix([[sympy.Rational(85, 2), 57]]), {"decimals": 1}, r"\begin{bmatrix}42.5 & 57\end{bmatrix}"),
+    (sympy.Matrix([[1, 2], [3, 4]]), {}, r"\begin{bmatrix}1 & 2\\3 & 4\end{bmatrix}"),
+])
+def test_fractions_full_size_in_matrices_or_decimals(value, settings, text):
+    assert latex(value, **settings) == text

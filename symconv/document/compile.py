@@ -9,6 +9,8 @@ becomes one line: the first error in the .log.
 '! Undefined control sequence. (l.12 \\\\foo)'
 >>> overfull_boxes("Overfull \\\\hbox (12.5pt too wide) in paragraph at lines 3--4\\n")
 [12.5]
+>>> box_warnings("Overfull \\\\vbox (0.5pt too high) has occurred\\nUnderfull \\\\hbox (badness 10000) in paragraph\\n")
+['Underfull \\\\hbox (badness 10000) in paragraph']
 """
 
 from __future__ import annotations
@@ -80,6 +82,17 @@ def first_error(log: str) -> str | None:
 def overfull_boxes(log: str) -> list[float]:
     """How far (pt) each overfull box of a .log sticks out."""
     return [float(m) for m in re.findall(r"^Overfull \\[hv]box \((\d+(?:\.\d+)?)pt too", log, flags=re.M)]
+
+
+def box_warnings(log: str, tolerance: float = 1.0) -> list[str]:
+    """The .log's overfull boxes sticking out more than ``tolerance`` pt, and every underfull box (TeX reports
+    those by badness, only when they are visibly loose)."""
+    bad = []
+    for m in re.finditer(r"^(Overfull|Underfull) \\[hv]box \((?:(\d+(?:\.\d+)?)pt too \w+|badness \d+)\).*$", log,
+                         flags=re.M):
+        if m.group(1) == "Underfull" or float(m.group(2)) > tolerance:
+            bad.append(m.group(0))
+    return bad
 
 
 def compile_pdf(tex: str | Path, timeout: float = TIMEOUT) -> Path:
