@@ -284,10 +284,9 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             lines.append(feedback.unreadable(f"{part.id} ({label})", error))
             review.append(label)
             continue
-        finally:
-            log.notes += [n for n in piece.notes if n not in log.notes]
         if piece.guessed:
             review.append(label)
+            log.notes += piece.notes
             continue
         try:
             right, found, line, entry_notes, chain_shown = _grade_entry(ref, part, key, equation)
@@ -303,13 +302,14 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
         else:
             lines.append(line)
             wrong.append(key)
+        if not right or any(ref.cost(f.code) > 0 for f in found):   # how it was read explains a lost point
+            log.notes += piece.notes
     if len(wrong) == 1:
         findings.append(Finding("entry-slip", tex(sol.chain[wrong[0]].entry)))
     if answers and not shown and _asks_for_chain_rule(part):
         findings.append(Finding("chain-rule-not-shown"))
         score *= credit(["chain-rule-not-shown"], ref.cost)
-    if score < part.points - 1e-9 or review:
-        notes += log.notes
+    notes += log.notes
     expected = ref.memo("chain-latex", lambda: r" \\ ".join(sol.chain[key].to_latex() for key in entries))
     return graded(part, score, lines=lines, findings=findings, notes=notes, expected_latex=expected,
                   show_expected=False, cost=ref.cost, review=review, raw=answer)

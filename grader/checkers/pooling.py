@@ -200,10 +200,11 @@ def _by_kind(answer: Any) -> dict[str, Any]:
 
 
 def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[Any, Log], Any],
-             lines: list[str], review: list[str], log: Log) -> Iterator[tuple[str, Any]]:
-    """(kind, value) for each kind answered and read with certainty; a feedback line for each one missing. One
-    that cannot be read, or only by a guess, goes to ``review``: a person reads it, the grader gives no verdict.
-    The readings' notes go to ``log``."""
+             lines: list[str], review: list[str], log: Log) -> Iterator[tuple[str, Any, list[str]]]:
+    """(kind, value, the reading's notes) for each kind answered and read with certainty; a feedback line for
+    each one missing. One that cannot be read, or only by a guess, goes to ``review`` (a person reads it, the
+    grader gives no verdict) and its reading's notes to ``log``; a graded piece's notes are the checker's to
+    show (only when the piece is not right: a note on a right answer teaches nothing)."""
     for kind in kinds:
         if kind not in given or given[kind] is None or str(given[kind]).strip() == "":
             lines.append(f"{kind}: no answer")
@@ -214,13 +215,13 @@ def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[An
         except (ParseError, UnreadableAnswer) as error:
             lines.append(f"{kind}: " + str(error).replace("could not read your answer", "could not read it"))
             review.append(f"your {kind} answer")
+            log.notes += piece.notes
             continue
-        finally:
-            log.notes += [n for n in piece.notes if n not in log.notes]
         if piece.guessed:
             review.append(f"your {kind} answer")
+            log.notes += piece.notes
             continue
-        yield kind, value
+        yield kind, value, piece.notes
 
 
 def _is_name(side: Any) -> bool:
@@ -242,7 +243,20 @@ def _sides(value: Any, context: Any, log: Log) -> list[sympy.Expr]:
 
 
 def _judge(expr: sympy.Expr, kind: str, window: Window, tolerance: Any) -> str | None:
-    """Which pooling ``expr`` gives on ``window``: "max", "avg", "lp-torch", "lp-normalized", or None."""
+    """Which pooling ``expr`` gives on ``window``: "max", "avg", "lp-torch", "lp-normalized", or None.
+
+    A limit of an LP formula in its exponent is judged by the engine's proofs: p -> oo gives max (either LP),
+    p -> 1 of the normalised LP gives the average."""
+    if isinstance(expr, sympy.Limit):
+        inner, var, point = expr.args[0], expr.args[1], expr.args[2]
+        if getattr(var, "name", None) not in NORM_NAMES or kind not in ("max", "avg"):
+            return None
+        lp = _judge(inner, "lp", window, tolerance)
+        if point == sympy.oo and lp is not None and kind == "max" and _proved("max", window.n):
+            return "max"
+        if point == 1 and lp == "lp-normalized" and kind == "avg" and _proved("avg", window.n):
+            return "avg"
+        return None
     concrete = instantiate(expr, window)
     names = _entries(concrete)
     if len(names) != window.n:
@@ -278,7 +292,8 @@ def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
     log = Log()
     context = ref.context(part.task)
     score, lines, findings, notes, shown, review = 0.0, [], [], [], [], []
-    for kind, sides in _answers(given, KINDS, lambda v, piece: _sides(v, context, piece), lines, review, log):
+    for kind, sides, read_notes in _answers(given, KINDS, lambda v, piece: _sides(v, context, piece), lines, review,
+                                            log):
         shown.append(f"\\text{{{kind}: }} {tex(sides[-1])}")
         verdicts = [_formula_verdict(side, kind, windows, ref.tolerance) for side in sides]
         codes = verdicts[-1]
@@ -289,11 +304,13 @@ def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
                 notes.append(f"{kind}: the step {tex(step)} does not equal your answer {tex(sides[-1])}")
         if codes == ["wrong"]:
             lines.append(f"{kind}: on a window of {windows[0].n} entries your formula does not give {kind} pooling")
+            log.notes += read_notes
             continue
         score += share * (1.0 - sum(ref.cost(c) for c in codes))
         findings += [Finding(c, kind) for c in codes]
-    if score < part.points or review:
-        notes += log.notes
+        if any(ref.cost(c) > 0 for c in codes):
+            log.notes += read_notes
+    notes += log.notes
     return graded(part, score, lines=lines, findings=findings, notes=notes, given_latex=r" \\ ".join(shown),
                   cost=ref.cost, review=review, raw=answer)
 
@@ -316,7 +333,12 @@ def _claimed(value: Any, context: Any = None, log: Log | None = None) -> tuple[s
         result = read(value, "expr", context, log)
     if isinstance(result, Approach):
         return result.var, result.value
+    if isinstance(result, sympy.Limit):
+        return result.args[1], result.args[2]
     if isinstance(result, Equation):
+        limits = [side for side in result.sides if isinstance(side, sympy.Limit)]
+        if len(limits) == 1:   # lim_{p -> oo} M_p = max ...: the claim is the limit's variable and point
+            return limits[0].args[1], limits[0].args[2]
         if len(result.sides) == 1:
             return None, result.sides[0]
         exponents = [s for s in result.sides if isinstance(s, sympy.Symbol) and s.name in NORM_NAMES]
@@ -344,21 +366,24 @@ def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
     log = Log()
     context = ref.context(part.task)
     score, lines, notes, review = 0.0, [], [], []
+
     def claim(value: Any, piece: Log) -> Any:
         try:
             return _claimed(value, context, piece)
         except _Range as relation:
             return relation
 
-    for kind, claimed in _answers(given, kinds, claim, lines, review, log):
+    for kind, claimed, read_notes in _answers(given, kinds, claim, lines, review, log):
         if isinstance(claimed, _Range):
             lines.append(f"{kind}: {claimed} is a range of exponents; {kind} pooling comes from one exponent "
                          "(or a limit)")
+            log.notes += read_notes
             continue
         var, p = claimed
         name = getattr(var, "name", None)
         if name is not None and name not in NORM_NAMES:
             lines.append(f"{kind}: the limit is in the exponent p of LP pooling, not in {tex(var)}")
+            log.notes += read_notes
         elif _gives(kind, p, window):
             score += share
             if kind == "avg":
@@ -366,8 +391,8 @@ def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
                              "gives the sum of the window there, N times the average")
         else:
             lines.append(f"{kind}: p = {tex(p)} does not give {kind} pooling")
-    if score < part.points or review:
-        notes += log.notes
+            log.notes += read_notes
+    notes += log.notes
     return graded(part, score, lines=lines, notes=notes, cost=ref.cost, review=review, raw=answer,
                   expected_latex=r"\text{avg: } p = 1,\quad \text{max: } p \to \infty")
 
