@@ -30,9 +30,12 @@ _PATH = re.compile(r"([A-Za-z][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z][A-Za-z0-9_]*)*)(?
 # markup around a name (each pattern's one group is the inside): \text{...}, \texttt{...}, \verb|...|, backticks,
 # $...$, \(...\); the arguments of a constructor call are never read
 _WRAPPERS = tuple(re.compile(p, re.S) for p in (
-    r"\\(?:text|texttt|mathtt|mathrm|textrm|textsf|mathsf|code|operatorname)\s*\{(.*)\}",
+    r"\\(?:text|texttt|mathtt|mathrm|textrm|textsf|mathsf|code|operatorname|textbf|mathbf|emph|textit|mathit|"
+    r"underline)\s*\{(.*)\}",
+    r"\\href\s*\{[^{}]*\}\s*\{(.*)\}", r"\[([^\[\]]*)\]\([^()]*\)",          # \href{url}{text}, [text](url)
     r"\\verb\|(.*)\|", r"\\verb\+(.*)\+", r"`+(.*?)`+", r"\$+(.*?)\$+", r"\\\((.*)\\\)", r'"(.*)"', r"'(.*)'",
-    r"“(.*)”"))
+    r"“(.*)”", r"\*\*(.*)\*\*", r"__(.*)__", r"\*(.*)\*",
+    r"(?i:answer|ans\.?)\s*[:：]\s*(.*)"))
 FUNCTIONAL = {"max": "max_pool2d", "avg": "avg_pool2d", "lp": "lp_pool2d"}
 
 
@@ -75,7 +78,7 @@ def _unwrap(text: str) -> str:
     ('nn.MaxPool2d', 'torch.nn.AvgPool2d', 'nn.LPPool2d')
     """
     for _ in range(6):
-        text = text.strip().rstrip(".,;:").strip().replace("\\_", "_")
+        text = text.strip().rstrip(".,;:!。．，；：").strip().replace("\\_", "_")
         inside = next((m.group(1) for w in _WRAPPERS if (m := w.fullmatch(text))), None)
         if inside is None:
             return text
