@@ -88,6 +88,13 @@ class UnicodePrinter(StrPrinter):
     """SymPy's str printer with readable mathematical notation (see the module docstring)."""
 
     printmethod = "_symconv_unicode"
+    _default_settings = {**StrPrinter._default_settings, "full_prec": False}
+
+    def _print_Pi(self, expr: Any) -> str:
+        return "π"
+
+    def _print_Exp1(self, expr: Any) -> str:
+        return "e"
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
         m = _ENTRY.match(expr.name)
@@ -157,9 +164,7 @@ class UnicodePrinter(StrPrinter):
             return "1"
         out = parts[0]
         for prev, text in zip(parts, parts[1:]):
-            joined = (prev[-1:].isdigit() and text[:1].isalpha() and len(text) == 1) or text.startswith("(") \
-                or (len(prev) == 1 and prev.isalpha() and text.startswith("("))
-            out += text if joined else "·" + text
+            out += product_joint(prev, text) + text
         return out
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
@@ -172,8 +177,8 @@ class UnicodePrinter(StrPrinter):
             return f"1/{wrap(self._print(sympy.Pow(base, -exp, evaluate=False)))}"
         base_text = self._print(base)
         simple = isinstance(base, sympy.Symbol | sympy.Abs | sympy.floor | sympy.ceiling)
-        base_text = base_text if simple or _balanced_outer(base_text) or re.fullmatch(r"\w+", base_text) \
-            else f"({base_text})"
+        plain = not isinstance(base, sympy.Pow) and (_balanced_outer(base_text) or re.fullmatch(r"\w+", base_text))
+        base_text = base_text if simple or plain else f"({base_text})"
         exp_text = self._print(exp)
         return base_text + script(exp_text.replace(" ", ""), SUP, "^")
 
@@ -203,7 +208,7 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Limit(self, expr: sympy.Limit) -> str:
         body, var, value = expr.args[:3]
-        return f"lim({self._print(var)} → {self._print(value)}) {wrap(self._print(body))}"
+        return f"lim_({self._print(var)} → {self._print(value)}) {wrap(self._print(body))}"
 
     def _print_Relational(self, expr: Any) -> str:
         symbol = {"==": "=", "<=": "≤", ">=": "≥", "!=": "≠", "<": "<", ">": ">"}[expr.rel_op]
@@ -242,6 +247,18 @@ class UnicodePrinter(StrPrinter):
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_Matrix = _print_MatrixBase
 
 
+def product_joint(left: str, right: str) -> str:
+    """What goes between two factors: nothing (2P, D(K − 1), B₁₁B₂₂), a dot between numbers (2·3), a spaced dot
+    between fractions (∂E/∂C₁₂ · ∂C₁₂/∂A₂₄).
+
+    >>> product_joint("2", "P"), product_joint("2", "3"), product_joint("∂E/∂C₁₂", "∂C₁₂/∂A₂₄")
+    ('', '·', ' · ')
+    """
+    if "/" in left or "/" in right:
+        return " · "
+    return "·" if left[-1:].isdigit() and right[:1].isdigit() else ""
+
+
 def matrix_rows(cells: list[list[str]]) -> str:
     """Rows of cells as aligned lines, each in brackets, entries right-aligned per column.
 
@@ -263,7 +280,7 @@ def unicode(expr: Any) -> str:
     >>> import sympy
     >>> p = sympy.Symbol("p")
     >>> unicode(sympy.Limit(p, p, sympy.oo)), unicode(sympy.Rational(1, 4) * sympy.Symbol("x"))
-    ('lim(p → ∞) p', 'x/4')
+    ('lim_(p → ∞) p', 'x/4')
     """
     sides = getattr(expr, "sides", None)
     if isinstance(sides, tuple):
@@ -286,7 +303,8 @@ _SYMBOLS = {
     "lvert": "|", "rvert": "|", "vert": "|", "mid": "|", "{": "{", "}": "}", "%": "%", "&": "&", "_": "_", "#": "#",
     "max": "max", "min": "min", "lim": "lim", "log": "log", "ln": "ln", "exp": "exp", "sqrt": "√", "prime": "′",
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "Delta": "Δ", "epsilon": "ε", "eta": "η",
-    "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "Sigma": "Σ", "nabla": "∇", "ast": "*", "star": "⋆",
+    "theta": "θ", "lambda": "λ", "pi": "π", "mu": "μ", "sigma": "σ", "Sigma": "Σ", "nabla": "∇", "ast": "*",
+    "star": "⋆",
     "mathcal": "", "mathbf": "", "mathrm": "", "boldsymbol": "", "mathit": "", "displaystyle": "", "left": "",
     "right": "", "bigl": "", "bigr": "", "big": "", "Big": "", "bigg": "", "Bigg": "", ",": " ", ";": " ",
     ":": " ", "!": "", "quad": "  ", "qquad": "    ", " ": " ", "limits": "", "nolimits": "",
@@ -317,7 +335,8 @@ def _tidy(text: str, math: bool) -> str:
     """A formula's spacing: no runs of more than two spaces, no trailing spaces, no blank first or last line."""
     if not math:
         return text
-    lines = [re.sub(r" {3,}", "  ", line).rstrip() for line in text.split("\n")]
+    lines = [line.rstrip() if line.lstrip().startswith("[") else re.sub(r" {3,}", "  ", line).rstrip()
+             for line in text.split("\n")]  # matrix rows keep their alignment
     return "\n".join(line.lstrip() if k == 0 or not line.lstrip().startswith("[") else line
                      for k, line in enumerate(lines)).strip("\n ")
 
@@ -339,6 +358,11 @@ def _render(tokens: list[str], i: int, math: bool, stop: str | None) -> tuple[st
             i += 1
             continue
         if t in ("_", "^"):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if not math and nxt != "{" and not nxt.isdigit():  # max_pool2d in prose is a name, not a subscript
+                out.append(t)
+                i += 1
+                continue
             arg, i = _argument(tokens, i + 1)
             out.append(script(arg, SUB if t == "_" else SUP, t))
             if out[-2:-1] and out[-2].strip() in _BIG and (i >= len(tokens) or tokens[i] not in "_^"):
@@ -365,10 +389,11 @@ def _render(tokens: list[str], i: int, math: bool, stop: str | None) -> tuple[st
         if name in _TEXT_ARG and i < len(tokens) and tokens[i] == "{":
             body, i = _raw_group(tokens, i)
             out.append(body)
-        elif name == "frac":
+        elif name in ("frac", "dfrac", "tfrac"):
             num, i = _argument(tokens, i)
             den, i = _argument(tokens, i)
-            out.append(f"{num}/{den}" if num.startswith("∂") else f"{wrap(num)}/{wrap(den)}")
+            text = f"{num}/{den}" if num.startswith("∂") else f"{wrap(num)}/{wrap(den)}"
+            out.append((product_joint("/", text).strip() and " · " if math and _operand_before(out) else "") + text)
         elif name == "sqrt":
             arg, i = _argument(tokens, i)
             out.append("√" + wrap(arg))
@@ -383,6 +408,7 @@ def _render(tokens: list[str], i: int, math: bool, stop: str | None) -> tuple[st
             out.append(body)
         elif name == "\\":
             out.append("\n")
+            i = _skip_length(tokens, i)
         elif name in _SYMBOLS:
             symbol = _SYMBOLS[name]
             out.append(f" {symbol} " if math and symbol in _SPACED else symbol)
@@ -390,6 +416,9 @@ def _render(tokens: list[str], i: int, math: bool, stop: str | None) -> tuple[st
                 i = _skip_space(tokens, i)  # LaTeX swallows the space after a control word
         else:
             out.append(t)  # not ours: shown as written
+            if i < len(tokens) and tokens[i] == "{":
+                body, i = _raw_group(tokens, i)
+                out.append("{" + body + "}")
     return "".join(out), i
 
 
@@ -397,6 +426,14 @@ def _operand_before(out: list[str]) -> bool:
     prev = "".join(out).rstrip()
     return bool(prev) and (prev[-1].isalnum() or prev[-1] in ")]|⌋⌉∞′" or prev[-1] in SUB.values()
                            or prev[-1] in SUP.values())
+
+
+def _skip_length(tokens: list[str], i: int) -> int:
+    """Past the optional ``[0.8ex]`` after a row break."""
+    if i < len(tokens) and tokens[i] == "[":
+        end = tokens.index("]", i) if "]" in tokens[i:] else i
+        return end + 1 if end > i and end - i < 12 else i
+    return i
 
 
 def _skip_space(tokens: list[str], i: int) -> int:
@@ -453,7 +490,13 @@ def _environment(tokens: list[str], i: int, env: str) -> tuple[str, int]:
     if i < len(tokens):
         _, i = _raw_group(tokens, i + 1)
     rows, row, cell = [], [], []
-    for t in [*body, "\\\\"]:
+    body = [*body, "\\\\"]
+    k = 0
+    while k < len(body):
+        t = body[k]
+        k += 1
+        if t == "\\\\":
+            k = _skip_length(body, k)
         if t in ("&", "\\\\"):
             row.append(_tidy(_render(cell, 0, True, None)[0], True))
             cell = []
