@@ -32,7 +32,7 @@ demo: $(STAMP) tex
 	$(SYMCONV) derive --input 5x5 --kernel 3x3
 	$(SYMCONV) limits --window 109,92,108,85
 	$(SYMCONV) solve --out $(OUT)
-	$(SYMCONV) grade examples/submissions --out $(OUT)/grading
+	$(SYMCONV) grade examples/submissions --out $(OUT)/grading || [ $$? -eq 3 ]  # 3: graded, answers to review
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
