@@ -1,0 +1,280 @@
+"""Issue 9, the checkers' share: no false credit, no silent misread, the chain rule as people write it, a person for
+what cannot be read. Each case has its right and its wrong variants side by side, so loosening a check fails here."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import sympy
+import yaml
+
+from grader import Grader
+from grader.checkers import values
+from grader.compare import polynomial_identity, same_value, seeded_points
+from grader.diagnose import DEFAULT_COST, cost
+from grader.grade import grader_for
+from grader.parse import Reading
+from grader.result import GRADED, NEEDS_REVIEW
+from symconv import latex
+from symconv.spec import DEFAULT_SPEC, load_spec
+
+B11, B12 = sympy.symbols("B_11 B_12", real=True)
+GOOD_FORMULAS = {"max": r"\max_{(p,q) \in S} x_{pq}", "avg": r"\frac{1}{N} \sum_{x \in S} x",
+                 "lp": r"\left(\sum_{x \in S} x^p\right)^{1/p}"}
+GOOD_LIMITS = {"avg": "p = 1", "max": r"p \to \infty"}
+
+
+@pytest.fixture(scope="module")
+def homework() -> Grader:
+    return grader_for(None)
+
+
+def part(grader: Grader, part_id: str, answer):
+    result = grader.grade({"answers": {part_id: answer}})
+    return next(p for p in result.parts if p.part == part_id)
+
+
+def chain_answers(grader: Grader, **replace: str) -> dict:
+    """Every entry answered with the engine's own sum, some replaced (keys like A24)."""
+    sol = grader.reference.solution
+    answers = {f"A_{{{i}{j}}}": latex(rule.total) for (i, j), rule in sol.chain.items()}
+    for key, text in replace.items():
+        answers[f"A_{{{key[1:]}}}"] = text
+    return answers
+
+
+# ---- equivalence: canonical form, then course-seeded signed points --------------------------------------------
+@pytest.mark.parametrize("given, same", [
+    (sympy.Abs(B12), False), (sympy.Max(B12, 0), False), (sympy.sqrt(B12 ** 2), False),
+    (B12 ** 2 / B12, True), (B12 + 0 * B11, True), (B12 * (1 + B11) - B11 * B12, True), (B12 ** 3, False),
+])
+def test_tricks_that_agree_on_positive_points_fail(given, same):
+    assert same_value(given, B12, seed="course:1.1d") is same
+
+
+def test_points_are_signed_with_zeros_and_follow_the_seed():
+    pts = seeded_points(["x", "y"], seed="s")
+    xs = [pt["x"] for pt in pts]
+    assert any(v < 0 for v in xs) and any(v > 0 for v in xs)
+    assert any(pt[n] == 0 for pt in seeded_points([f"v{k}" for k in range(8)], seed="s") for n in pt)
+    assert pts == seeded_points(["y", "x"], seed="s") and pts != seeded_points(["x", "y"], seed="t")
+
+
+@pytest.mark.parametrize("a, b, verdict", [
+    (2 * (B11 + B12), 2 * B11 + 2 * B12, True),
+    (B11 + B12, B11 + B12 + sympy.Rational(1, 10**12), False),   # exact: no tolerance hides a term
+    (B11 ** 2, B11, False),
+    (sympy.Abs(B11), B11, None),                                # not a polynomial: evaluation decides
+])
+def test_polynomial_identity_is_exact(a, b, verdict):
+    assert polynomial_identity(a, b) is verdict
+
+
+def test_course_seed_from_the_spec_or_its_content(tmp_path):
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    plain = Grader(copy.deepcopy(data)).reference
+    assert plain.seed == Grader(copy.deepcopy(data)).reference.seed   # the same spec, the same points
+    data["grading"]["seed"] = "secret-42"
+    assert Grader(copy.deepcopy(data)).reference.seed == "secret-42"
+    (tmp_path / "seed.txt").write_text("from-a-file\n")
+    del data["grading"]["seed"]
+    data["grading"]["seed_file"] = "seed.txt"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_spec(path).seed == "from-a-file"
+    assert plain.seed_for("1.1d") != plain.seed_for("1.2b")
+
+
+# ---- 1.2d: limits check the variable and the direction --------------------------------------------------------
+@pytest.mark.parametrize("max_answer, score, status", [
+    (r"p \to \infty", 2.0, GRADED),
+    (r"\lim_{p \to \infty} \left( \sum_{(u,v) \in S} x_{uv}^p \right)^{1/p} = \max_{(u,v) \in S} x_{uv}", 2.0,
+     GRADED),
+    (r"N \to \infty", 1.0, GRADED),
+    (r"k \to \infty", 1.0, GRADED),
+    (r"\lim_{N \to \infty} \left( \sum_{(u,v) \in S} x_{uv}^p \right)^{1/p} = \max_{(u,v) \in S} x_{uv}", 1.0,
+     GRADED),
+    (r"p \to -\infty", 1.0, GRADED),
+    ("p = 50", 1.0, GRADED),
+    (r"p \geq 1", 1.0, GRADED),
+    (r"p \geq \infty", 1.0, NEEDS_REVIEW),
+])
+def test_limits(homework, max_answer, score, status):
+    got = part(homework, "1.2d", {**GOOD_LIMITS, "max": max_answer})
+    assert (got.score, got.status) == (score, status), got.feedback
+
+
+# ---- 1.2b: bounds are instantiated, the window size is not hard-coded, p = 50 is not max -----------------------
+@pytest.mark.parametrize("kind, formula, lost, codes", [
+    ("avg", r"\frac{1}{K^2} \sum_{p=1}^{K} \sum_{q=1}^{K} x_{pq}", 0, []),
+    ("avg", r"\frac{1}{K^2} \sum_{i=1}^{K} x_i", 1, []),                    # K terms, not one per cell
+    ("avg", r"\frac{1}{K} \sum_{i=1}^{K} x_i", 1, []),
+    ("avg", r"\frac{1}{4} \sum_{x \in S} x", 0.5, ["hard-coded-window-size"]),
+    ("avg", r"\frac{1}{|S|} \sum_{x \in S} x", 0, []),
+    ("avg", r"\frac{1}{K + K} \sum_{p=1}^{K} \sum_{q=1}^{K} x_{pq}", 1, []),  # right here by coincidence only
+    ("max", r"\max_{(p,q) \in S} x_{pq}", 0, []),
+    ("max", r"\left(\sum_{x \in S} x^{50}\right)^{1/50}", 1, []),          # LP at p = 50 is not max pooling
+    ("max", r"\left(\sum_{x \in S} x^{51}\right)^{1/51}", 1, []),
+    ("max", r"\lim_{p \to \infty} \left(\sum_{x \in S} x^p\right)^{1/p}", 0, []),
+    ("lp", "(x11^p + x12^p + x21^p + x22^p)^(1/p)", 0.5, ["hard-coded-window-size"]),
+])
+def test_pooling_formulas(homework, kind, formula, lost, codes):
+    got = part(homework, "1.2b", {**GOOD_FORMULAS, kind: formula})
+    assert got.score == pytest.approx(3 - lost), got.feedback
+    assert got.diagnoses == codes
+
+
+# ---- 1.1d: the chain rule as people write it ------------------------------------------------------------------
+@pytest.mark.parametrize("key, text, lost, codes", [
+    # bounded sums over kernel entries are written out, never an entry-slip
+    ("A33", r"\sum_{m=1}^{3}\sum_{n=1}^{3} B_{mn}", 0, []),
+    ("A11", r"\sum_{m=1}^{3}\sum_{n=1}^{3} B_{mn}", 1, ["entry-slip"]),
+    # factors in either order, the local derivative given as its value
+    ("A12", r"\frac{\partial E}{\partial A_{12}} = \frac{\partial E}{\partial C_{11}} B_{12} + B_{11} "
+            r"\frac{\partial E}{\partial C_{12}} = B_{11} + B_{12}", 0, []),
+    ("A12", r"\frac{\partial E}{\partial A_{12}} = \frac{\partial C_{11}}{\partial A_{12}} "
+            r"\frac{\partial E}{\partial C_{11}} + \frac{\partial C_{12}}{\partial A_{12}} "
+            r"\frac{\partial E}{\partial C_{12}} = B_{11} + B_{12}", 0, []),
+    ("A12", r"\frac{\partial E}{\partial A_{12}} = \frac{\partial E}{\partial C_{11}} "
+            r"\frac{\partial C_{11}}{\partial A_{21}} + \frac{\partial E}{\partial C_{12}} "
+            r"\frac{\partial C_{12}}{\partial A_{12}} = B_{11} + B_{12}", 0.25, ["chain-rule-wrong-variable"]),
+    # the loss by any name, the upstream written as a derivative
+    ("A12", r"\frac{\partial L}{\partial C_{11}} B_{12} + \frac{\partial L}{\partial C_{12}} B_{11}", 0, []),
+    ("A12", r"\frac{\partial \mathcal{L}}{\partial C_{11}} B_{12} + \frac{\partial \mathcal{L}}{\partial C_{12}} "
+            r"B_{11}", 0, []),
+    ("A12", r"\frac{\partial J}{\partial C_{11}} B_{12} + \frac{\partial J}{\partial C_{12}} B_{12}", 1,
+     ["entry-slip"]),
+    # lower-case kernel names (nothing is called b); an unknown name goes to a person
+    ("A12", "b_{11} + b_{12}", 0, []),
+    ("A12", "b_{11} + b_{21}", 1, ["entry-slip"]),
+])
+def test_chain_notations(homework, key, text, lost, codes):
+    got = part(homework, "1.1d", chain_answers(homework, **{key: text}))
+    assert got.score == pytest.approx(5 - 0.2 * lost), got.feedback
+    assert [c for c in got.diagnoses if cost(homework.spec, c) > 0] == codes
+
+
+def test_a_sum_and_its_value_are_both_checked(homework):
+    b = homework.spec.matrices["B"]
+    total = b[0, 0] + b[0, 1]
+    right = rf"\frac{{\partial E}}{{\partial A_{{12}}}} = B_{{11}} + B_{{12}} = {b[0, 0]} + {b[0, 1]} = {total}"
+    got = part(homework, "1.1d", chain_answers(homework, A12=right))
+    assert got.score == 5 and "not" not in got.feedback
+    slipped = part(homework, "1.1d", chain_answers(homework, A12=right.rsplit("=", 1)[0] + f"= {total + 1}"))
+    assert slipped.score == 5 and f"not {total + 1}" in slipped.feedback   # a wrong value: a note, not a zero
+
+
+def test_a_full_sum_over_every_output_is_no_extra_term(homework):
+    rows, cols = homework.reference.solution.output_shape
+    terms = [rf"\frac{{\partial E}}{{\partial C_{{{u}{v}}}}} \frac{{\partial C_{{{u}{v}}}}}{{\partial A_{{11}}}}"
+             for u in range(1, rows + 1) for v in range(1, cols + 1)]
+    full = rf"\frac{{\partial E}}{{\partial A_{{11}}}} = {' + '.join(terms)} = B_{{11}}"
+    assert part(homework, "1.1d", chain_answers(homework, A11=full)).diagnoses == []
+    some = rf"\frac{{\partial E}}{{\partial A_{{11}}}} = {' + '.join(terms[:2])} = B_{{11}}"
+    assert "chain-rule-extra-term" in part(homework, "1.1d", chain_answers(homework, A11=some)).diagnoses
+
+
+def test_an_elided_chain_is_checked_for_the_terms_it_shows(homework):
+    shown = (r"\frac{\partial E}{\partial A_{24}} = \frac{\partial E}{\partial C_{12}} "
+             r"\frac{\partial C_{12}}{\partial A_{42}} + \dots = B_{12} + B_{13} + B_{22} + B_{23}")
+    got = part(homework, "1.1d", chain_answers(homework, A24=shown))
+    assert got.diagnoses == ["chain-rule-wrong-variable"]   # the shown term is wrong; nothing called missing
+    fine = shown.replace("A_{42}", "A_{24}")
+    assert part(homework, "1.1d", chain_answers(homework, A24=fine)).diagnoses == []
+
+
+@pytest.mark.parametrize("text, status, score", [
+    ("w_{11} + w_{12}", NEEDS_REVIEW, 4.8),              # names no matrix of the problem: a person decides
+    ("B_{11} + * B_{12}", NEEDS_REVIEW, 4.8),            # unreadable: costs that entry only, pending review
+    (r"B_{11} + \dots + B_{12}", NEEDS_REVIEW, 4.8),     # which entries the dots cover is for a person
+    ("B_{11} + B_{12}", GRADED, 5.0),
+])
+def test_entries_a_person_must_read(homework, text, status, score):
+    got = part(homework, "1.1d", chain_answers(homework, A12=text))
+    assert (got.status, got.score) == (status, score), got.feedback
+    if status == NEEDS_REVIEW:
+        assert "incorrect" not in got.feedback and "a person will read" in got.feedback
+
+
+def test_chain_rule_not_shown_costs_what_the_rubric_says():
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    sums = chain_answers(grader_for(None))
+    free = part(Grader(copy.deepcopy(data)), "1.1d", sums)
+    assert free.score == 5 and free.diagnoses == ["chain-rule-not-shown"]
+    assert "Note: you gave the final sums" in free.feedback and "- chain-rule-not-shown" not in free.feedback
+    data["grading"]["rubric"]["chain-rule-not-shown"] = 0.4
+    strict = Grader(copy.deepcopy(data))
+    assert part(strict, "1.1d", sums).score == pytest.approx(3.0)
+    shown = {k: rule.to_latex() for k, rule in zip(sums, strict.reference.solution.chain.values())}
+    assert part(strict, "1.1d", shown).score == 5 and part(strict, "1.1d", shown).diagnoses == []
+
+
+def test_default_costs_are_explicit():
+    spec = load_spec(None)
+    assert cost(spec, "a-code-no-rubric-lists") == DEFAULT_COST == 1.0
+    assert cost(spec, "chain-rule-not-shown") == 0.0 and cost(spec, "hard-coded-window-size") == 0.5
+
+
+# ---- 1.1a: a size named for another matrix ---------------------------------------------------------------------
+@pytest.mark.parametrize("answer, score, noted", [
+    (r"C \in \mathbb{R}^{3 \times 3}", 1.0, False),
+    (r"B \in \mathbb{R}^{3 \times 3}", 1.0, True),    # right numbers, the kernel's name: a note
+    (r"C \in \mathbb{R}^{4 \times 4}", 0.0, False),
+])
+def test_size_for_another_matrix_is_a_note(homework, answer, score, noted):
+    got = part(homework, "1.1a", answer)
+    assert got.score == score and ("size of B" in got.feedback) is noted
+
+
+# ---- 1.1b: equations compared as relations ---------------------------------------------------------------------
+@pytest.mark.parametrize("answer, score, status", [
+    (r"O = \left\lfloor \frac{I + 2P - D(K-1) - 1}{S} \right\rfloor + 1", 2.0, GRADED),
+    (r"\left\lfloor \frac{I + 2P - D(K-1) - 1}{S} \right\rfloor + 1 = 3", 2.0, GRADED),
+    (r"\left\lfloor \frac{I + 2P - D(K-1) - 1}{S} \right\rfloor + 2 = \left\lfloor \frac{I + 2P - D(K-1) - 1}{S} "
+     r"\right\rfloor + 1", 0.0, NEEDS_REVIEW),
+    (r"\left\lfloor \frac{5 + 0 - 2 - 1}{1} \right\rfloor + 1 = 3", 0.0, GRADED),
+])
+def test_formula_equations(homework, answer, score, status):
+    got = part(homework, "1.1b", answer)
+    assert (got.score, got.status) == (score, status), got.feedback
+
+
+def test_a_wrong_value_after_the_formula_is_noted(homework):
+    got = part(homework, "1.1b", r"\left\lfloor \frac{I + 2P - D(K-1) - 1}{S} \right\rfloor + 1 = 4")
+    assert got.score == 2 and "not 4" in got.feedback
+
+
+# ---- a reading that is a guess goes to a person ------------------------------------------------------------------
+def test_a_guessed_reading_is_never_graded(homework, monkeypatch):
+    real = values.parse_reading
+
+    def guessing(text, expect="auto", context=None):
+        reading = real(text, expect, context)
+        return Reading(reading.value, (*reading.notes, "read [..] as a floor"), guessed=True)
+
+    values._read_cached.cache_clear()
+    monkeypatch.setattr(values, "parse_reading", guessing)
+    try:
+        for part_id, answer in [("1.1b", "floor((I + 2P - D(K-1) - 1)/S) + 1"), ("1.1a", "3x3"),
+                                ("1.2b", GOOD_FORMULAS), ("1.2d", GOOD_LIMITS), ("1.1c", "1 2 3; 4 5 6; 7 8 9")]:
+            got = Grader(None).grade({"answers": {part_id: answer}}).parts
+            got = next(p for p in got if p.part == part_id)
+            assert got.status == NEEDS_REVIEW and got.score == 0, (part_id, got.feedback)
+            assert "incorrect" not in got.feedback
+    finally:
+        values._read_cached.cache_clear()
+
+
+# ---- feedback wording --------------------------------------------------------------------------------------------
+def test_feedback_names_no_internals_and_says_nothing_on_right_answers(homework):
+    internal = ("WindowReduce", "Approach", "Equation(", "Indexed", "Str(")
+    answers = {"1.2b": {**GOOD_FORMULAS, "avg": r"\frac{1}{4} \sum_{x \in S} x"},
+               "1.2d": {**GOOD_LIMITS, "max": r"N \to \infty"},
+               "1.1d": chain_answers(homework, A12="b_{11} + b_{21}")}
+    result = homework.grade({"answers": answers})
+    for p in result.parts:
+        assert not any(name in p.feedback for name in internal), p.feedback
+    right = part(homework, "1.2b", {**GOOD_FORMULAS, "max": r"Y^k_{ij} = \max_{(p,q) \in S^k_{ij}} X^k_{pq}"})
+    assert right.feedback.splitlines() == ["1.2b: correct (3/3)."]
+
