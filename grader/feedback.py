@@ -29,7 +29,7 @@ from grader.errors import GraderError, ParseError
 from symconv.unicode import from_latex
 
 #: What a student reads when a person, not the grader, will decide a part.
-REVIEW_LINE = "A person will read this answer and grade it by hand; this is not a verdict on your maths."
+REVIEW_LINE = "a person will read this answer and grade it by hand; this is not a verdict on your maths"
 #: The line that replaces an expected answer when the spec withholds them (``feedback: {reveal: false}``).
 WITHHELD = "(the expected answer is not shown for this course)"
 
@@ -130,14 +130,16 @@ def unreadable(part: str, error: GraderError) -> str:
     return f"could not read your answer to {part}: {text}"
 
 
-def review(problem: str) -> str:
-    """The feedback of a part a person must read: why the grader could not, then REVIEW_LINE.
+def review(part: str, max_score: float, problem: str) -> str:
+    """The feedback of a part a person must read: the state, why the grader could not read it, and REVIEW_LINE
+    (the same head as a checker's needs-review part: ``1.1b: needs review (0/2 so far).``).
 
-    >>> print(review("could not read your answer to 1.1b: unknown command '\\\\input' at column 1"))
-    could not read your answer to 1.1b: unknown command '\\input' at column 1
-    A person will read this answer and grade it by hand; this is not a verdict on your maths.
+    >>> print(review("1.1b", 2, "could not read your answer to 1.1b: unknown command '\\\\input' at column 1"))
+    1.1b: needs review (0/2 so far).
+    - could not read your answer to 1.1b: unknown command '\\input' at column 1
+    - a person will read this answer and grade it by hand; this is not a verdict on your maths
     """
-    return f"{problem}\n{REVIEW_LINE}"
+    return f"{part}: needs review (0/{points(max_score)} so far).\n- {problem}\n- {REVIEW_LINE}"
 
 
 def missing(part: str) -> str:

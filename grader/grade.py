@@ -126,8 +126,8 @@ class Grader:
             message = f"could not check your answer to {part.id}: it is nested too deeply"
         except Exception as error:  # noqa: BLE001 (a checker fault must not cost the other parts)
             message = f"could not check your answer to {part.id} (internal error: {type(error).__name__})"
-        return PartResult(part.id, 0.0, part.points, feedback.review(message), status=NEEDS_REVIEW,
-                          notes=[message.split("\n")[0]])
+        return PartResult(part.id, 0.0, part.points, feedback.review(part.id, part.points, message),
+                          status=NEEDS_REVIEW, notes=[message.split("\n")[0]])
 
 
 def raw_text(answer: Any) -> str:

@@ -104,7 +104,8 @@ def test_an_unreadable_part_needs_review_and_is_never_called_wrong(homework):
     parts = {p.part: p for p in result.parts}
     b = parts["1.1b"]
     assert (b.status, b.score, result.status) == (NEEDS_REVIEW, 0, "needs-review")
-    assert b.feedback.startswith("could not read your answer to 1.1b:") and b.feedback.endswith(REVIEW_LINE)
+    assert b.feedback.startswith("1.1b: needs review (0/2 so far).\n- could not read your answer to 1.1b:")
+    assert b.feedback.endswith(REVIEW_LINE)
     assert "incorrect" not in b.feedback and "wrong" not in b.feedback
     assert b.raw == r"\input{/etc/passwd}" and b.notes and b.notes[0].startswith("could not read")
     assert parts["1.1a"].score == 1.0 and parts["1.1c"].feedback == missing("1.1c")
@@ -124,7 +125,8 @@ def test_a_checker_fault_needs_review_and_costs_only_its_part(monkeypatch):
 
 
 def test_review_text():
-    assert review("could not read it") == f"could not read it\n{REVIEW_LINE}"
+    assert review("1.1c", 3, "could not read it") == f"1.1c: needs review (0/3 so far).\n- could not read it\n- " \
+                                                     f"{REVIEW_LINE}"
 
 
 def test_expected_is_the_engines_latex_and_the_text_shows_it_as_unicode(homework):

@@ -74,7 +74,7 @@ def test_summary_lists_each_answer_to_review_with_the_raw_text_inert(kind):
     raw = cells[2].strip()
     assert "\n" not in raw and not re.search(r"(?<!\\)[<>`\[\]]", raw)  # no tag, code span or link can form
     assert raw.replace("\\", "").startswith(" ".join(HOSTILE[kind].replace("\\", "").split())[:20])
-    assert cells[3].strip().startswith("could not read your answer to 1.1b")
+    assert cells[3].strip().startswith("could not read your answer to 1.1b")  # the notes: why, in one line
 
 
 def test_grades_csv_says_needs_review_and_which_parts():
@@ -89,7 +89,7 @@ def test_results_json_shows_a_part_waiting_for_a_person():
     data = json.loads(results_json(grade(None, {"student": "eve", "answers": answers_of("html")})))
     b = next(t for t in data["tests"] if t["name"] == "1.1b")
     assert b["visibility"] == "visible" and "needs-review" in b["tags"] and b["output_format"] == "md"
-    assert "A person will read this answer and grade it by hand; this is not a verdict on your maths." in b["output"]
+    assert "- a person will read this answer and grade it by hand; this is not a verdict on your maths" in b["output"]
     outside_fences = re.sub(r"(?s)```text\n.*?\n```", "", b["output"])
     assert "```text\n  <script>alert(1)</script>" in b["output"]  # the student's text: only inside a fence
     assert "incorrect" not in outside_fences and "<script>" not in outside_fences
