@@ -8,7 +8,9 @@ mapping parts (1.1d, 1.2a, 1.2b, 1.2d) an entry answers one piece (one entry of 
 other piece is filled with a correct answer (1.1d: the engine's own chain rule), so a verdict is the piece's.
 
 The piece's share: 1.1d an entry (points / entries), 1.2a/b/d a kind (points / kinds), an ``entry-slip`` in a
-matrix part one entry of the matrix, otherwise the whole part.
+matrix part one entry of the matrix, otherwise the whole part. Optional fields: ``kind`` (which pooling a key names,
+when the key's words do not say), ``score`` (the exact expected score where the README's rule applies instead of
+"points - cost x share": a diagnosed matrix earns the better of its per-entry credit and the rubric's).
 
 Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_notation_corpus.py`` (``-k 1.2b`` for a part).
 """
@@ -159,6 +161,8 @@ def _report(entry: Entry, got: PartResult, why: str) -> str:
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_id)
 def test_entry(homework: Grader, entry: Entry) -> None:
+    if _problems(entry):
+        pytest.fail(f"{entry.where}: malformed entry: {'; '.join(_problems(entry))}", pytrace=False)
     part = PARTS[entry.part]
     answers = {entry.part: submission_answer(homework, entry)}
     got = next(p for p in homework.grade({"student": "corpus", "answers": answers}).parts if p.part == entry.part)
@@ -186,23 +190,36 @@ def test_entry(homework: Grader, entry: Entry) -> None:
 
 
 # ---- the corpus itself --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("entry", ENTRIES, ids=_id)
-def test_entry_is_well_formed(entry: Entry) -> None:
-    assert entry.part in PARTS, f"{entry.where}: unknown part {entry.part!r}"
-    assert entry.note.strip(), f"{entry.where}: every entry says what it tests (note)"
-    assert entry.answer not in (None, "", {}, []), f"{entry.where}: empty answer"
+def _problems(entry: Entry) -> list[str]:
+    """What is wrong with an entry itself (not with the grader)."""
+    if entry.part not in PARTS:
+        return [f"unknown part {entry.part!r}"]
+    problems = []
+    if not entry.note.strip():
+        problems.append("every entry says what it tests (note)")
+    if entry.answer in (None, "", {}, []):
+        problems.append("empty answer")
     if entry.expect not in VERDICTS:
         unknown = [c for c in entry.expect.split() if c not in CODES]
-        assert entry.expect.split() and not unknown, (
-            f"{entry.where}: expect {entry.expect!r}: not full/none/review, and {unknown} are not diagnosis "
-            "codes of grader.diagnose.CODES (a code this corpus needs must be added there, with a rubric cost)")
-    if PARTS[entry.part].task in KIND_PARTS:
-        assert isinstance(entry.answer, dict) and len(entry.answer) == 1, f"{entry.where}: answer one kind"
-        kind = entry.kind or _kind_of(next(iter(entry.answer)))
-        assert kind is not None, f"{entry.where}: say which kind the key names (kind: max|avg|lp)"
-    if PARTS[entry.part].task == "input-gradient":
+        if not entry.expect.split() or unknown:
+            problems.append(f"expect {entry.expect!r}: not full/none/review, and {unknown} are not codes of "
+                            "grader.diagnose.CODES (a code the corpus needs is added there, with a rubric cost)")
+    task = PARTS[entry.part].task
+    if task in KIND_PARTS:
+        if not isinstance(entry.answer, dict) or len(entry.answer) != 1:
+            problems.append("a mapping part's entry answers one kind, as a one-key mapping")
+        elif (entry.kind or _kind_of(next(iter(entry.answer)))) is None:
+            problems.append("say which kind the key names (kind: max|avg|lp)")
+    if task == "input-gradient":
         keys = entry.answer if isinstance(entry.answer, dict | list) else [entry.answer]
-        assert all(_entry_of(k) for k in keys), f"{entry.where}: a 1.1d entry names an entry of A"
+        if not all(_entry_of(k) for k in keys):
+            problems.append("a 1.1d entry names an entry of A (in its key, or on its equation's left side)")
+    return problems
+
+
+def test_corpus_is_well_formed() -> None:
+    bad = [f"{e.where}: {p}" for e in ENTRIES for p in _problems(e)]
+    assert not bad, "\n".join(bad)
 
 
 def test_corpus_covers_every_part_and_verdict() -> None:
