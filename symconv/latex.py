@@ -28,6 +28,7 @@ from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from symconv.matrices import parse_entry_name
 
@@ -93,8 +94,25 @@ class SymconvLatexPrinter(LatexPrinter):
         finally:
             self._in_matrix = outer
         if any(isinstance(x, sympy.Rational) and x.q != 1 for x in expr) and self._settings["decimals"] is None:
-            text = text.replace("\\\\", "\\\\[0.8ex]")   # room between rows of full-size fractions
+            text = text.replace("\\\\", "\\\\[1.2ex]")   # room between rows of full-size fractions
         return text
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        """A symbolic fraction in an exponent prints inline (``x^{1/p}``): stacked, it is cramped and tiny.
+
+        >>> p = sympy.Symbol("p")
+        >>> print(latex(sympy.Symbol("S") ** (1 / p)), latex(sympy.Symbol("N") ** (-1 / p)))
+        S^{1/p} N^{- 1/p}
+        """
+        numerator, denominator = expr.exp.as_numer_denom()
+        if expr.exp.is_Rational or denominator == 1 or not expr.exp.free_symbols:
+            return super()._print_Pow(expr)
+        sign = "- " if numerator.could_extract_minus_sign() else ""
+        top = self.parenthesize(-numerator if sign else numerator, PRECEDENCE["Mul"])
+        bottom = self.parenthesize(denominator, PRECEDENCE["Mul"], strict=True)
+        base = self.parenthesize(expr.base, PRECEDENCE["Pow"])
+        base = self.parenthesize_super(base) if expr.base.is_Symbol else base
+        return f"{base}^{{{sign}{top}/{bottom}}}"
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         if len(expr.variables) == 1 and isinstance(expr.expr, sympy.Symbol):

@@ -106,7 +106,7 @@ def test_formulas_put_positive_terms_first_and_entries_keep_index_order(expr, te
     (sympy.Rational(1, 1000), {"decimals": 2}, "0"),
     (sympy.Integer(7), {"decimals": 2}, "7"),
     (sympy.Matrix([[sympy.Rational(85, 2), 57], [53, 1]]), {},
-     r"\begin{bmatrix}\dfrac{85}{2} & 57\\[0.8ex]53 & 1\end{bmatrix}"),
+     r"\begin{bmatrix}\dfrac{85}{2} & 57\\[1.2ex]53 & 1\end{bmatrix}"),
     (sympy.Matrix([[sympy.Rational(85, 2), 57]]), {"decimals": 1}, r"\begin{bmatrix}42.5 & 57\end{bmatrix}"),
     (sympy.Matrix([[1, 2], [3, 4]]), {}, r"\begin{bmatrix}1 & 2\\3 & 4\end{bmatrix}"),
 ])

@@ -20,10 +20,12 @@ import sympy
 from pylatex import NoEscape, Package
 from pylatex.base_classes import Container, Environment
 
-from symconv.document.equations import LINE, split_sum
+from symconv.document.equations import LINE, join_terms, split_sum
 from symconv.document.measure import TEXT_WIDTH, math_width
 from symconv.latex import _term_key, latex
 from symconv.matrices import entry_symbol
+
+GAP = 24.0   # pt between the entries of a row of a per-entry list
 
 
 class Equation(Environment):
@@ -111,30 +113,39 @@ def picture(body: str, caption: str | None = None) -> Environment:
 
 
 def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, **settings: object) -> None:
-    """``lhs = [matrix]`` when it fits the line; otherwise the entries one derivation row each (``name_ij``
-    on the left, long sums broken), so a wide symbolic result never leaves the page."""
+    """``lhs = [matrix]`` when it fits the line; otherwise the entries one by one, as many to a row as fit
+    (``name_ij`` on the left, a long sum broken over rows), so a wide symbolic result never leaves the page."""
     body = latex(matrix, **settings)
     if math_width(lhs) + math_width("=") + math_width(body) <= TEXT_WIDTH:
         box.append(display(f"{lhs} = {body}"))
         return
-    prose(box, rf"Entry by entry (the matrix is too wide for the page), ${lhs}$ holds:")
-    rows = []
-    for i in range(matrix.rows):
-        for j in range(matrix.cols):
-            terms = [latex(t, **settings) for t in _ordered_terms(matrix[i, j])]
-            rows.append(split_sum(name_entry(name, i, j), [terms], LINE))
-    box.append(aligned_rows(rows))
+    inline = name_entry(name, None)
+    prose(box, rf"Entry by entry (the matrix is too wide for the page), ${inline}$ holds:")
+    entries = [(name_entry(name, (i, j)), [latex(t, **settings) for t in _ordered_terms(matrix[i, j])])
+               for i in range(matrix.rows) for j in range(matrix.cols)]
+    widest = max(math_width(lhs_) + math_width("= " + " + ".join(terms)) for lhs_, terms in entries)
+    per_row = max(1, min(matrix.cols, int((TEXT_WIDTH + GAP) // (widest + GAP))))
+    if per_row > 1:   # a grid of short entries: `a &= 1 & b &= 2` rows, one matrix row at a time
+        rows = []
+        for i in range(matrix.rows):
+            row = entries[i * matrix.cols:(i + 1) * matrix.cols]
+            for k in range(0, len(row), per_row):
+                rows.append(" & ".join(f"{lhs_} &= {join_terms(terms)}" for lhs_, terms in row[k:k + per_row]))
+        box.append(aligned_rows([[row] for row in rows]))
+        return
+    box.append(aligned_rows([split_sum(lhs_, [terms], LINE) for lhs_, terms in entries]))
 
 
-def name_entry(name: str, i: int, j: int) -> str:
-    """The left side for entry (i, j) (0-based) of a named result: a partial for ``dE/dX``, else ``X_ij``.
+def name_entry(name: str, entry: tuple[int, int] | None) -> str:
+    """Inline LaTeX for a named result or its entry (0-based): ``dE/dX`` as a slashed partial, else ``X_ij``.
 
-    >>> name_entry("dE/dA", 0, 1), name_entry("C", 2, 2)
-    ('\\\\frac{\\\\partial E}{\\\\partial A_{12}}', 'C_{33}')
+    >>> name_entry("dE/dA", (0, 1)), name_entry("C", (2, 2)), name_entry("dE/dA", None)
+    ('\\\\partial E/\\\\partial A_{12}', 'C_{33}', '\\\\partial E/\\\\partial A')
     """
     if name.startswith("dE/d"):
-        return rf"\frac{{\partial E}}{{\partial {latex(entry_symbol(name[4:], i + 1, j + 1))}}}"
-    return latex(entry_symbol(name, i + 1, j + 1))
+        wrt = latex(sympy.Symbol(name[4:])) if entry is None else latex(entry_symbol(name[4:], *(k + 1 for k in entry)))
+        return rf"\partial E/\partial {wrt}"
+    return latex(sympy.Symbol(name)) if entry is None else latex(entry_symbol(name, *(k + 1 for k in entry)))
 
 
 def _ordered_terms(value: sympy.Expr) -> list[sympy.Expr]:
