@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradescope import ROOT_ENV, build_bundle, bundle_files, run_autograder
+from grader.gradescope import ROOT_ENV, build_bundle, bundle_files, find_submission, run_autograder
 from symconv import load_spec
 from symconv.solution import POOL_MODULES, check_pool_modules
 
@@ -130,6 +130,15 @@ def test_run_autograder_without_exactly_one_file(tmp_path, files, message):
     data = run_autograder(root)
     assert data["score"] == 0 and message in data["output"] and len(data["tests"]) == len(SPEC.parts)
     assert json.loads((root / "results" / "results.json").read_text()) == data
+
+
+def test_find_submission_is_symconv_grades_discovery(tmp_path):
+    """One discovery (grader.discover) for both: nested folders are searched, hidden and other files skipped."""
+    folder = tmp_path / "submission"
+    for name in ("hw/answers.yaml", ".answers.json", "__MACOSX/._answers.yaml", "scan.pdf"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("answers: {}")
+    assert find_submission(folder).path == folder / "hw" / "answers.yaml"
 
 
 def test_run_autograder_unreadable_file(tmp_path):
