@@ -78,9 +78,15 @@ def math(latex_text: str) -> str:
 
 
 def describe(finding: Finding) -> str:
-    """A diagnosis in words: ``code: meaning (detail)``."""
-    text = f"{finding.code}: {CODES.get(finding.code, finding.code)}"
-    return readable(f"{text} ({finding.detail}).") if finding.detail else f"{text}."
+    """A diagnosis in words: ``code: meaning (detail)``; a detail the meaning already says is not repeated.
+
+    >>> describe(Finding("dilation-missing", "D = 1"))
+    'dilation-missing: your formula has no dilation D; it only holds for D = 1.'
+    """
+    meaning = CODES.get(finding.code, finding.code)
+    text = f"{finding.code}: {meaning}"
+    shown = finding.detail and finding.detail not in meaning
+    return readable(f"{text} ({finding.detail}).") if shown else f"{text}."
 
 
 def describe_all(findings: Iterable[Finding]) -> list[str]:

@@ -37,6 +37,7 @@ from grader.errors import GraderError, ParseError
 from grader.result import ERROR, MISSING, NEEDS_REVIEW, OK, REVIEW, UNREADABLE, PartResult, Result
 from grader.submission import match_parts, unknown_parts_note
 from symconv.spec import Part, Spec, load_spec
+from symconv.unicode import from_latex
 
 MAX_CACHED_SPECS = 8
 PART_BUDGET = 3.0   # seconds to check one part (the batch's per-submission budget kills the whole worker)
@@ -108,6 +109,8 @@ class Grader:
         """Keep the raw answer of a part a person must read; withhold expected answers if the spec says so."""
         if result.status == NEEDS_REVIEW and (not result.raw or result.raw == repr(answer)):
             result = dataclasses.replace(result, raw=raw_text(answer))
+        if "\\" in result.read_as or "_{" in result.read_as:  # the printer's LaTeX: shown as plain Unicode text
+            result = dataclasses.replace(result, read_as=from_latex(result.read_as))
         return result if self.spec.reveal else feedback.withhold(result)
 
     def _check(self, part: Part, answer: Any) -> PartResult:

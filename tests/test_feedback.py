@@ -246,3 +246,20 @@ def test_results_json_uses_markdown_and_keeps_the_maths_readable(homework):
     assert data["output_format"] == "md" and {t["output_format"] for t in data["tests"]} == {"md"}
     b = next(t for t in data["tests"] if t["name"] == "1.1b")
     assert "⌊(I + 2P − D(K − 1) − 1)/S⌋ + 1" in b["output"] and "\\lfloor" not in b["output"]
+
+
+@pytest.mark.parametrize("finding, text", [
+    (Finding("dilation-missing", "D = 1"),
+     "dilation-missing: your formula has no dilation D; it only holds for D = 1."),
+    (Finding("entry-slip", "C_{12}"), "entry-slip: exactly one entry is wrong: a slip (C₁₂)."),
+])
+def test_a_detail_the_meaning_already_says_is_not_repeated(finding, text):
+    assert describe(finding) == text
+
+
+@pytest.mark.parametrize("part, answer, read_as", [
+    ("1.1b", "(I+2P-K)/S+1", "(I + 2P − K)/S + 1"),
+    ("1.1c", [[1, 2], [3, 4]], "[1  2]\n[3  4]"),
+])
+def test_what_the_grader_read_is_plain_unicode_text(homework, part, answer, read_as):
+    assert graded_part(homework, part, answer).read_as == read_as
