@@ -128,6 +128,25 @@ def test_two_hangs_with_two_workers_both_time_out(tmp_path):
     assert not any(_alive(int((tmp_path / f"{h}.json.pid").read_text())) for h in ("h1", "h2"))
 
 
+def test_a_failure_while_starting_workers_kills_those_started(tmp_path, monkeypatch):
+    """The pool starts inside the try: a fork that fails after the first worker still leaves no worker behind."""
+    import grader.batch as batch
+
+    started, real_init = [], batch._Worker.__init__
+
+    def init(self, *args):
+        if started:
+            raise OSError("fork failed: out of processes")
+        real_init(self, *args)
+        started.append(self.process.pid)
+
+    monkeypatch.setattr(batch._Worker, "__init__", init)
+    files = [write(tmp_path, f"s{i}.json") for i in range(4)]
+    with pytest.raises(OSError, match="fork failed"):
+        grade_batch(files, SPEC, jobs=2, grade_fn=stand_in)
+    assert started and not _alive(started[0])
+
+
 def test_duplicate_ids_are_renamed_and_noted(tmp_path):
     files = [write(tmp_path, "a.json", student="ada"), write(tmp_path, "b.json", student="ada"),
              write(tmp_path, "c.json", student="ada-dup2"), write(tmp_path, "d.json", student="ada")]
