@@ -98,6 +98,7 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
         if path.is_dir():
             before = len(found.files)
             _walk(path, path, 0, {}, found)
+            _name_by_folder(found.files, before, None, path.resolve(), {})  # the input may itself be one student's
             if len(found.files) == before:
                 extra = f"; {found.skipped_line()}" if found.skipped else ""
                 raise DiscoveryError(f"no submission files ({', '.join(SUFFIXES)}) in {item}{extra}")
@@ -152,14 +153,15 @@ def _walk(root: Path, folder: Path, depth: int, ids: dict[str, str], found: Disc
             found.files.append(Found(path, _id_from_names("", e.name)))
 
 
-def _name_by_folder(files: list[Found], start: int, root: Path, folder: Path, ids: dict[str, str]) -> None:
-    """Give the files found under ``folder`` (files[start:]) the id its name carries, where they have none."""
+def _name_by_folder(files: list[Found], start: int, root: Path | None, folder: Path, ids: dict[str, str]) -> None:
+    """Give the files found under ``folder`` (files[start:]) the id its name carries, where they have none; a
+    plain name counts only for a folder directly under ``root`` holding one submission (None: never)."""
     name = folder.name
     if name in ids or _GRADESCOPE_FOLDER.fullmatch(name):
         student = ids.get(name, name)
     elif m := _MOODLE_FOLDER.fullmatch(name):
         student = safe_id(f"{m['name']}_{m['id']}")
-    elif folder.parent == root and len(files) - start == 1:
+    elif root is not None and folder.parent == root and len(files) - start == 1:
         student = safe_id(name)  # a folder per student, named after them
     else:
         return

@@ -68,6 +68,13 @@ def test_export_layouts_give_student_ids(tmp_path, layout, files, expected):
     assert found(make(tmp_path, files)) == expected
 
 
+@pytest.mark.parametrize("folder, student", [("Ada Lovelace_101_assignsubmission_file_", "Ada_Lovelace_101"),
+                                             ("submission_1001", "submission_1001"), ("ada", "")])
+def test_an_input_folder_that_is_one_students_export_folder(tmp_path, folder, student):
+    make(tmp_path / folder, {"answers.yaml": ""})
+    assert [f.student for f in discover([tmp_path / folder]).files] == [student]
+
+
 def test_gradescope_metadata_is_reported_as_skipped_not_graded(tmp_path):
     make(tmp_path, {"submission_metadata.yml": GRADESCOPE_METADATA, "submission_1001/a.yaml": ""})
     skipped = discover([tmp_path]).skipped
