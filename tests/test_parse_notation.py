@@ -11,6 +11,7 @@ import sympy
 from sympy import Abs, Derivative, Indexed, IndexedBase, Integer, Limit, Matrix, Rational, Tuple, floor, oo
 
 from grader.parse import DEFAULT, SIZE_FORMULA, Equation, ParseError, WindowReduce, parse, read
+from grader.parse import normalise as gp_normalise
 from symconv import entry_symbol
 
 
@@ -349,3 +350,59 @@ def test_more_notations_refused(text, expect, fragment):
 ])
 def test_dropped_text_leaves_a_note(text, expect, fragment):
     assert any(fragment in note for note in read(text, expect).notes)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\frac{1}{N} \sum_{x \in S} x \text{ where } N = 2", window("sum", x, x, S) / 2),
+    (r"\frac{1}{N} \sum_{x \in S} x, where N = K^2 and K = 2", window("sum", x, x, S) / 4),
+    (r"\frac{1}{N} \sum_{x \in S} x \text{ where } N = |S|", window("sum", x, x, S) / COUNT),
+    (r"\frac{1}{N} \sum_{x \in S} x \text{ where } x \in S", window("sum", x, x, S) / sym("N")),
+])
+def test_where_clauses_define_names(text, expected):
+    assert parse(text, "expr") == expected
+
+
+def test_an_unreadable_definition_is_a_guess():
+    reading = read(r"\frac{1}{N} x \text{ where } N = 2 +", "expr")
+    assert reading.guessed and reading.value == x / sym("N")
+
+
+MARKUP = [
+    ("**floor((I - K)/S) + 1**", "expr", floor((I - K) / S) + 1),
+    ("`floor((I - K)/S) + 1`", "expr", floor((I - K) / S) + 1),
+    ("x**2 + y**2", "expr", x**2 + sym("y") ** 2),   # Python powers are no bold markers
+    ("**x**2**", "expr", x**2),
+    ("```\n[[1  2]\n [3  4]]\n```", "matrix", M12),
+    ("```python\ntensor([[1., 2.],\n        [3., 4.]])\n```", "matrix", M12),
+    (r"\begin{equation*} C = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} \end{equation*}", "matrix",
+     Equation((sym("C"), M12))),
+    (r"C = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} \text{ (valid cross-correlation)}", "matrix",
+     Equation((sym("C"), M12))),
+    ("Answer: p = 1", "limit", Equation((p, Integer(1)))),
+    ("p＝1。", "limit", Equation((p, Integer(1)))),
+    ("**p → ∞**", "limit", parse("p -> oo", "limit")),
+    (r"\boxed{\color{red}{a + b}}", "expr", a + b),
+]
+
+
+@pytest.mark.parametrize(("text", "expect", "expected"), MARKUP)
+def test_markup_around_the_maths(text, expect, expected):
+    assert parse(text, expect) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("**nn.MaxPool2d**", "nn.MaxPool2d"),
+    ("[nn.MaxPool2d](https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html)", "nn.MaxPool2d"),
+    ("Answer: `nn.MaxPool2d`。", "nn.MaxPool2d."),
+    (r"\textbf{\texttt{nn.MaxPool2d}}", r"\texttt{nn.MaxPool2d}"),
+])
+def test_strip_markup_for_words(text, expected):
+    assert gp_normalise.strip_markup(text) == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("`a + b", "unexpected '`'"), ("**a + b", "unexpected '**'"), ("a + b**", "end of answer"),
+])
+def test_unpaired_markup_is_refused(text, fragment):
+    with pytest.raises(ParseError, match=__import__("re").escape(fragment)):
+        parse(text, "expr")

@@ -128,6 +128,7 @@ class _State:
     context: Context
     notes: list[str] = field(default_factory=list)
     guessed: bool = False
+    definitions: list[tuple[str, str]] = field(default_factory=list)  # "where N = 2": ("N", "2")
 
 
 _STATE: ContextVar[_State | None] = ContextVar("grader_parse_state", default=None)
@@ -158,3 +159,16 @@ def note(text: str, *, guessed: bool = False) -> None:
     if text not in state.notes:
         state.notes.append(text)
     state.guessed = state.guessed or guessed
+
+
+def define(name: str, value: str) -> None:
+    """Record a definition from a where-clause (``where N = 2``); the reader substitutes it after parsing."""
+    state = _STATE.get()
+    if state is not None:
+        state.definitions.append((name, value))
+
+
+def definitions() -> list[tuple[str, str]]:
+    """The definitions recorded so far in the parse in progress."""
+    state = _STATE.get()
+    return [] if state is None else list(state.definitions)

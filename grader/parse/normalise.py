@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from grader.parse.context import DEFAULT, Context, alias_key, note
+from grader.parse.context import DEFAULT, Context, alias_key, define, note
 from grader.parse.names import Fail
 from grader.parse.prescan import blank
 
@@ -23,7 +23,7 @@ _SAME_LENGTH = str.maketrans({
     "（": "(", "）": ")", "［": "[", "］": "]", "｛": "{", "｝": "}", "，": ",", "：": ":", "；": ";",
     "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "｜": "|", "．": ".", "＾": "^", "＿": "_",
     "′": "'", "’": "'", "‘": "'", "‐": "-", "‑": "-", "—": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "\u200b": " ", "\t": " ", "≦": "≤", "≧": "≥", "✕": "×", "✖": "×", "⨯": "×", "∗": "*",
+    "\u200b": " ", "\t": " ", "≦": "≤", "≧": "≥", "。": ".", "、": ",", "✕": "×", "✖": "×", "⨯": "×", "∗": "*",
     **{chr(0xFF10 + k): str(k) for k in range(10)},  # full-width digits
     **{chr(0x2080 + k): str(k) for k in range(10)},  # subscript digits: A₁₂ is A12, the entry A_12
 })
@@ -37,8 +37,18 @@ _MODULE_CALL = re.compile(r"\b(?:math|np|numpy|torch)\s*\.\s*"
 _METHOD_CALL = re.compile(r"(?<![\\A-Za-z0-9_])([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*\.\s*(mean|max|min|sum)\s*\(\s*\)")
 # a closing remark in parentheses that starts with a word: "(stride 1)", "(since 5 - 3 + 1 = 3)"
 _REMARK = re.compile(r"\s*\(\s*([a-z]{3,})\b[^(){}]*\)[\s.]*\Z")
-_WRAPPER_OPEN = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}\s*\{|\\(?:boxed|fbox|underline|cancel)\s*\{")
+_WRAPPER_OPEN = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}\s*\{|\\href\s*\{[^{}]*\}\s*\{"
+                           r"|\\(?:boxed|fbox|underline|cancel)\s*\{|\\(?:textbf|mathbf|emph|textit)\s*\{(?=\s*\\)")
 _BRACE = re.compile(r"[{}]")
+# Markdown and document markup around an answer: code fences, `code`, **bold**, [text](url), "Answer:"
+_MARKUP = re.compile(
+    r"^[ \t]*```[A-Za-z0-9_+\-]*[ \t]*$"                       # a code fence line
+    r"|(?<![\w`])`(?=[^`\n]+`)|(?<=[^`\n])`(?![\w`])"            # inline code
+    r"|\A\s*(?:answer|ans\.?|solution|result)\s*[:：]",              # "Answer:"
+    re.M | re.I)
+_BOLD = re.compile(r"(?<![\w)\]}*])\*\*(?=\S)([^\n]*?\S)\*\*(?![\w({\[*])")  # **...**, not the power x**2
+_LINK = re.compile(r"\[([^\[\]\n]*)\]\((?:https?://|www\.)[^()\s]*\)")  # [text](url): the text stays
+_EQUATION_ENV = re.compile(r"\\(?:begin|end)\s*\{\s*(?:equation|displaymath|math|gather|multline)\*?\s*\}")
 # a condition after the answer: ", \quad p \geq 1", ", for p \ge 1"; a note says it was not graded
 _CONDITION = re.compile(r",\s*(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}\s*)?[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?'*\s*"
                         r"(?:\\geq?|\\leq?|\\geqslant|\\leqslant|\\neq?|≥|≤|≠|>=|<=|>|<|\\in(?![A-Za-z]))[^,=]*\Z")
@@ -47,6 +57,10 @@ _TRAILING = re.compile(r"(?<![.\\])[.,;:](?=[\s$]*(?:\\\]|\\\))?[\s$]*\Z)")
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathit|textsf)\s*\{([^{}]*)\}")
 # the same in plain text: ", where I is the input size" (a word, not a command: not after a backslash)
 _PLAIN_QUALIFIER = re.compile(r"[,;]?\s*(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
+_QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s*", re.I)
+# definitions in such a clause: "N = 2", "N = K^2 and S = 1"
+_DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*=\s*"
+                         r"([^,;=]+?)\s*(?=,|;|\band\b|\Z)")
 _AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
 # prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
 _QUALIFIER = re.compile(r"\s*(?:\(|i\.e\.|e\.g\.|s\.t\.|(?:where|for|with|when|if|such that|for all|and|since|because"
@@ -69,7 +83,7 @@ _COMMA_THOUSANDS = re.compile(r"\s*[0-9]{1,3}(?:(?:,|\{,\})[0-9]{3})+(?:\.[0-9]+
 
 def tidy(text: str) -> str:
     """Look-alike characters, colour and boxes, ``math.floor``, primes and trailing punctuation."""
-    text = unwrap(text.translate(_SAME_LENGTH))
+    text = unwrap(markup(text.translate(_SAME_LENGTH)))
     text = blank(blank(text, _COLOUR), _MATH_PARENS)
     text = blank(text, _MODULE_CALL)
     text = _METHOD_CALL.sub(lambda m: f"{m.group(2)}({m.group(1)})".ljust(len(m.group())), text)
@@ -78,6 +92,26 @@ def tidy(text: str) -> str:
         text = text[:m.start()] + " " * (len(text) - m.start())
     text = _PRIME.sub(lambda m: "'" + " " * (len(m.group()) - 1), text)
     return blank(text, _TRAILING)
+
+
+def markup(text: str) -> str:
+    """Markdown and document markup blanked: code fences, backticks, bold, link targets, an "Answer:" label.
+
+    >>> " ".join(markup("**[nn.MaxPool2d](https://pytorch.org)**").split())
+    'nn.MaxPool2d'
+    """
+    text = _BOLD.sub(lambda m: "  " + m.group(1) + "  ", blank(text, _MARKUP))
+    text = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group()) - len(m.group(1)) - 1), text)
+    return blank(text, _EQUATION_ENV)
+
+
+def strip_markup(text: str) -> str:
+    r"""``markup`` and the colour/box/link wrappers, for answers that are not maths (module names).
+
+    >>> strip_markup(r"Answer: \href{https://pytorch.org}{\texttt{nn.MaxPool2d}}。")
+    '\\texttt{nn.MaxPool2d}.'
+    """
+    return re.sub(r"\s+(?=[.,;:!]\Z)", "", " ".join(unwrap(markup(text.translate(_SAME_LENGTH))).split()))
 
 
 def unwrap(text: str) -> str:
@@ -121,7 +155,12 @@ def prose(text: str, context: Context) -> str:
     if cut == len(text) and (m := _PLAIN_QUALIFIER.search(text)) and text[:m.start()].strip():
         cut = m.start()
     if cut < len(text) and text[cut:].strip():
-        note(f"ignored '{' '.join(text[cut:].split())}' after the answer")
+        clause = _QUALIFIER_WORD.sub("", text[cut:], count=1)
+        found = _DEFINITION.findall(clause)
+        for name, value in found:
+            define(name, value.strip())
+        if not found:
+            note(f"ignored '{' '.join(text[cut:].split())}' after the answer")
         text = text[:cut] + blank(text[cut:], re.compile(r".+", re.S))
     return text
 

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from grader.errors import ParseError
 from grader.parse import matrix_text, normalise, prescan, size_text
 from grader.parse.build import Builder, Partial, to_matrix
-from grader.parse.context import Context, current, note, reading
+from grader.parse.context import Context, current, definitions, note, reading
 from grader.parse.names import Fail
 from grader.parse.nodes import Equation
 
@@ -86,7 +86,7 @@ def _parse(text: str, expect: str) -> Any:
                 result = _equation(text)
                 return result.sides[0] if len(result.sides) == 1 else result
         if expect == "matrix":
-            return _named_matrix(normalise.tidy(prescan.strip_delimiters(text)))
+            return _named_matrix(normalise.prose(normalise.tidy(prescan.strip_delimiters(text)), current()))
         if expect == "size":
             return _size(normalise.tidy(prescan.strip_delimiters(text)))
         if expect == "equation":
@@ -123,7 +123,27 @@ def _expression_text(text: str) -> str:
 
 
 def _equation(text: str) -> Any:
-    return _run(_expression_text(text), "equation")
+    return _defined(_run(_expression_text(text), "equation"))
+
+
+def _defined(result: Any) -> Any:
+    """Substitute the definitions of a where-clause (``... where N = 2``) into the answer."""
+    mapping = {}
+    for name, value in definitions():
+        try:
+            key, val = _run(name, "expr"), _run(normalise.expression(value, current()), "expr")
+        except Fail:
+            note(f"could not read the definition {name} = {value}", guessed=True)
+            continue
+        if isinstance(key, sympy.Symbol):
+            mapping[key] = val
+            note(f"used {name} = {' '.join(value.split())} from the answer's where-clause")
+    for key, val in mapping.items():  # in the written order: "N = K^2 and K = 2" makes N = 4
+        if isinstance(result, Equation):
+            result = Equation(tuple(side.xreplace({key: val}) for side in result.sides))
+        elif isinstance(result, sympy.Basic):
+            result = result.xreplace({key: val})
+    return result
 
 
 def _limit(text: str) -> Any:
@@ -134,7 +154,7 @@ def _limit(text: str) -> Any:
     except Fail as fail:
         first = fail
     try:
-        result = _run(clean, "equation")
+        result = _defined(_run(clean, "equation"))
     except Fail:
         raise first from None
     return result.sides[0] if isinstance(result, Equation) and len(result.sides) == 1 else result
