@@ -70,8 +70,12 @@ def scientific(value: mpmath.mpf, digits: int = 3) -> str:
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
-def _parts(parts: Sequence[object]) -> str:
-    """A justification's text and math, spaced as prose: no space before a comma, semicolon or full stop."""
+def prose_parts(parts: Sequence[object]) -> str:
+    """A justification's text and math, spaced as prose: no space before a comma, semicolon or full stop.
+
+    >>> print(prose_parts(("entries", sympy.Symbol("x"), ", p > 0 ;", "then")))
+    entries $x$, p $>$ 0 ; then
+    """
     out = ""
     for part in parts:
         text = escape_prose(part.strip()) if isinstance(part, str) else f"${latex(part)}$"
@@ -84,13 +88,14 @@ def proof_latex(proof: Proof, heading: str, opts: DocumentOptions, n: int) -> st
     with verification shown, one note on what SymPy checked."""
     if not proof.verified:
         raise VerificationError("lp-limits", proof.title, float("nan"), float("nan"))
-    out = [rf"\needspace{{8\baselineskip}}\paragraph{{{heading}}} Assume {_parts(proof.assumptions)}.",
+    out = [rf"\needspace{{8\baselineskip}}\paragraph{{{heading}}} Assume {prose_parts(proof.assumptions)}.",
            r"\begin{enumerate}"]
     for step in proof.steps:
         claim = latex(step.claim)
-        out.append(rf"\item $\displaystyle {claim}$\par {_parts(step.justification)}")
+        out.append(rf"\item $\displaystyle {claim}$\par {prose_parts(step.justification)}")
     out.append(r"\end{enumerate}")
     out.append(rf"Therefore $\displaystyle {latex(proof.conclusion)}$.")
+    out += [rf"\par\emph{{Note:}} {escape_prose(note)}" for note in proof.notes]
     if opts.verified_notes:   # one note, not a line per step; the CLI prints what each check was
         out.append(rf"\par{{\small\emph{{Checked by SymPy:}} all {len(proof.steps)} steps "
                    rf"(\texttt{{symconv limits --symbolic {n}}} "
