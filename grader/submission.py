@@ -134,7 +134,7 @@ def _parse_data(text: str, suffix: str, name: str) -> Any:
             return json.loads(text)
         if suffix == ".toml":
             return tomllib.loads(text)
-        return yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 (a SafeLoader subclass, see below)
+        return _load_yaml(text)
     except SubmissionError as err:
         raise SubmissionError(name, err.problem) from None
     except RecursionError:
@@ -145,6 +145,51 @@ def _parse_data(text: str, suffix: str, name: str) -> Any:
 
 def _one_line(err: Exception) -> str:
     return " ".join(str(err).split())[:200]
+
+
+_COLLECTION_START = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML as data, refusing aliases and bounding values and depth before anything is built: with libyaml, its
+    events are checked first (fast, and an alias is never expanded), then the same text is loaded safely; without
+    it, by the guarded pure-Python loader.
+
+    >>> _load_yaml("a: [1, 2]")
+    {'a': [1, 2]}
+    >>> _load_yaml("a: &x [1]\\nb: *x")
+    Traceback (most recent call last):
+    grader.submission.SubmissionError: : YAML aliases (*name) are not allowed in a submission
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is None:
+        return yaml.load(text, Loader=_GuardedLoader)  # noqa: S506 (a SafeLoader subclass, see below)
+    try:
+        _check_events(yaml.parse(text, Loader=fast))
+    except yaml.YAMLError as err:
+        if "nesting depth" in str(err):  # libyaml's own cap (about 1,000 levels) can come first: same refusal
+            raise SubmissionError("", f"nested too deeply (limit {MAX_DEPTH})") from None
+        raise
+    return yaml.load(text, Loader=fast)  # noqa: S506 (libyaml's SafeLoader; aliases were refused above)
+
+
+def _check_events(events: Any) -> None:
+    nodes = depth = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            raise SubmissionError("", "YAML aliases (*name) are not allowed in a submission")
+        if isinstance(event, _COLLECTION_END):
+            depth -= 1
+            continue
+        if not isinstance(event, (yaml.ScalarEvent, *_COLLECTION_START)):
+            continue
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise SubmissionError("", f"too many values (limit {MAX_NODES:,})")
+        if depth + 1 > MAX_DEPTH + 1:
+            raise SubmissionError("", f"nested too deeply (limit {MAX_DEPTH})")
+        depth += isinstance(event, _COLLECTION_START)
 
 
 class _GuardedLoader(yaml.SafeLoader):

@@ -301,3 +301,41 @@ def test_unknown_parts_reach_the_feedback_and_the_summary(tmp_path):
     assert "Note: answers for unknown parts: '1.1cc'; did you mean 1.1c?" in feedback_md(result)
     assert "| ada | answers for unknown parts: '1.1cc'; did you mean 1.1c? |" in summary_md([Graded("a", result)],
                                                                                             load_spec(None))
+
+
+# --- YAML: libyaml's events checked first, the guarded pure-Python loader without libyaml ---------------------------
+
+def _deep_yaml(levels: int) -> str:
+    return "answers:\n  '1.1c': " + "[" * levels + "1" + "]" * levels + "\n"
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+@pytest.mark.parametrize("content, problem", [
+    ("a: &x [1, 2]\nanswers: {'1.1c': *x}\n", "YAML aliases (*name) are not allowed"),
+    ("answers:\n  '1.1c': [" + ", ".join(["0"] * (MAX_NODES + 1)) + "]\n", "too many values"),
+    (_deep_yaml(MAX_DEPTH + 1), "nested too deeply"),
+    (_deep_yaml(5000), "nested too deeply"),  # beyond libyaml's own cap: the same refusal
+])
+def test_yaml_bombs_are_refused_by_either_loader(tmp_path, monkeypatch, libyaml, content, problem):
+    import yaml
+
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    elif getattr(yaml, "CSafeLoader", None) is None:
+        pytest.skip("PyYAML without libyaml")
+    path = tmp_path / "bomb.yaml"
+    path.write_text(content)
+    with pytest.raises(SubmissionError) as info:
+        load_submission(path)
+    assert str(info.value).startswith("bomb.yaml: ") and problem in str(info.value)
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_yaml_within_the_caps_reads_the_same_with_either_loader(tmp_path, monkeypatch, libyaml):
+    import yaml
+
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    path = tmp_path / "ok.yaml"
+    path.write_text(FORMATS["yaml"] + "  '1.1d': " + "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2) + "\n")
+    assert load_submission(path).answers["1.1a"] == "3 \\times 3"
