@@ -115,13 +115,15 @@ def _convolution(box: Container, sol: Solution, part: Part, opts: DocumentOption
     A, B, C = _symbol(c.input), _symbol(c.kernel), _symbol(c.output)
     prose(box, rf"Each entry of ${C}$ is the sum of the products of the kernel ${B}$ with the window of ${A}$ "
                r"under it (cross-correlation: the kernel is not flipped). Figure~\ref{fig:window} shades the first "
-               r"window; the dashed one is the next window along the row, one stride further.")
+               r"window; the dashed one is the next window along the row, one stride further.", end=True)
     box.append(picture(figures.window_picture(sol), caption=rf"The first window of ${A}$ and the entry of ${C}$ it "
                        r"gives; each shaded cell is multiplied by the kernel entry in its corner."
                        r"\label{fig:window}"))
     rows, cols = sol.output_shape
     entries = [(u, v) for u in range(rows) for v in range(cols)]
     shown = entries if not opts.summary or len(entries) <= 2 else [entries[0], entries[-1]]
+    prose(box, "Written out, the first and the last entry:" if len(shown) < len(entries) else
+          "Written out, entry by entry:")
     box.append(aligned_rows([eq.product_equation(sol, u, v, **opts.printer) for u, v in shown]))
     if len(shown) < len(entries):
         i, j = _index_rule(sol, 0, "u", "m"), _index_rule(sol, 1, "v", "n")
@@ -150,7 +152,7 @@ def _input_gradient(box: Container, sol: Solution, part: Part, opts: DocumentOpt
     prose(box, rf"$E$ depends on ${A}_{{ij}}$ only through the entries ${C}_{{uv}}$ whose window covers it, "
                rf"and $\partial {C}_{{uv}}/\partial {A}_{{ij}}$ is the kernel entry that meets ${A}_{{ij}}$ in "
                rf"that window; the upstream gradient is $\partial E/\partial {C}_{{uv}} = {upstream}$. "
-               r"Figure~\ref{fig:feeds} shows how many terms each sum has.")
+               r"Figure~\ref{fig:feeds} shows how many terms each sum has.", end=True)
     box.append(picture(figures.heatmap_picture(counts, c.input, c.output),
                        caption=rf"How many entries of ${C}$ each ${A}_{{ij}}$ feeds.\label{{fig:feeds}}"))
     keys = sorted(sol.chain)
@@ -160,6 +162,8 @@ def _input_gradient(box: Container, sol: Solution, part: Part, opts: DocumentOpt
         prose(box, rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
                    rf"whose window covers it, each term $\partial E/\partial {C}_{{uv}} \cdot {B}_{{mn}}$ with "
                    rf"$i = {i}$ and $j = {j}$:")
+    else:
+        prose(box, rf"For each entry of ${A}$:")
     box.append(aligned_rows([eq.chain_equation(sol, sol.chain[key], **opts.printer) for key in keys],
                             numbered=True))
 
