@@ -142,11 +142,15 @@ SIZES = [
     (r"\textbf{3}\times\textbf{3}", (3, 3)), (r"{3}\times{3}", (3, 3)), ("3 ✕ 3", (3, 3)), ("[3 x 3]", (3, 3)),
     ("torch.Size([1, 1, 3, 3])", (3, 3)), ("C.shape == (3, 3)", (3, 3)), (r"\dim(C) = 3 \times 3", (3, 3)),
     (r"5 - 3 + 1 = 3, \text{ so } 3 \times 3", (3, 3)), ("3x3x3", (3, 3, 3)), ("(3, 3, 1)", (3, 3, 1)),
+    (r"(5-3+1) \times (5-3+1)", (3, 3)), (r"(5 - 3) \times 4", (2, 4)), ("H_{out} = W_{out} = 3", (3, 3)),
+    ("H_{out} = 3, W_{out} = 4", (3, 4)), ("height = 3 and width = 3", (3, 3)), ("H' = W' = 3", (3, 3)),
 ]
 SIZES_REFUSED = [
     ("The output is 3x3 from a 5x5 input", "two different sizes"),
     ("3 x 3, stride 1", "has more"), ("3.5 x 3", "whole numbers"), ("0 x 3", "whole numbers"),
     ("three by three", "unexpected"), ("3 \\times", "unexpected"), ("3x3 (5x5 input)", "two different sizes"),
+    ("9", "unexpected end"), ("H_{out} = 3", "unexpected"), (r"(5-3)/4 \times 3", "has more"),
+    (r"(5-5) \times (5-3)", "whole numbers"), (r"a \times b", "unexpected"),
 ]
 
 
@@ -347,6 +351,7 @@ def test_more_notations_refused(text, expect, fragment):
     ("floor((I-K)/S), where I is the input", "expr", "after the answer"),
     ("torch.Size([1, 1, 3, 3])", "size", "batch and channel"),
     ("5 - 3 + 1 = 3, so 3 x 3", "size", "working"),
+    (r"\frac{a}{S} + 1 \qquad \text{(for } S = 1\text{)}", "expr", "ignored '(for S = 1)'"),
 ])
 def test_dropped_text_leaves_a_note(text, expect, fragment):
     assert any(fragment in note for note in read(text, expect).notes)

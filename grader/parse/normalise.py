@@ -57,6 +57,7 @@ _TRAILING = re.compile(r"(?<![.\\])[.,;:](?=[\s$]*(?:\\\]|\\\))?[\s$]*\Z)")
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathit|textsf)\s*\{([^{}]*)\}")
 # the same in plain text: ", where I is the input size" (a word, not a command: not after a backslash)
 _PLAIN_QUALIFIER = re.compile(r"[,;]?\s*(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
+_DEFINING = re.compile(r"[\s,;(]*(?:where|with|given|let)\b", re.I)  # a clause that defines names
 _QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s*", re.I)
 # definitions in such a clause: "N = 2", "N = K^2 and S = 1"
 _DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*=\s*"
@@ -132,14 +133,20 @@ def unwrap(text: str) -> str:
 
 
 def prose(text: str, context: Context) -> str:
-    r"""Drop ``\text{...}`` prose (with a note); keep names and known words, rewriting aliases to their variable."""
-    cut = len(text)
+    r"""Drop ``\text{...}`` prose (with a note); keep names and known words, rewriting aliases to their variable.
+
+    A qualifier (``where``, ``for``, ``(``) ends the answer: what follows is dropped with a note, except the
+    definitions of a ``where``/``with``/``given`` clause (``where N = 2``), which the reader substitutes.
+    """
+    cut, qualifier = len(text), ""
 
     def replace(m: re.Match) -> str:
-        nonlocal cut
+        nonlocal cut, qualifier
         if _AFTER_SCRIPT.search(text[max(0, m.start() - 4):m.start()]):
             return m.group()
         content = m.group(1).strip()
+        if cut < m.start():  # already inside a dropped clause
+            return m.group()
         key = alias_key(content.replace("\\_", "_"))
         canonical = context.canonical(key)
         if canonical is not None:
@@ -147,20 +154,22 @@ def prose(text: str, context: Context) -> str:
         if key in _KEEP_WORDS or _NAME_LIKE.match(key):
             return m.group()
         if _QUALIFIER.match(content) and text[:m.start()].strip() and cut == len(text):
-            cut = m.start()
+            cut, qualifier = m.start(), content
         elif content:
             note(f"ignored the words '{content}'")
         return " " * len(m.group())
     text = _TEXT.sub(replace, text)
+    written = qualifier
     if cut == len(text) and (m := _PLAIN_QUALIFIER.search(text)) and text[:m.start()].strip():
-        cut = m.start()
+        cut, qualifier, written = m.start(), m.group(), ""
     if cut < len(text) and text[cut:].strip():
         clause = _QUALIFIER_WORD.sub("", text[cut:], count=1)
-        found = _DEFINITION.findall(clause)
+        found = _DEFINITION.findall(clause) if _DEFINING.match(qualifier) else []
         for name, value in found:
             define(name, value.strip())
         if not found:
-            note(f"ignored '{' '.join(text[cut:].split())}' after the answer")
+            dropped = " ".join(f"{written} {_TEXT.sub(lambda t: t.group(1), text[cut:])}".split())
+            note(f"ignored '{dropped}' after the answer")
         text = text[:cut] + blank(text[cut:], re.compile(r".+", re.S))
     return text
 

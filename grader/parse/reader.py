@@ -165,11 +165,21 @@ def _size(text: str) -> tuple[int, ...]:
     text = size_text.unwrap_digits(text)
     try:
         return _run(text, "size")
+    except Fail as fail:
+        first = fail
+    found = size_text.named_size(text) or size_text.find_size(text)
+    if found is None:
+        found = size_text.computed_size(text, _number_or_none)
+    if found is None:
+        raise first
+    return found
+
+
+def _number_or_none(text: str) -> sympy.Expr | None:
+    try:
+        return _run(normalise.expression(text, current()), "expr")
     except Fail:
-        found = size_text.find_size(text)
-        if found is None:
-            raise
-        return found
+        return None
 
 
 def _run(text: str, expect: str) -> Any:

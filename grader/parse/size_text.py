@@ -14,6 +14,9 @@ with ``=`` (``5 - 3 + 1 = 3, so 3 \times 3``); anything else (``3x3, stride 1``)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+import sympy
 
 from grader.parse.context import note
 from grader.parse.names import Fail
@@ -27,6 +30,53 @@ _NUMBER = re.compile(r"[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _WRAPPED_DIGITS = re.compile(r"\\(?:textbf|mathbf|text|mathrm|boldsymbol|bm)\s*\{\s*([0-9]+)\s*\}|\{\s*([0-9]+)\s*\}")
+
+
+_OUT = r"(?:_\s*\{?\s*(?:\\text\s*\{\s*)?out\s*\}?\s*\}?|')"
+_HEIGHT = r"(?:H" + _OUT + r"|h_\{?out\}?|height|rows)"
+_WIDTH = r"(?:W" + _OUT + r"|w_\{?out\}?|width|columns|cols)"
+_NAMED = re.compile(r"((?:(?:" + _HEIGHT + "|" + _WIDTH + r")\s*=\s*)+)([0-9]+)(?![0-9.])")
+_NAMED_REST = re.compile(r"[\s,;.]*(?:and)?[\s,;.]*")
+_TOP_TIMES = re.compile(r"[(\[{]|[)\]}]|\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|×|\bby\b")
+
+
+def named_size(text: str) -> tuple[int, int] | None:
+    """``H_{out} = W_{out} = 3``, ``H_{out} = 3, W_{out} = 3``: a size given axis by axis."""
+    height = width = None
+    rest = _NAMED.sub(" ", text)
+    if not _NAMED_REST.fullmatch(rest):
+        return None
+    for m in _NAMED.finditer(text):
+        value = int(m.group(2))
+        if re.search(_HEIGHT, m.group(1)):
+            height = value
+        if re.search(_WIDTH, m.group(1)):
+            width = value
+    if height is None or width is None or min(height, width) < 1:
+        return None
+    return height, width
+
+
+def computed_size(text: str, number: Callable[[str], sympy.Expr | None]) -> tuple[int, ...] | None:
+    """``(5-3+1) \\times (5-3+1)``: each side a computation of a whole number, read by ``number`` (None: unread)."""
+    cuts, depth = [], 0
+    for m in _TOP_TIMES.finditer(text):
+        token = m.group()
+        depth += 1 if token in "([{" else -1 if token in ")]}" else 0
+        if depth == 0 and token not in "([{)]}":
+            cuts.append((m.start(), m.end()))
+    if not cuts:
+        return None
+    bounds = [(0, 0), *cuts, (len(text), len(text))]
+    sides = [" " * a[1] + text[a[1]:b[0]] + " " * (len(text) - b[0]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    values = [number(side) for side in sides]
+    if any(value is None for value in values):
+        return None
+    for value, (start, _) in zip(values, bounds, strict=False):
+        if not (isinstance(value, sympy.Integer) and value >= 1):
+            raise Fail(start, "a size is made of whole numbers >= 1")
+    note("read the size from the computation of each side")
+    return tuple(int(v) for v in values)
 
 
 def unwrap_digits(text: str) -> str:
