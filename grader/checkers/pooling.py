@@ -148,25 +148,34 @@ def instantiate(expr: sympy.Expr, window: Window) -> sympy.Expr:
                 values = list(bounds) if bounds is not None else list(range(lo, lo + window.n))
             else:
                 values = [_window_symbol(k) for k in range(1, window.n + 1)]
-            mapping[w] = _expand(w, values)
+            mapping[w] = _expand(w, values, window)
         if not mapping:
             break
         expr = expr.xreplace(mapping)
+    return _concrete(expr, window)
+
+
+def _concrete(expr: sympy.Expr, window: Window, position: bool = True) -> sympy.Expr:
+    """The window's size names by their values, entries as plain symbols, and with ``position`` (once no
+    reduction is left to bind an index) the window's position at 0 (X_{i+m, j+n} over offsets m, n: any window
+    will do). Applied to each term before a max is built: rebuilding a Max of symbols makes SymPy compare them,
+    which is slow."""
     expr = expr.xreplace(window.parameters())
-    # the window's position (X_{i+m, j+n} over offsets m, n): any window will do, so the corner is at 0
-    position = {s: sympy.Integer(0) for item in expr.atoms(sympy.Indexed) for k in item.indices
-                for s in k.free_symbols if isinstance(s, sympy.Symbol)}
-    return _flatten_indexed(expr.xreplace(position))
+    if position:
+        corner = {s: sympy.Integer(0) for item in expr.atoms(sympy.Indexed) for k in item.indices
+                  for s in k.free_symbols if isinstance(s, sympy.Symbol)}
+        expr = expr.xreplace(corner) if corner else expr
+    return _flatten_indexed(expr)
 
 
-def _expand(w: WindowReduce, values: list[Any]) -> sympy.Expr:
+def _expand(w: WindowReduce, values: list[Any], window: Window) -> sympy.Expr:
     """``w.expand(values)`` without SymPy's Max simplification of symbolic arguments (slow, and the numbers
     substituted later decide anyway)."""
     terms = []
     for value in values:
         value = value if isinstance(value, tuple | list) else (value,)
         value = [sympy.Integer(v) if isinstance(v, int) else v for v in value]
-        terms.append(w.body.xreplace(dict(zip(w.bound, value))))
+        terms.append(_concrete(w.body.xreplace(dict(zip(w.bound, value))), window, position=False))
     if not terms:
         return sympy.Integer(0)
     if w.op == "sum":
