@@ -160,20 +160,30 @@ def matching(given: Any, alternatives: list[Alternative], same: Any) -> list[Alt
 
 
 def shape_codes(given: tuple[int, int], expected: tuple[int, int], alternatives: list[Alternative]) -> list[str]:
-    """Why a matrix may have the wrong shape: transposed, off by one, or the shape of a recomputation.
+    """Why a matrix may have the wrong shape: transposed, the shape of a recomputation, or else off by one (the
+    vaguest reason, given only when no other explains the shape).
 
-    >>> shape_codes((4, 3), (3, 3), [])
-    ['output-size-off-by-one']
+    >>> shape_codes((4, 3), (3, 3), []), shape_codes((4, 3), (3, 4), [])
+    (['output-size-off-by-one'], ['transposed'])
     """
-    codes = []
-    if given == expected[::-1]:
-        codes.append("transposed")
-    if all(abs(g - e) <= 1 for g, e in zip(given, expected)):
-        codes.append("output-size-off-by-one")
+    codes = ["transposed"] if given == expected[::-1] else []
     for alt in alternatives:
         if getattr(alt.value, "shape", None) == given and alt.code not in codes:
             codes.append(alt.code)
+    if not codes and all(abs(g - e) <= 1 for g, e in zip(given, expected)):
+        codes.append("output-size-off-by-one")
     return codes
+
+
+def most_specific(codes: list[str]) -> list[str]:
+    """Codes without ``output-size-off-by-one`` when a more specific one explains the same value (a size
+    rounded up is also one too large; saying both is saying it twice).
+
+    >>> most_specific(["output-size-off-by-one", "ceil-instead-of-floor"]), most_specific(["output-size-off-by-one"])
+    (['ceil-instead-of-floor'], ['output-size-off-by-one'])
+    """
+    specific = [c for c in codes if c != "output-size-off-by-one"]
+    return specific or codes
 
 
 def size_alternatives(spec: Spec) -> list[Alternative]:

@@ -56,7 +56,7 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
              for r, c in wrong[:MAX_LINES]]
     if len(wrong) > MAX_LINES:
         lines.append(f"... and {len(wrong) - MAX_LINES} more wrong entries")
-    if len(wrong) == 1:
+    if len(wrong) == 1 and not matched:   # a recomputed mistake explains the answer; no slip on top of it
         findings.append(Finding("entry-slip", f"{name}_{{{wrong[0][0] + 1}{wrong[0][1] + 1}}}"))
     score = max(part.points * (n - len(wrong)) / n, best * part.points)
     return graded(part, score, lines=lines, findings=findings, notes=log.notes if wrong else (), **shown)

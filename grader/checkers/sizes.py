@@ -22,7 +22,7 @@ from grader.checkers.common import credit, graded, tex
 from grader.checkers.reference import Reference
 from grader.checkers.values import Log, read, read_expression, read_size
 from grader.compare import SEED, evaluate, same_values
-from grader.diagnose import Finding, needs_dilation
+from grader.diagnose import Finding, most_specific, needs_dilation
 from grader.parse import Equation
 from grader.result import PartResult
 from symconv.sizes import output_size_expr
@@ -64,8 +64,9 @@ def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
         return graded(part, part.points, notes=notes, **shown)
     matched = [a for a in ref.alternatives(part.task) if a.value == given]
     best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
-    return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched],
-                  notes=notes + log.notes, **shown)
+    codes = most_specific([a.code for a in matched])
+    return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched
+                                                      if a.code in codes], notes=notes + log.notes, **shown)
 
 
 @cache
