@@ -13,7 +13,7 @@ Results cross process boundaries in batch grading, so they convert to and from p
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 #: PartResult.status values. NEEDS_REVIEW: the answer could not be read, or was read only by a guess, so a
@@ -78,7 +78,11 @@ class Result:
         return [code for p in self.parts for code in p.diagnoses]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data (a worker sends it through a pipe); every field is a str, number, bool, None or list of str,
+        so a shallow copy per part is a deep one, ten times faster than ``dataclasses.asdict``."""
+        data = {**self.__dict__, "notes": list(self.notes)}
+        data["parts"] = [{**p.__dict__, "diagnoses": list(p.diagnoses), "notes": list(p.notes)} for p in self.parts]
+        return data
 
     @property
     def needs_review(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -42,6 +43,10 @@ def test_a_result_round_trips_with_its_review_fields():
     r = Result("ada", [PartResult("1.1b", 0, 2, "f", status=NEEDS_REVIEW, raw="x^", read_as="x", notes=["n"],
                                   by_hand=True, comment="c", auto_score=0.0)], status=REVIEW, notes=["u"])
     assert Result.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    assert r.to_dict() == dataclasses.asdict(r)  # the fast copy is the whole of it
+    d = r.to_dict()
+    d["parts"][0]["notes"].append("changed")
+    assert r.parts[0].notes == ["n"]  # and a copy
 
 
 @pytest.mark.parametrize("statuses, expected", [
