@@ -278,3 +278,30 @@ def test_feedback_names_no_internals_and_says_nothing_on_right_answers(homework)
     right = part(homework, "1.2b", {**GOOD_FORMULAS, "max": r"Y^k_{ij} = \max_{(p,q) \in S^k_{ij}} X^k_{pq}"})
     assert right.feedback.splitlines() == ["1.2b: correct (3/3)."]
 
+
+
+# ---- one reason per mistake ---------------------------------------------------------------------------------------
+def test_a_rounded_up_size_is_not_also_off_by_one():
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    data["matrices"]["A"] = [[(3 * i + 5 * j) % 7 - 2 for j in range(6)] for i in range(6)]
+    data["convolution"].update(stride=2, padding=1)
+    strided = Grader(data)
+    a, b, c = strided.spec.matrices["A"], strided.spec.matrices["B"], strided.spec.convolution
+    ceil = [-(-(a.shape[k] + 2 * c.padding[k] - b.shape[k]) // c.stride[k]) + 1 for k in (0, 1)]
+    assert part(strided, "1.1a", f"{ceil[0]} x {ceil[1]}").diagnoses == ["ceil-instead-of-floor"]
+    right = strided.reference.solution.output_shape
+    assert part(strided, "1.1a", f"{right[0] - 1} x {right[1] - 1}").diagnoses == ["output-size-off-by-one"]
+
+
+# ---- one text for every entry --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("join, slip, score", [
+    (r" \\ ", False, 5.0), ("\n", False, 5.0), (r" \\ ", True, 4.8),
+])
+def test_one_text_holding_every_entry(homework, join, slip, score):
+    rules = list(homework.reference.solution.chain.values())
+    lines = [rule.to_latex().replace(" = ", " &= ", 1) for rule in rules]
+    if slip:
+        lines[0] = lines[0].rsplit("=", 1)[0] + "= B_{12}"
+    text = r"\begin{aligned} " + join.join(lines) + r" \end{aligned}"
+    got = part(homework, "1.1d", text)
+    assert got.score == pytest.approx(score) and got.status == GRADED, got.feedback
