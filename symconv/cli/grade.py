@@ -6,8 +6,9 @@ skips are counted, with their reasons, on stderr. Without --out it prints a tabl
 results/, feedback/, grades.csv, summary.md and histogram.png (see grader.outputs), with a progress bar on a
 terminal; OUT then holds exactly this run's results (a non-empty OUT that symconv did not write is refused unless
 --force). Exit 0 when every file was graded, 1 when some could not be (each still gets its results file and CSV
-row, with status=error and the reason) or OUT was refused, 2 for usage errors, 130 on Ctrl-C and 143 on SIGTERM
-(workers are killed, nothing is left half-written).
+row, with status=error and the reason) or OUT was refused or --overrides is invalid, 2 for usage errors, 3 when
+every file was graded but some answers wait for a person (needs-review; a TA settles them with --overrides FILE,
+see grader.overrides), 130 on Ctrl-C and 143 on SIGTERM (workers are killed, nothing is left half-written).
 """
 
 from __future__ import annotations
