@@ -411,3 +411,23 @@ def test_strip_markup_for_words(text, expected):
 def test_unpaired_markup_is_refused(text, fragment):
     with pytest.raises(ParseError, match=__import__("re").escape(fragment)):
         parse(text, "expr")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\frac{1}{p} \to 0", (p, oo)), (r"\frac{1}{p} \to 1", (p, Integer(1))), (r"2/p \to 4", (p, Rational(1, 2))),
+])
+def test_a_reciprocal_tends_to_a_value(text, expected):
+    reading = read(text, "limit")
+    assert (reading.value.var, reading.value.value) == expected and reading.notes
+
+
+@pytest.mark.parametrize("text", [r"p^2 \to 0", r"\frac{1}{p + 1} \to 0", r"\frac{q}{p} \to 0"])
+def test_other_expressions_do_not_tend(text):
+    with pytest.raises(ParseError, match="single variable"):
+        parse(text, "limit")
+
+
+def test_a_second_limit_in_dropped_words_is_a_guess():
+    reading = read(r"p \to \infty \text{ for } N \to \infty", "limit")
+    assert reading.guessed and reading.value.var == p
+    assert not read(r"p \to \infty \text{ for } N = 4", "limit").guessed

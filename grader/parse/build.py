@@ -116,6 +116,12 @@ class Builder(Transformer):
 
     def approach(self, c):
         var, arrow, value = c
+        if _is_reciprocal(var):  # 1/p -> 0 is p -> oo; 1/p -> v is p -> 1/v
+            symbol_ = var.free_symbols.pop()
+            target = sympy.oo if value == 0 else sympy.Mul(var * symbol_, 1 / value)
+            shown = "∞" if target == sympy.oo else sympy.sstr(target)
+            note(f"read {sympy.sstr(var)} → {sympy.sstr(value)} as {symbol_} → {shown}")
+            return Approach(symbol_, target)
         if not isinstance(var, sympy.Symbol):
             raise Fail(arrow.start_pos, "the left side of '\\to' must be a single variable")
         return Approach(var, value)
@@ -372,6 +378,15 @@ _RELATION_WORDS = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "≤": "<=",
 
 def _relation_name(token: Token) -> str:
     return _RELATION_WORDS.get(str(token), str(token))
+
+
+def _is_reciprocal(value: Any) -> bool:
+    """``1/p`` or ``c/p``: a nonzero number over a single variable."""
+    if not isinstance(value, sympy.Expr) or len(value.free_symbols) != 1:
+        return False
+    coeff, rest = value.as_coeff_Mul()
+    base, exponent = rest.as_base_exp()
+    return isinstance(base, sympy.Symbol) and exponent == -1 and coeff.is_nonzero is True
 
 
 def _is_differential(word: str, subscripted_: bool) -> bool:
