@@ -1,0 +1,227 @@
+"""``extract(path_or_text, spec) -> Extraction``: each spec part's answer in a student's own write-up, and where.
+
+A write-up is a .tex (read as text, never compiled), .md, .txt or .ipynb (read with nbformat, never executed) file
+with no answer template. Each part is looked for under its label first (``grader.writeup.structure``), then, if
+not there, in the text under no label, by what its task expects (``grader.writeup.locate``). Every answer found
+says where it was read (line numbers, or cell numbers in a notebook); a part not found keeps the nearest
+candidate text, for a person to read. The student's id comes from the document (an ``ID:`` or ``Student:`` line,
+``\\author{}``, a page header, the notebook's metadata) or else the file name.
+
+>>> x = extract("examples/writeups/ada-lovelace.md")
+>>> x.student, x.found["1.1a"].answer, x.found["1.1a"].where
+('s1234567', '3 \\\\times 3', 'line 9')
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.writeup.locate import (
+    Piece,
+    find_chain,
+    find_formula,
+    find_formulas,
+    find_limits,
+    find_matrix,
+    find_modules,
+    find_size,
+)
+from grader.writeup.notebook import meta_student, notebook_lines
+from grader.writeup.structure import Unit, split_units
+from grader.writeup.text import Page, WriteupError, lines_of, where
+from symconv.sizes import output_size, pool_output_size
+from symconv.spec import Part, Spec, load_spec
+
+SUFFIXES = (".md", ".markdown", ".txt", ".ipynb", ".tex")
+MAX_SHOWN = 160       # characters of a candidate or an answer shown in a note
+
+
+@dataclass
+class Found:
+    """One part in a write-up: the answer read (None when not found), where, how it was found, and notes.
+
+    ``candidate`` is the nearest text when the answer was not found (for a person to read)."""
+
+    part: str
+    answer: Any = None
+    where: str = ""
+    how: str = ""
+    notes: list[str] = field(default_factory=list)
+    candidate: str = ""
+    each: dict[str, str] = field(default_factory=dict)   # where each piece of a mapping answer was read
+
+
+@dataclass
+class Extraction:
+    student: str
+    source: str
+    found: dict[str, Found]
+    furniture: list[str] = field(default_factory=list)
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return {p: f.answer for p, f in self.found.items() if f.answer is not None}
+
+
+# --- the student ---------------------------------------------------------------------------------------------------
+
+_ID_LINE = re.compile(r"(?i)(?:student\s*(?:id|number|no\.?|#)|matriculation(?:\s*number)?|matr\.?\s*nr\.?|sid|id)"
+                      r"\s*[:=#]?\s*(?P<id>[A-Za-z]{0,3}\d[\w.-]{2,30})")
+_NAME_LINE = re.compile(r"(?i)^\W*(?:name|student|author|by)\s*[:=]\s*(?P<name>[^|,;()\n]{2,60})")
+_AUTHOR = re.compile(r"\\author\s*\{(?P<author>[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+_NUMBER_ID = re.compile(r"(?<![\w.])(?P<id>[A-Za-z]{0,2}\d{5,12})(?![\w.])")
+
+
+def find_student(page: Page, metadata: dict[str, Any] | None = None) -> str:
+    """The student's id or name as the document gives it ("" when it gives none).
+
+    >>> from grader.writeup.text import Line
+    >>> find_student(Page([Line(1, "Name: Ada Lovelace, Student ID: s1234567")]))
+    's1234567'
+    >>> find_student(Page([], preamble=r"\\author{Grace Hopper \\\\ 20261234}"))
+    '20261234'
+    """
+    if metadata and (who := meta_student(metadata)):
+        return who
+    texts = []
+    if m := _AUTHOR.search(page.preamble):
+        texts.append(re.sub(r"\\\\|\\and|\\thanks\{[^}]*\}|[{}]", " ", m.group("author")))
+    for line in page.lines[:60]:
+        if m := _AUTHOR.search(line.text):
+            texts.append(re.sub(r"\\\\|\\and|\\thanks\{[^}]*\}|[{}]", " ", m.group("author")))
+    head = texts + page.furniture + [line.text for line in page.lines[:25]]
+    for text in head:
+        if m := _ID_LINE.search(text):
+            return m.group("id")
+    for text in texts + page.furniture:
+        if m := _NUMBER_ID.search(text):
+            return m.group("id")
+    for text in texts:
+        if text.strip():
+            return " ".join(text.split())
+    for text in page.furniture + [line.text for line in page.lines[:25]]:
+        if m := _NAME_LINE.search(text):
+            return m.group("name").strip(" *_")
+    return ""
+
+
+# --- the shapes the spec expects ------------------------------------------------------------------------------------
+
+def expected_shapes(spec: Spec) -> dict[str, tuple[int, int]]:
+    """The shape of each matrix task's answer, from the spec's sizes (the engine's size rules)."""
+    conv = spec.convolution
+    a, b = spec.matrices[conv.input].shape, spec.matrices[conv.kernel].shape
+    out = tuple(output_size(a[k], b[k], padding=conv.padding[k], stride=conv.stride[k], dilation=conv.dilation[k])
+                for k in (0, 1))
+    shapes = {"convolution": out, "input-gradient-matrix": tuple(a), "kernel-gradient-matrix": tuple(b)}
+    if spec.pooling is not None:
+        pool = spec.pooling
+        pin = spec.matrices[pool.input].shape if pool.input in spec.matrices else out
+        pooled = tuple(pool_output_size(pin[k], pool.kernel_size[k], stride=pool.stride[k], padding=pool.padding[k])
+                       for k in (0, 1))
+        shapes["max-pool"] = shapes["avg-pool"] = pooled
+    return shapes  # type: ignore[return-value]
+
+
+def _find(part: Part, units: list[Unit], spec: Spec) -> Piece | None:
+    task = part.task
+    if task == "output-size":
+        return find_size(units, spec)
+    if task == "output-size-formula":
+        return find_formula(units, spec)
+    if task == "input-gradient":
+        rows, cols = spec.matrices[spec.convolution.input].shape
+        return find_chain(units, spec, [(i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)])
+    if task == "pooling-modules":
+        return find_modules(units, spec)
+    if task == "pooling-formulas":
+        return find_formulas(units, spec)
+    if task == "lp-limits":
+        return find_limits(units, spec)
+    shape = expected_shapes(spec).get(task)
+    return find_matrix(units, spec, shape, task) if shape else None
+
+
+def _base(part: Part, spec: Spec) -> str | None:
+    """The part a sub-part with no label of its own sits under (1.1d for 1.1d-matrix)."""
+    ids = [p.id for p in spec.parts if p.id != part.id and part.id.startswith(p.id)]
+    return max(ids, key=len) if ids else None
+
+
+def _regions(units: list[Unit], spec: Spec) -> dict[str, list[Unit]]:
+    regions: dict[str, list[Unit]] = {}
+    for u in units:
+        regions.setdefault(u.part or "", []).append(u)
+    return regions
+
+
+def _candidate(part: Part, units: list[Unit], region: list[Unit]) -> str:
+    """The text nearest to where the answer should be: the part's own region, else the most similar line."""
+    text = " ".join(" ".join(u.text.split()) for u in region if u.text.strip())
+    if text:
+        return text[:MAX_SHOWN]
+    best, score = "", 0.3
+    for u in units:
+        s = difflib.SequenceMatcher(None, u.text.lower()[:200], part.text.lower()[:200]).ratio()
+        if s > score:
+            best, score = " ".join(u.text.split()), s
+    return best[:MAX_SHOWN]
+
+
+def locate(units: list[Unit], spec: Spec) -> dict[str, Found]:
+    """Each spec part's answer in the units: under its label, else in text under no label of the spec."""
+    regions = _regions(units, spec)
+    known = {p.id for p in spec.parts}
+    free = [u for u in units if not u.part or u.part not in known]
+    found: dict[str, Found] = {}
+    for part in spec.parts:
+        region = list(regions.get(part.id, []))
+        base = _base(part, spec)
+        if base is not None:
+            problem = next((u.problem for u in regions.get(base, []) if u.problem), None)
+            region = regions.get(base, []) + region + [u for u in units if u.part and u.part.startswith("?")
+                                                       and u.problem == problem]
+        piece = _find(part, region, spec) if region else None
+        how = f"under the label at line {region[0].first}" if piece and region and region[0].label else \
+            "under its label" if piece else ""
+        if piece is None and free:
+            piece = _find(part, free, spec)
+            how = "by its content (no label for this part)" if piece else ""
+        if piece is None:
+            found[part.id] = Found(part.id, candidate=_candidate(part, units, regions.get(part.id, [])))
+            continue
+        each = {k: where(v) for k, v in piece.where_each.items()}
+        found[part.id] = Found(part.id, piece.answer, where(piece.lines), how, list(piece.notes), each=each)
+    return found
+
+
+# --- the entry points ------------------------------------------------------------------------------------------------
+
+def read_page(text: str, suffix: str, source: str) -> tuple[Page, dict[str, Any]]:
+    """A write-up's lines (and a notebook's metadata) by its suffix."""
+    if suffix == ".ipynb":
+        return notebook_lines(text, source)
+    return lines_of(text, "tex" if suffix == ".tex" else "md", source), {}
+
+
+def extract(source: str | Path, spec: Spec | str | Path | None = None, *, text: str | None = None,
+            default_id: str = "") -> Extraction:
+    """The answers of one write-up (a path, or ``text`` with ``source`` naming it) for ``spec`` (None: built-in)."""
+    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    path = Path(source)
+    name = path.name
+    if text is None:
+        from grader.submission import _read_text
+
+        text = _read_text(path, name)
+    page, metadata = read_page(text, path.suffix.lower(), name)
+    units = split_units(page.lines, spec)
+    found = locate(units, spec)
+    if not any(f.answer is not None for f in found.values()):
+        raise WriteupError(name, "no answer to any part of the spec was found in this write-up")
+    student = find_student(page, metadata) or default_id or path.stem
+    return Extraction(student, name, found, page.furniture)
