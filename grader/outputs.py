@@ -451,8 +451,13 @@ def review_section(graded: Sequence[Graded]) -> list[str]:
 
 
 def _first_item(text: str) -> str:
-    """The first ``- `` line of a part's feedback (the checker's reason), without the dash."""
-    return next((line[2:] for line in text.split("\n") if line.startswith("- ")), "")
+    """The first ``- `` line of a part's feedback that says why (not that a person will read it), without the dash.
+
+    >>> _first_item("1.2b: needs review (1/3 so far).\\n- a person will read your lp answer\\n- lp: could not read it")
+    'lp: could not read it'
+    """
+    return next((line[2:] for line in text.split("\n")
+                 if line.startswith("- ") and not line.startswith("- a person will read")), "")
 
 
 def _md(text: str) -> str:
