@@ -290,7 +290,7 @@ def test_a_rounded_up_size_is_not_also_off_by_one():
     ceil = [-(-(a.shape[k] + 2 * c.padding[k] - b.shape[k]) // c.stride[k]) + 1 for k in (0, 1)]
     assert part(strided, "1.1a", f"{ceil[0]} x {ceil[1]}").diagnoses == ["ceil-instead-of-floor"]
     right = strided.reference.solution.output_shape
-    assert part(strided, "1.1a", f"{right[0] - 1} x {right[1] - 1}").diagnoses == ["output-size-off-by-one"]
+    assert part(strided, "1.1a", f"{right[0] + 1} x {right[1]}").diagnoses == ["output-size-off-by-one"]
 
 
 # ---- one text for every entry --------------------------------------------------------------------------------------
