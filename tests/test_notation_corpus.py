@@ -17,6 +17,7 @@ Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_notation_cor
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,34 +160,107 @@ def _report(entry: Entry, got: PartResult, why: str) -> str:
             f"diagnoses {got.diagnoses}\n  feedback: {got.feedback}")
 
 
+def mismatch(entry: Entry, got: PartResult, share: float) -> str | None:
+    """Why the grader's result for the part is not the entry's verdict, or None when it is."""
+    points = PARTS[entry.part].points
+    if entry.expect == "review":
+        if got.status != NEEDS_REVIEW or got.diagnoses:
+            return "wanted: status needs-review and no diagnosis (no verdict on maths it could not read)"
+        return None
+    if got.status != GRADED:
+        return "wanted: a graded verdict (the answer is readable)"
+    if entry.expect == "full":
+        costly = [c for c in got.diagnoses if cost(SPEC, c) > 0]
+        if abs(got.score - points) > TOLERANCE or costly:
+            return f"wanted: full marks {points:g} with no costly diagnosis"
+        return None
+    codes = [] if entry.expect == "none" else entry.expect.split()
+    lost = share if entry.expect == "none" else min(share, share * sum(cost(SPEC, c) for c in codes))
+    want = points - lost if entry.score is None else entry.score
+    missing = [c for c in codes if c not in got.diagnoses]
+    if abs(got.score - want) > TOLERANCE or missing:
+        return (f"wanted: score {want:g} (the piece's share {share:g} loses {lost:g})"
+                + (f" and diagnoses {missing}" if missing else ""))
+    return None
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=_id)
 def test_entry(homework: Grader, entry: Entry) -> None:
     if _problems(entry):
         pytest.fail(f"{entry.where}: malformed entry: {'; '.join(_problems(entry))}", pytrace=False)
-    part = PARTS[entry.part]
     answers = {entry.part: submission_answer(homework, entry)}
     got = next(p for p in homework.grade({"student": "corpus", "answers": answers}).parts if p.part == entry.part)
-    if entry.expect == "review":
-        if got.status != NEEDS_REVIEW or got.diagnoses:
-            pytest.fail(_report(entry, got, "wanted: status needs-review and no diagnosis (no verdict on maths it "
-                                            "could not read)"), pytrace=False)
-        return
-    if got.status != GRADED:
-        pytest.fail(_report(entry, got, "wanted: a graded verdict (the answer is readable)"), pytrace=False)
-    if entry.expect == "full":
-        costly = [c for c in got.diagnoses if cost(SPEC, c) > 0]
-        if abs(got.score - part.points) > TOLERANCE or costly:
-            pytest.fail(_report(entry, got, f"wanted: full marks {part.points:g} with no costly diagnosis"),
-                        pytrace=False)
-        return
-    codes = [] if entry.expect == "none" else entry.expect.split()
-    share = piece_share(homework, entry, codes)
-    lost = share if entry.expect == "none" else min(share, share * sum(cost(SPEC, c) for c in codes))
-    want = part.points - lost if entry.score is None else entry.score
-    missing = [c for c in codes if c not in got.diagnoses]
-    if abs(got.score - want) > TOLERANCE or missing:
-        pytest.fail(_report(entry, got, f"wanted: score {want:g} (the piece's share {share:g} loses {lost:g})"
-                            + (f" and diagnoses {missing}" if missing else "")), pytrace=False)
+    codes = [] if entry.expect in VERDICTS else entry.expect.split()
+    why = mismatch(entry, got, piece_share(homework, entry, codes))
+    if why:
+        pytest.fail(_report(entry, got, why), pytrace=False)
+
+
+def _synthetic(part: str, expect: str, score: float | None = None) -> Entry:
+    return Entry("synthetic.yaml", 1, 0, part, "x", expect, "synthetic", None, score)
+
+
+# The harness's own judge, on made-up grader results: it must reject every result that is not the verdict.
+@pytest.mark.parametrize("entry, got, share, accepted", [
+    (_synthetic("1.1a", "full"), PartResult("1.1a", 1.0, 1.0, ""), 1.0, True),
+    (_synthetic("1.1a", "full"), PartResult("1.1a", 0.5, 1.0, ""), 1.0, False),
+    (_synthetic("1.1a", "full"), PartResult("1.1a", 1.0, 1.0, "", ["output-size-off-by-one"]), 1.0, False),
+    (_synthetic("1.2b", "full"), PartResult("1.2b", 3.0, 3.0, "", ["lp-normalisation"]), 1.0, True),
+    (_synthetic("1.1a", "full"), PartResult("1.1a", 1.0, 1.0, "", status=NEEDS_REVIEW), 1.0, False),
+    (_synthetic("1.1d", "none"), PartResult("1.1d", 4.8, 5.0, ""), 0.2, True),
+    (_synthetic("1.1d", "none"), PartResult("1.1d", 5.0, 5.0, ""), 0.2, False),
+    (_synthetic("1.1d", "none"), PartResult("1.1d", 4.8, 5.0, "", status=NEEDS_REVIEW), 0.2, False),
+    (_synthetic("1.1d", "chain-rule-extra-term"), PartResult("1.1d", 4.95, 5.0, "", ["chain-rule-extra-term"]), 0.2,
+     True),
+    (_synthetic("1.1d", "chain-rule-extra-term"), PartResult("1.1d", 4.95, 5.0, ""), 0.2, False),
+    (_synthetic("1.1d", "chain-rule-extra-term"), PartResult("1.1d", 5.0, 5.0, "", ["chain-rule-extra-term"]), 0.2,
+     False),
+    (_synthetic("1.1c", "transposed", 1.666667), PartResult("1.1c", 1.666667, 3.0, "", ["transposed"]), 3.0, True),
+    (_synthetic("1.1c", "transposed", 1.666667), PartResult("1.1c", 1.5, 3.0, "", ["transposed"]), 3.0, False),
+    (_synthetic("1.1c", "review"), PartResult("1.1c", 0.0, 3.0, "", status=NEEDS_REVIEW), 3.0, True),
+    (_synthetic("1.1c", "review"), PartResult("1.1c", 0.0, 3.0, "", ["transposed"], status=NEEDS_REVIEW), 3.0, False),
+    (_synthetic("1.1c", "review"), PartResult("1.1c", 0.0, 3.0, ""), 3.0, False),
+])
+def test_the_judge(entry: Entry, got: PartResult, share: float, accepted: bool) -> None:
+    assert (mismatch(entry, got, share) is None) == accepted
+
+
+def _mixed_submission(grader: Grader, seed: int) -> dict[str, Any]:
+    """A fully correct submission assembled from the corpus's right answers, one notation per piece at random."""
+    rng = random.Random(seed)
+    right = [e for e in ENTRIES if e.expect == "full" and e.score is None and not _problems(e)]
+    answers: dict[str, Any] = {}
+    for part_id, part in PARTS.items():
+        mine = [e for e in right if e.part == part_id]
+        if part.task == "input-gradient":
+            pieces = [e for e in mine if isinstance(e.answer, dict)]
+            by_key: dict[Any, list[dict]] = {}
+            for e in pieces:
+                by_key.setdefault(_entry_of(next(iter(e.answer))), []).append(e.answer)
+            whole = submission_answer(grader, Entry("mixed", 0, 0, part_id, {}, "full", "engine's chain rule"))
+            for key, options in by_key.items():
+                whole = {k: v for k, v in whole.items() if _entry_of(k) != key}
+                whole.update(rng.choice(options))
+            answers[part_id] = whole
+        elif part.task in KIND_PARTS:
+            whole = {}
+            for kind in {"pooling-modules": ("max", "avg", "lp"), "pooling-formulas": ("max", "avg", "lp"),
+                         "lp-limits": ("max", "avg")}[part.task]:
+                options = [e.answer for e in mine if (e.kind or _kind_of(next(iter(e.answer)))) == kind]
+                whole.update(rng.choice(options))
+            answers[part_id] = whole
+        else:
+            answers[part_id] = rng.choice(mine).answer
+    return answers
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_correct_submission_in_mixed_notations_scores_full_marks(homework: Grader, seed: int) -> None:
+    answers = _mixed_submission(homework, seed)
+    result = homework.grade({"student": f"mixed-{seed}", "answers": answers})
+    lost = [(p.part, p.score, p.status, p.diagnoses, answers[p.part]) for p in result.parts
+            if abs(p.score - p.max_score) > TOLERANCE or p.status != GRADED]
+    assert not lost, f"seed {seed}: parts below full marks: {lost}"
 
 
 # ---- the corpus itself --------------------------------------------------------------------------------------
