@@ -132,12 +132,12 @@ def lp_limits(box: Container, sol: Solution, part: Part, opts: DocumentOptions) 
     N = latex(sympy.Integer(n))
     checked = " SymPy checked every step below." if opts.verified_notes else ""
     prose(box, rf"Write the power mean of a window's $N = {N}$ entries $x_i \ge 0$ as "
-               r"$M_p = \bigl(\frac{1}{N}\sum_i x_i^p\bigr)^{1/p}$. Max pooling is its limit as $p \to \infty$ "
+               r"$M_p = \bigl(\sum_i x_i^p / N\bigr)^{1/p}$. Max pooling is its limit as $p \to \infty$ "
                rf"and average pooling is $p = 1$.{checked}", end=True)
     box.append(NoEscape(proof_latex(prove_max_limit(n, "normalized"), r"Max pooling as $p \to \infty$.", opts, n)))
     box.append(NoEscape(proof_latex(prove_p1(n, "normalized"), r"Average pooling at $p = 1$.", opts, n)))
     box.append(NoEscape(
-        r"\paragraph{PyTorch's definition.} \texttt{torch.nn.LPPool2d} computes "
+        r"\needspace{6\baselineskip}\paragraph{PyTorch's definition.} \texttt{torch.nn.LPPool2d} computes "
         r"$L_p = \bigl(\sum_i x_i^p\bigr)^{1/p} = N^{1/p} M_p$, without the $1/N$. Since $N^{1/p} \to 1$, "
         r"$L_p$ still tends to the max as $p \to \infty$ (squeezed between $m$ and $N^{1/p} m$), but at $p = 1$ "
         rf"it is the \emph{{sum}} of the window, $N = {N}$ times the average: average pooling is "
@@ -157,6 +157,7 @@ def lp_limits(box: Container, sol: Solution, part: Part, opts: DocumentOptions) 
     how = (r" (SymPy), then its approach to the max $m$ within the squeeze bound (mpmath, 50 digits; the float64 "
            r"\texttt{lp\_pool2d} agrees where floats do not overflow)") if opts.verified_notes else \
         r", then its approach to the max $m$ within the squeeze bound"
-    box.append(NoEscape(rf"\paragraph{{One window.}} For the first window, $({shown})$, PyTorch's $L_p$ and its "
+    box.append(NoEscape(rf"\needspace{{12\baselineskip}}\paragraph{{One window.}} For the first window, "
+                        rf"$({shown})$, PyTorch's $L_p$ and its "
                         rf"exact limits{how}:" + "\n\n"))
     box.append(NoEscape(limits_table(result)))

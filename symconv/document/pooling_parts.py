@@ -59,7 +59,7 @@ def _pooling_formulas(box: Container, sol: Solution, part: Part, opts: DocumentO
         [r"\text{LP (PyTorch):}\quad Y^k_{ij} &= \Bigl(\sum_{(m,n) \in S^k_{ij}} \bigl(x^k_{mn}\bigr)^p"
          r"\Bigr)^{1/p}"]]))
     prose(box, r"PyTorch's LP pooling has no factor $1/|S^k_{ij}|$; the power mean "
-               r"$\bigl(\frac{1}{|S|}\sum x^p\bigr)^{1/p}$ is that value times $|S|^{-1/p}$.", end=True)
+               r"$\bigl(\sum x^p / |S|\bigr)^{1/p}$ is that value times $|S|^{-1/p}$.", end=True)
 
 
 def dropped_cells(sol: Solution) -> tuple[list[int], list[int]]:
