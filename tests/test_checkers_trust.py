@@ -305,3 +305,13 @@ def test_one_text_holding_every_entry(homework, join, slip, score):
     text = r"\begin{aligned} " + join.join(lines) + r" \end{aligned}"
     got = part(homework, "1.1d", text)
     assert got.score == pytest.approx(score) and got.status == GRADED, got.feedback
+
+
+@pytest.mark.parametrize("formula, score, status", [
+    (r"Y = \frac{1}{N} \sum_{x \in S} x = \frac{1}{4} (x_{11} + x_{12} + x_{21} + x_{22})", 3.0, GRADED),
+    (r"Y = \frac{1}{N} \sum_{x \in S} x = \max_{x \in S} x", 2.0, NEEDS_REVIEW),   # which side is the answer?
+    (r"Y = \max_{x \in S} x", 2.0, GRADED),
+])
+def test_pooling_formula_equations_are_relations(homework, formula, score, status):
+    got = part(homework, "1.2b", {**GOOD_FORMULAS, "avg": formula})
+    assert (got.score, got.status) == (score, status), got.feedback

@@ -308,9 +308,12 @@ def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
         codes = verdicts[-1]
         if "hard-coded-window-size" in codes and any(v in ([], ["lp-normalisation"]) for v in verdicts[:-1]):
             codes = next(v for v in verdicts[:-1] if v in ([], ["lp-normalisation"]))   # the general form is there
-        for step, verdict in zip(sides[:-1], verdicts[:-1]):
-            if (verdict == ["wrong"]) != (codes == ["wrong"]):
-                notes.append(f"{kind}: the step {tex(step)} does not equal your answer {tex(sides[-1])}")
+        if any((verdict == ["wrong"]) != (codes == ["wrong"]) for verdict in verdicts[:-1]):
+            # two formulas set equal that give different poolings: which one is the answer is for a person
+            lines.append(f"{kind}: the sides of your equation give different results")
+            review.append(f"your {kind} answer")
+            log.notes += read_notes
+            continue
         if codes == ["wrong"]:
             lines.append(f"{kind}: on a window of {windows[0].n} entries your formula does not give {kind} pooling")
             log.notes += read_notes
