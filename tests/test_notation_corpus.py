@@ -17,6 +17,7 @@ Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_notation_cor
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -294,6 +295,17 @@ def _problems(entry: Entry) -> list[str]:
 def test_corpus_is_well_formed() -> None:
     bad = [f"{e.where}: {p}" for e in ENTRIES for p in _problems(e)]
     assert not bad, "\n".join(bad)
+
+
+def test_no_answer_has_two_verdicts() -> None:
+    verdicts: dict[tuple[str, str], set] = {}
+    where: dict[tuple[str, str], list[str]] = {}
+    for e in ENTRIES:
+        key = (e.part, json.dumps(e.answer, sort_keys=True, ensure_ascii=False))
+        verdicts.setdefault(key, set()).add((e.expect, e.score))
+        where.setdefault(key, []).append(e.where)
+    clashes = [f"{', '.join(where[k])}: {sorted(map(str, v))}" for k, v in verdicts.items() if len(v) > 1]
+    assert not clashes, "the same answer with different verdicts:\n" + "\n".join(clashes)
 
 
 def test_corpus_covers_every_part_and_verdict() -> None:
