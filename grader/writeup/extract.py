@@ -70,7 +70,7 @@ class Extraction:
 # --- the student ---------------------------------------------------------------------------------------------------
 
 _ID_LINE = re.compile(r"(?i)(?:student\s*(?:id|number|no\.?|#)|matriculation(?:\s*number)?|matr\.?\s*nr\.?|sid|id)"
-                      r"\s*[:=#]?\s*(?P<id>[A-Za-z]{0,3}\d[\w.-]{2,30})")
+                      r"\s*[:=#]?\s*(?P<id>[A-Za-z]{0,3}[-_]?\d[\w.-]{2,30})")
 _NAME_LINE = re.compile(r"(?i)^\W*(?:name|student|author|by)\s*[:=]\s*(?P<name>[^|,;()\n]{2,60})")
 _AUTHOR = re.compile(r"\\author\s*\{(?P<author>[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
 _NUMBER_ID = re.compile(r"(?<![\w.])(?P<id>[A-Za-z]{0,2}\d{5,12})(?![\w.])")
@@ -100,12 +100,15 @@ def find_student(page: Page, metadata: dict[str, Any] | None = None) -> str:
     for text in texts + page.furniture:
         if m := _NUMBER_ID.search(text):
             return m.group("id")
+    for line in page.lines[:3]:   # "Emmy Noether 20265555 -- HW1" on the first line
+        if m := _NUMBER_ID.search(line.text):
+            return m.group("id")
     for text in texts:
         if text.strip():
             return " ".join(text.split())
     for text in page.furniture + [line.text for line in page.lines[:25]]:
         if m := _NAME_LINE.search(text):
-            return m.group("name").strip(" *_")
+            return m.group("name").strip(" *_\"'")
     return ""
 
 
@@ -186,7 +189,7 @@ def locate(units: list[Unit], spec: Spec) -> dict[str, Found]:
             region = regions.get(base, []) + region + [u for u in units if u.part and u.part.startswith("?")
                                                        and u.problem == problem]
         piece = _find(part, region, spec) if region else None
-        how = f"under the label at line {region[0].first}" if piece and region and region[0].label else \
+        how = f"under the label at {where(region[0].lines[:1])}" if piece and region and region[0].label else \
             "under its label" if piece else ""
         if piece is None and free:
             piece = _find(part, free, spec)

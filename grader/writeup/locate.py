@@ -333,6 +333,23 @@ def _kinds_in(text: str) -> list[tuple[int, str]]:
     return [(m.start(), _word_kind(m.group(1))) for m in _KIND_WORD.finditer(text)]
 
 
+_LABEL_END = re.compile(r"(?:[:=→]|[-–—]|\bis|\buses?|\bby)[\s`*_'\"{(]*(?:\\\w+\s*\{)?[\s`*_'\"{(]*$")
+_FOR_KIND = re.compile(r"^[\s`*_'\"})]*(?:\(|[-–—:,]|\bfor\b|\bis\b|\bgives\b)\s*(?:the\s+)?", re.I)
+
+
+def _module_kind(before: str, after: str, own: str) -> str:
+    """The pooling a module name answers: a label just before it (``Max pooling: ...``), else a ``for max`` just
+    after it, else the module's own kind, else any kind word beside it."""
+    b, a = _kinds_in(before), _kinds_in(after)
+    if b and _LABEL_END.search(before[b[-1][0]:]):
+        return b[-1][1]
+    if a and (m := _FOR_KIND.match(after)) and a[0][0] <= m.end() + 1:
+        return a[0][1]
+    if own in KINDS:
+        return own
+    return b[-1][1] if b else a[0][1] if a else own
+
+
 def find_modules(units: list[Unit], spec: Spec) -> Piece | None:
     from grader.checkers.common import pooling_kind
 
@@ -344,13 +361,9 @@ def find_modules(units: list[Unit], spec: Spec) -> Piece | None:
             tokens = list(_MODULE.finditer(text))
             for n, m in enumerate(tokens):
                 start = tokens[n - 1].end() if n else 0
-                words = _kinds_in(prose(text[start:m.start()]))
-                if not words:
-                    end = tokens[n + 1].start() if n + 1 < len(tokens) else len(text)
-                    after = {k for _, k in _kinds_in(prose(text[m.end():end]))}
-                    words = [(0, after.pop())] if len(after) == 1 and len(tokens) > 1 else []
+                end = tokens[n + 1].start() if n + 1 < len(tokens) else len(text)
                 own = pooling_kind(m.group(1).rpartition(".")[2])
-                kind = words[-1][1] if words else own
+                kind = _module_kind(prose(text[start:m.start()]), prose(text[m.end():end]), own)
                 if kind in KINDS and kind not in answer:
                     answer[kind] = re.sub(r"\s+", "", m.group(1))
                     where[kind] = [line]
@@ -373,7 +386,7 @@ def _content_kind(text: str) -> str:
 
 
 def _formula_like(text: str) -> bool:
-    return len(text) >= 6 and bool(re.search(r"\\max|\\sum|max|mean|avg|\\frac|\^", text))
+    return len(text) >= 6 and bool(re.search(r"\\max|\\sum|max|sum|mean|avg|\\frac|\^|/", text))
 
 
 def find_formulas(units: list[Unit], spec: Spec) -> Piece | None:
@@ -406,7 +419,7 @@ def find_formulas(units: list[Unit], spec: Spec) -> Piece | None:
 
 
 _CLAIM = re.compile(r"(?P<var>(?<![A-Za-z\\])[A-Za-z])\s*(?:(?P<arrow>\\to|\\rightarrow|\\longrightarrow|→|->)\s*"
-                    r"(?P<lim>\+?\s*\\infty|∞|\d+)|=\s*(?P<value>\d+(?:\.\d+)?|\\infty|∞)(?![\d./]))")
+                    r"(?P<lim>\+?\s*(?:\\infty|∞|inf(?:inity)?\b|oo\b)|\d+)|=\s*(?P<value>\d+(?:\.\d+)?|\\infty|∞)(?![\d./]))")
 _SENTENCE = re.compile(r"[;.](?:\s|$)|\n")
 
 

@@ -40,6 +40,7 @@ _PART_ID = re.compile(r"(?i)" + _KEYWORD + r"?\s*(?P<num>\d+(?:\.\d+)+)\s*(?:\((
 _PROBLEM = re.compile(r"(?i)(?P<kw>" + _KEYWORD + r"\s*)?(?P<num>\d+(?:\.\d+)*)(?![\d.]*\s*(?:\\times|×|x\b|by\b))"
                       r"\s*[.:)]?(?=\s|$)")
 _LETTER = re.compile(r"(?i)(?:part\s*)?(?:\((?P<l1>[a-z])\)|(?P<l2>[a-z])\)(?=\s|$)|(?P<l3>[a-z])\.(?=\s|$))")
+_LIST = re.compile(r"\\(?:begin|(?P<end>end))\s*\{\s*(?P<env>enumerate|itemize|description)\s*\}(?:\s*\[[^\]]*\])?")
 _OPENERS = (
     (re.compile(r"\$\$"), re.compile(r"\$\$")),
     (re.compile(r"\\\["), re.compile(r"\\\]")),
@@ -100,8 +101,8 @@ def _problem_by_number(spec: Spec, num: str) -> Problem | None:
 
 
 def _problem_by_title(spec: Spec, text: str) -> Problem | None:
-    words = text.lower()
-    hits = [p for p in spec.problems if p.title and re.search(r"\b" + re.escape(p.title.lower()), words)]
+    words = re.sub(r"^\W*(?:" + _KEYWORD + r"\W*)?[\d.]*\W*", "", text.lower())
+    hits = [p for p in spec.problems if p.title and words.startswith(p.title.lower())]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -236,16 +237,17 @@ def split_units(lines: list[Line], spec: Spec) -> list[Unit]:
     while i < len(lines):
         line = lines[i]
         text = line.text
-        if re.search(r"\\begin\s*\{\s*enumerate\s*\}", text):
-            role = "letters" if state.problem is not None and "letters" not in state.lists else \
-                "problems" if not state.lists and state.problem is None else "other"
+        for m in _LIST.finditer(text):
+            if m.group("end"):
+                if state.lists:
+                    state.lists.pop()
+                    state.counters.pop()
+                continue
+            role = "other" if m.group("env") != "enumerate" else "letters" if state.problem is not None and \
+                "letters" not in state.lists else "problems" if not state.lists and state.problem is None else "other"
             state.lists.append(role)
             state.counters.append(0)
-            text = re.sub(r"\\begin\s*\{\s*enumerate\s*\}(?:\s*\[[^\]]*\])?", "", text)
-        if re.search(r"\\end\s*\{\s*enumerate\s*\}", text) and state.lists:
-            state.lists.pop()
-            state.counters.pop()
-            text = re.sub(r"\\end\s*\{\s*enumerate\s*\}", "", text)
+        text = _LIST.sub(" ", text) if _LIST.search(text) else text
         part, problem, rest, written = read_label(text, spec, state)
         if problem is not None:
             state.problem = problem
