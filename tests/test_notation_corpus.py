@@ -292,6 +292,19 @@ def _problems(entry: Entry) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("entry, problem", [
+    (Entry("x.yaml", 1, 0, "9.9z", "3x3", "full", "n"), "unknown part"),
+    (Entry("x.yaml", 1, 0, "1.1a", "3x3", "full", " "), "note"),
+    (Entry("x.yaml", 1, 0, "1.1a", "", "full", "n"), "empty answer"),
+    (Entry("x.yaml", 1, 0, "1.1a", "3x3", "half", "n"), "not codes"),
+    (Entry("x.yaml", 1, 0, "1.2d", {"max": "p = 1", "avg": "p = 1"}, "none", "n"), "one kind"),
+    (Entry("x.yaml", 1, 0, "1.2d", {"sum": "p = 1"}, "none", "n"), "which kind"),
+    (Entry("x.yaml", 1, 0, "1.1d", {"B_{11}": "B_{11}"}, "full", "n"), "names an entry"),
+])
+def test_malformed_entries_are_caught(entry: Entry, problem: str) -> None:
+    assert any(problem in p for p in _problems(entry))
+
+
 def test_corpus_is_well_formed() -> None:
     bad = [f"{e.where}: {p}" for e in ENTRIES for p in _problems(e)]
     assert not bad, "\n".join(bad)
