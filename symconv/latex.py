@@ -38,7 +38,7 @@ def _natural_key(text: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
-def _term_key(term: sympy.Expr) -> list[Any]:
+def term_key(term: sympy.Expr) -> list[Any]:
     """Order a sum's terms by the entry symbols they contain, then by the text; constants last. Terms free of
     matrix entries put their positive terms first (I + 2P - D(K - 1) - 1, the way a textbook writes a formula)."""
     keys: list[Any] = []
@@ -49,6 +49,9 @@ def _term_key(term: sympy.Expr) -> list[Any]:
         keys.append(parsed if parsed else (sym.name, 0, 0))
     negative = bool(keys) and not entries and term.could_extract_minus_sign()
     return [not keys, negative, keys, _natural_key(str(term))]
+
+
+_term_key = term_key   # the name other modules imported first
 
 
 class SymconvLatexPrinter(LatexPrinter):
@@ -70,7 +73,7 @@ class SymconvLatexPrinter(LatexPrinter):
         return super()._print(expr, **kwargs)
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = sorted(expr.args, key=_term_key)
+        terms = sorted(expr.args, key=term_key)
         out = self._print(terms[0])
         for term in terms[1:]:
             text = self._print(term)
@@ -120,12 +123,12 @@ class SymconvLatexPrinter(LatexPrinter):
         return super()._print_Derivative(expr)
 
     def _print_Max(self, expr: sympy.Max, exp: str | None = None) -> str:
-        args = sorted(expr.args, key=_term_key)
+        args = sorted(expr.args, key=term_key)
         text = r"\max\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Min(self, expr: sympy.Min, exp: str | None = None) -> str:
-        args = sorted(expr.args, key=_term_key)
+        args = sorted(expr.args, key=term_key)
         text = r"\min\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
         return f"{text}^{{{exp}}}" if exp else text
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sympy
 import yaml
 from pylatex import NoEscape
 
@@ -127,3 +128,25 @@ def test_page_checks_can_fail(tmp_path):
     (width, _), found = words(pdf)
     assert [w[0] for w in found if w[3] > width] == ["off"]
     assert [w[0] for w in found if width - MARGIN + SLACK < w[3] <= width] == ["margin"]
+
+
+def test_wide_results_fit_the_page(tmp_path):
+    """Results too wide for a matrix: a grid of entries (several to a row) or one long sum per entry, broken."""
+    from pylatex import Document
+
+    from symconv.document.blocks import matrix_result
+    from symconv.document.build import template
+
+    doc = Document(documentclass="article", document_options=["11pt"], fontenc="T1", lmodern=True,
+                   page_numbers=False)
+    doc.preamble.append(NoEscape(template("preamble.tex") + CANVAS))
+    for cols, terms in ((8, 1), (8, 2), (5, 3), (3, 9)):
+        entries = [[sum(sympy.Symbol(f"a_{j + 1}{k}") * (123456 + k) for k in range(terms)) for j in range(cols)]] * 2
+        matrix_result(doc, "M", sympy.Matrix(entries), "M")
+    tex = doc.dumps()
+    assert tex.count("Entry by entry") == 4 and "bmatrix" not in tex
+    assert r"M_{11} &= 123456 a_{10} & M_{12} &=" in tex and r"&\quad + 123461 a_{15}" in tex
+    pdf = compile_pdf(write_tex(doc, tmp_path, "wide"), timeout=120)
+    assert box_warnings((tmp_path / "wide.log").read_text(errors="replace")) == []
+    (width, _), found = words(pdf)
+    assert found and not [w for w in found if w[1] < MARGIN - SLACK or w[3] > width - MARGIN + SLACK]

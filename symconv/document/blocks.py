@@ -22,7 +22,7 @@ from pylatex.base_classes import Container, Environment
 
 from symconv.document.equations import LINE, join_terms, split_sum
 from symconv.document.measure import TEXT_WIDTH, math_width
-from symconv.latex import _term_key, latex
+from symconv.latex import latex, term_key
 from symconv.matrices import entry_symbol
 
 GAP = 24.0   # pt between the entries of a row of a per-entry list
@@ -149,4 +149,4 @@ def name_entry(name: str, entry: tuple[int, int] | None) -> str:
 
 
 def _ordered_terms(value: sympy.Expr) -> list[sympy.Expr]:
-    return sorted(sympy.Add.make_args(value), key=_term_key)
+    return sorted(sympy.Add.make_args(value), key=term_key)

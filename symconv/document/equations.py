@@ -24,7 +24,7 @@ from symconv import numeric
 from symconv.chain import ChainRule, ChainTerm, partial
 from symconv.document.measure import NUMBER_WIDTH, TEXT_WIDTH, math_width
 from symconv.errors import VerificationError
-from symconv.latex import _term_key, latex
+from symconv.latex import latex, term_key
 from symconv.matrices import entry_symbol, parse_entry_name
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
@@ -157,7 +157,7 @@ def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[
 def _kernel_order(term: ChainTerm) -> tuple[list[object], list[object]]:
     """Kernel terms in the printer's order: by the upstream entry G_uv first (as the printed gradient lists
     them), then by the kernel entry (B_11 + B_12 + B_13 when the upstream is ones)."""
-    return _term_key(term.upstream), _term_key(term.local)
+    return term_key(term.upstream), term_key(term.local)
 
 
 def chain_equation(sol: Solution, rule: ChainRule, **settings: object) -> list[str]:
