@@ -20,6 +20,7 @@ def sym(name: str) -> sympy.Symbol:
 
 
 I, K, P, S, D, O, E, L, a, b, c, p, q, x, i, j, n = map(sym, "IKPSDOELabcpqxijn")
+X_ = sym("X")
 A11, B11, B12, C11 = (entry_symbol(*e) for e in [("A", 1, 1), ("B", 1, 1), ("B", 1, 2), ("C", 1, 1)])
 M12 = Matrix([[1, 2], [3, 4]])
 OUT = floor((I - K + 2 * P) / S) + 1
@@ -431,3 +432,41 @@ def test_a_second_limit_in_dropped_words_is_a_guess():
     reading = read(r"p \to \infty \text{ for } N \to \infty", "limit")
     assert reading.guessed and reading.value.var == p
     assert not read(r"p \to \infty \text{ for } N = 4", "limit").guessed
+
+
+PER_AXIS = (r"H' = 1 + \left\lfloor \frac{H + 2P - K}{S} \right\rfloor, \quad "
+            r"W' = 1 + \left\lfloor \frac{W + 2P - K}{S} \right\rfloor")
+
+
+def test_one_formula_per_axis_is_read_once_when_the_axes_agree():
+    reading = read(PER_AXIS, "expr", context=SIZE_FORMULA)
+    assert reading.value == Equation((O, floor((I + 2 * P - K) / S) + 1)) and reading.notes
+
+
+@pytest.mark.parametrize(("text", "context"), [
+    (PER_AXIS, DEFAULT),                                  # H and W are different names outside a size formula
+    (PER_AXIS.replace("W + 2P - K", "W + 2P - K + 1"), SIZE_FORMULA),
+    ("a = 1, b = 2", DEFAULT),
+])
+def test_parts_that_disagree_are_ambiguous(text, context):
+    with pytest.raises(ParseError, match="say different things"):
+        parse(text, "expr", context=context)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\frac{\partial \ell}{\partial A_{12}}", dd(sym("ell"), entry_symbol("A", 1, 2))),
+    (r"f(X) = x", Equation((sympy.Function("f")(X_), x))),
+    (r"\max_{m=0, \ldots, kH-1} x_m", window("max", Indexed(IndexedBase(x), sym("m")), sym("m"), Tuple(0, K - 1))),
+    (r"S(x + 1)", S * (x + 1)),                            # a capital letter before a bracket is still a product
+])
+def test_names_from_write_ups(text, expected):
+    assert parse(text, "expr") == expected
+
+
+def test_a_justification_after_a_limit_is_no_guess():
+    reading = read(r"p \to \infty, \text{ since } \lim_{p \to \infty} \|x\|_p = \max_i |x_i|", "limit")
+    assert not reading.guessed and reading.value.var == p
+
+
+def test_reals_macro_in_sizes():
+    assert parse(r"C \in \R^{3 \times 3}", "size") == (3, 3)

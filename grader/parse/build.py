@@ -253,6 +253,9 @@ class Builder(Transformer):
             if not all(isinstance(a, sympy.Integer) and 1 <= a < 1000 for a in args):
                 raise Fail(token.start_pos, "matrix entries are numbered from 1")
             return entry(word, int(args[0]), int(args[1]))
+        if word in _FUNCTION_LETTERS and word not in current().variables:  # f(X) = ...: a function's name
+            note(f"read {word}(...) as a function's name, not a product")
+            return sympy.Function(word)(*args)
         if token.type == "GREEK" or word[:1].isalpha() and (len(word) == 1 or word[1:].isdigit()):
             if len(args) == 1:  # S(x), A24(a+b): implicit multiplication by a group
                 return sympy.Mul(resolve_word(str(token) if token.type == "GREEK" else word, token.start_pos),
@@ -298,6 +301,9 @@ class Builder(Transformer):
         if word not in ("sum", "max", "min", "mean", "avg"):
             raise Fail(c[0].start_pos, f"'{word}(... for ... in ...)' is not supported")
         return reduction(word, c[2], c[4], c[6])
+
+    def binder_listed(self, c):  # m = 0, \ldots, kH - 1
+        return "range", _bound_symbol(c[0]), (c[2], c[6])
 
     def binder_between(self, c):  # 1 \le i \le N
         low, first, name, second, high = c
@@ -371,6 +377,7 @@ class Builder(Transformer):
 _NO_TOKEN = Token("NONE", "", start_pos=0)
 
 
+_FUNCTION_LETTERS = frozenset("fgh")
 _RELATIONS = {"<": sympy.Lt, ">": sympy.Gt, "<=": sympy.Le, ">=": sympy.Ge, "!=": sympy.Ne}
 _RELATION_WORDS = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "≤": "<=", "\\ge": ">=", "\\geq": ">=",
                    "\\geqslant": ">=", "≥": ">=", "\\neq": "!=", "\\ne": "!=", "≠": "!=", "\\lt": "<", "\\gt": ">"}

@@ -38,7 +38,8 @@ def alias_key(name: str) -> str:
 DEFAULT_ALIASES: Mapping[str, str] = MappingProxyType({
     **dict.fromkeys(["H_in", "W_in", "I_in", "N_in", "L_in", "input_size", "input_width", "input_height",
                      "in_size", "n_in", "i_in"], "I"),
-    **dict.fromkeys(["kernel_size", "ksize", "filter_size", "HH", "WW", "k_size", "K_size", "kernelsize"], "K"),
+    **dict.fromkeys(["kernel_size", "ksize", "filter_size", "HH", "WW", "k_size", "K_size", "kernelsize", "kH", "kW",
+                     "k_H", "k_W"], "K"),
     **dict.fromkeys(["padding", "pad", "P_pad", "zero_padding"], "P"),
     **dict.fromkeys(["stride", "S_stride", "strides"], "S"),
     **dict.fromkeys(["dilation", "D_dil", "dil"], "D"),
@@ -116,7 +117,7 @@ DEFAULT = Context(
     variables=frozenset("IKPSD"),
     aliases=DEFAULT_ALIASES,
     indices=frozenset("k"),
-    losses=frozenset("ELJ"),
+    losses=frozenset({"E", "L", "J", "ell"}),
     windows=frozenset("SR"),
 )
 SIZE_FORMULA = DEFAULT.extend(aliases=SIZE_LETTERS).without(indices="k")

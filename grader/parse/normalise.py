@@ -58,6 +58,7 @@ _TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathi
 # the same in plain text: ", where I is the input size" (a word, not a command: not after a backslash)
 _PLAIN_QUALIFIER = re.compile(r"[,;]?\s*(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
 _ARROW_WORD = re.compile(r"->|→|\\to(?![A-Za-z])|\\(?:long)?rightarrow(?![A-Za-z])")
+_LIM_SUBSCRIPT = re.compile(r"\\lim(?:\\limits)?\s*_\s*\{[^{}]*\}")
 _DEFINING = re.compile(r"[\s,;(]*(?:where|with|given|let)\b", re.I)  # a clause that defines names
 _QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s*", re.I)
 # definitions in such a clause: "N = 2", "N = K^2 and S = 1"
@@ -171,7 +172,8 @@ def prose(text: str, context: Context) -> str:
         if not found:
             dropped = " ".join(f"{written} {_TEXT.sub(lambda t: t.group(1), text[cut:])}".split())
             # a second limit in the dropped words ("p \to \infty for N \to \infty"): a person decides
-            note(f"ignored '{dropped}' after the answer", guessed=bool(_ARROW_WORD.search(text[cut:])))
+            claims = _LIM_SUBSCRIPT.sub(" ", text[cut:])  # the arrow of a \lim_{p \to \infty} claims nothing
+            note(f"ignored '{dropped}' after the answer", guessed=bool(_ARROW_WORD.search(claims)))
         text = text[:cut] + blank(text[cut:], re.compile(r".+", re.S))
     return text
 

@@ -123,7 +123,26 @@ def _expression_text(text: str) -> str:
 
 
 def _equation(text: str) -> Any:
-    return _defined(_run(_expression_text(text), "equation"))
+    clean = _expression_text(text)
+    try:
+        return _defined(_run(clean, "equation"))
+    except Fail as fail:
+        pieces = _sides(clean, _TOP_COMMA)
+        if len(pieces) == 1:
+            raise
+        first = fail
+    # H' = ..., W' = ...: one formula per axis; read when every piece says the same, ambiguous otherwise
+    values = []
+    for piece in pieces:
+        try:
+            values.append(_run(piece, "equation"))
+        except Fail:
+            raise first from None
+    if any(value != values[0] for value in values):
+        raise Fail(len(pieces[0].rstrip()), "the parts of this answer say different things; which one is the "
+                   "answer is ambiguous")
+    note("read the answer once: its comma-separated parts say the same")
+    return _defined(values[0])
 
 
 def _defined(result: Any) -> Any:
@@ -201,15 +220,16 @@ def _leftover_partials(result: Any) -> list:
 
 # ---- matrices, and named matrices (C = [[...]]) -------------------------------------------------------
 _TOP_LEVEL = re.compile(r"\\begin\s*\{|\\end\s*\{[^}]*\}|[(\[{]|[)\]}]|(?<![<>!=\\])=(?!=)")
+_TOP_COMMA = re.compile(r"\\begin\s*\{|\\end\s*\{[^}]*\}|[(\[{]|[)\]}]|[,;]")
 _MATLAB = re.compile(r"\s*\[([^\[\]]*[;\n][^\[\]]*)\]\s*")
 _BRACED = re.compile(r"\s*\{(\s*\\begin.*\\end\s*\{[A-Za-z]+\}\s*)\}\s*", re.S)
 _MATRIX_HINT = re.compile(r"&|\\\\|;|\n\s*\S|\|")
 
 
-def _sides(text: str) -> list[str]:
-    """``text`` cut at each top-level ``=``; every side keeps its offsets (the rest blanked)."""
+def _sides(text: str, separators: re.Pattern | None = None) -> list[str]:
+    """``text`` cut at each top-level ``=`` (or other separator); every side keeps its offsets (the rest blanked)."""
     cuts, depth = [], 0
-    for m in _TOP_LEVEL.finditer(text):
+    for m in (separators or _TOP_LEVEL).finditer(text):
         token = m.group()
         if token.startswith("\\begin") or token in "([{":
             depth += 1
