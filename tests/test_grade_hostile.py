@@ -35,7 +35,7 @@ def chain_entry(answer: str) -> dict:
 
 
 @pytest.mark.parametrize("submission, part", [
-    (chain_entry(r"\sum_{i=1}^{1} B_{11}"), "1.1d"),                       # a window reduction in an entry
+    (chain_entry(r"\sum_{i=1}^{2} B_{11}"), "1.1d"),                       # a bounded sum in an entry (2 B_11)
     (with_answer("1.1b", r"\max_{x\in S_{11}} x"), "1.1b"),
     (with_answer("1.2d", {"avg": "p = 1", "max": "p = 100000"}), "1.2d"),  # exact 109**100000 never ends
     (with_answer("1.2d", {"avg": "p = 1", "max": "p = " + "9" * 45}), "1.2d"),
