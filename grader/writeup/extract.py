@@ -162,14 +162,18 @@ def _regions(units: list[Unit], spec: Spec) -> dict[str, list[Unit]]:
     return regions
 
 
-def _candidate(part: Part, units: list[Unit], region: list[Unit]) -> str:
+def _candidate(part: Part, units: list[Unit], region: list[Unit], spec: Spec) -> str:
     """The text nearest to where the answer should be: the part's own region, else the most similar line."""
     text = " ".join(" ".join(u.text.split()) for u in region if u.text.strip())
     if text:
         return text[:MAX_SHOWN]
     best, score = "", 0.3
+    try:
+        wanted = spec.fill(part.text).lower()[:200]
+    except Exception:  # noqa: BLE001 (a placeholder the spec cannot fill: compare the raw text)
+        wanted = part.text.lower()[:200]
     for u in units:
-        s = difflib.SequenceMatcher(None, u.text.lower()[:200], part.text.lower()[:200]).ratio()
+        s = difflib.SequenceMatcher(None, u.text.lower()[:200], wanted).ratio()
         if s > score:
             best, score = " ".join(u.text.split()), s
     return best[:MAX_SHOWN]
@@ -195,7 +199,7 @@ def locate(units: list[Unit], spec: Spec) -> dict[str, Found]:
             piece = _find(part, free, spec)
             how = "by its content (no label for this part)" if piece else ""
         if piece is None:
-            found[part.id] = Found(part.id, candidate=_candidate(part, units, regions.get(part.id, [])))
+            found[part.id] = Found(part.id, candidate=_candidate(part, units, regions.get(part.id, []), spec))
             continue
         each = {k: where(v) for k, v in piece.where_each.items()}
         found[part.id] = Found(part.id, piece.answer, where(piece.lines), how, list(piece.notes), each=each)

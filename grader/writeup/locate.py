@@ -41,7 +41,7 @@ class Piece:
 
 # --- sizes -------------------------------------------------------------------------------------------------------
 
-_SIZE = re.compile(r"(?<![\d.])(\d{1,4})\s*(?:\\times|\\cdot|×|✕|⨉|x|X|\*|by)\s*(\d{1,4})(?![\d.])"
+_SIZE = re.compile(r"(?<![\d.])(\d{1,4})\s*(?:\\times|\\cdot|×|✕|⨉|x|X|\*|by)\s*(\d{1,4})(?!\d|\.\d)"
                    r"|\(\s*(\d{1,4})\s*,\s*(\d{1,4})\s*\)")
 _CAPITAL = re.compile(r"(?<![A-Za-z\\])([A-Z])(?![A-Za-z])")
 
@@ -121,6 +121,21 @@ def _name_before(text: str) -> str:
     return m.group("name").strip() if m else ""
 
 
+def _index_table(text: str) -> str:
+    """A pipe table without the row and column numbers some write-ups put around a matrix:
+    ``| C | 1 | 2 |`` over ``| 1 | 109 | 92 |`` is the matrix ``109 92``."""
+    rows = [[c.strip().strip("$* ") for c in line.strip().strip("|").split("|")] for line in text.split("\n")
+            if line.strip() and not re.fullmatch(r"[\s|:-]*", line)]
+    if len(rows) < 2 or any(len(r) != len(rows[0]) for r in rows):
+        return text
+    head, body = rows[0], rows[1:]
+    numbered = head[1:] == [str(k) for k in range(1, len(head))] and \
+        [r[0] for r in body] == [str(k) for k in range(1, len(body) + 1)]
+    if not numbered:
+        return text
+    return "\n".join("| " + " | ".join(r[1:]) + " |" for r in body)
+
+
 def _matrices(units: list[Unit]) -> list[tuple[str, str, Unit]]:
     """(matrix text, the name before it, unit) for every matrix in the units."""
     found = []
@@ -130,6 +145,12 @@ def _matrices(units: list[Unit]) -> list[tuple[str, str, Unit]]:
         if first.startswith("|") or "\t" in text or re.match(r"(?:(?:torch|np|numpy)\.)?(?:tensor|array)?\(?\s*\[\s*\[",
                                                              first):
             name = _name_before(units[k - 1].text.rstrip(" $")) if k else ""
+            if first.startswith("|"):
+                table = _index_table(text)
+                head = text.strip().split("\n", 1)[0]
+                if table != text and not name:
+                    name = head.strip().strip("|").split("|")[0].strip().strip("$ ")
+                text = table
             found.append((text.strip(), name, u))
             continue
         for m in _ENV.finditer(text):
