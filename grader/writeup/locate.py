@@ -426,7 +426,7 @@ def find_formulas(units: list[Unit], spec: Spec) -> Piece | None:
             words = _kinds_in(prose(text[last:start]))
             named = words[-1][1] if words else pending
             pending, last = "", end
-            if not _formula_like(maths) or re.search(r"\\to|→|\\lim", maths):
+            if not _formula_like(maths) or re.search(r"\\to(?![a-z])|→|\\lim(?!its)", maths):
                 continue
             kind = named or _content_kind(maths)
             if kind in KINDS and kind not in answer:
@@ -444,12 +444,37 @@ _CLAIM = re.compile(r"(?P<var>(?<![A-Za-z\\])[A-Za-z])\s*(?:(?P<arrow>\\to|\\rig
 _SENTENCE = re.compile(r"[;.](?:\s|$)|\n")
 
 
+_CASES = re.compile(r"(?P<var>(?<![A-Za-z\\])[A-Za-z])\s*(?:=|\\to|→)\s*\\begin\s*\{\s*cases\s*\}(?P<body>.*?)"
+                    r"\\end\s*\{\s*cases\s*\}", re.S)
+
+
+def _cases(text: str) -> list[tuple[str, str]]:
+    """(kind, claim) for each row of ``p = \\begin{cases} 1 & \\text{average} \\\\ \\infty & \\text{max}
+    \\end{cases}``."""
+    claims = []
+    for m in _CASES.finditer(text):
+        for row in re.split(r"\\\\", m.group("body")):
+            value, _, words = row.partition("&")
+            kinds = {k for _, k in _kinds_in(words) if k != "lp"}
+            value = value.strip()
+            if len(kinds) == 1 and value:
+                infinite = re.fullmatch(r"\+?\s*(?:\\infty|∞)", value)
+                var = m.group("var")
+                claims.append((kinds.pop(), f"{var} \\to \\infty" if infinite else f"{var} = {value}"))
+    return claims
+
+
 def find_limits(units: list[Unit], spec: Spec) -> Piece | None:
     answer: dict[str, str] = {}
     where: dict[str, list[Line]] = {}
     previous = ""
     for u in units:
         text = u.text
+        for kind, claim in _cases(text):
+            if kind not in answer:
+                answer[kind] = claim
+                where[kind] = u.lines
+        text = _CASES.sub(" ", text)
         plain = prose(text)
         claims = [m for m in _CLAIM.finditer(text)]
         claims = [m for m in claims if m.group("var") == "p"] or claims
