@@ -315,3 +315,20 @@ def test_one_text_holding_every_entry(homework, join, slip, score):
 def test_pooling_formula_equations_are_relations(homework, formula, score, status):
     got = part(homework, "1.2b", {**GOOD_FORMULAS, "avg": formula})
     assert (got.score, got.status) == (score, status), got.feedback
+
+
+def test_simplify_gives_the_same_verdict_in_any_thread():
+    import threading
+
+    from grader.compare import simplifies_to_zero
+
+    x = sympy.Symbol("x", real=True)
+    cases = [sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1, sympy.sin(x) - sympy.cos(x),
+             sum(sympy.sin(x + k) ** 2 + sympy.cos(x + k) ** 2 for k in range(12)) - 12]   # true, but too large:
+    # not simplified in any thread (simplify's time would decide otherwise)
+    here = [simplifies_to_zero(c, budget=10) for c in cases]
+    there: list[bool] = []
+    thread = threading.Thread(target=lambda: there.extend(simplifies_to_zero(c, budget=10) for c in cases))
+    thread.start()
+    thread.join(timeout=60)
+    assert here == there == [True, False, False]
