@@ -410,6 +410,23 @@ def _formula_like(text: str) -> bool:
     return len(text) >= 6 and bool(re.search(r"\\max|\\sum|max|sum|mean|avg|\\frac|\^|/", text))
 
 
+_ROW_LABEL = re.compile(r"\s*\\(?:text|mathrm|textbf|textit|mbox)\s*\{(?P<label>[^{}]*)\}"
+                        r"\s*(?:\\q?quad|\\[,;:! ]|~|:)*")
+_LAYOUT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:align|aligned|gather|gathered|split|eqnarray)\*?\s*\}|&")
+
+
+def _rows(maths: str) -> list[tuple[str, str]]:
+    """(label words, maths) for each row of a display block (``\\text{max:} & Y = ... \\\\``); one row
+    for anything else (a matrix's rows are its own)."""
+    if "\\\\" not in maths or re.search(r"\\begin\s*\{\s*(?:[pbBvV]?matrix|array|cases)", maths):
+        return [("", maths)]
+    rows = []
+    for row in re.split(r"\\\\", _LAYOUT.sub(" ", maths)):
+        m = _ROW_LABEL.match(row)
+        rows.append((m.group("label") if m else "", clean(row[m.end():] if m else row)))
+    return [r for r in rows if r[1]]
+
+
 def find_formulas(units: list[Unit], spec: Spec) -> Piece | None:
     answer: dict[str, str] = {}
     where: dict[str, list[Line]] = {}
@@ -422,16 +439,23 @@ def find_formulas(units: list[Unit], spec: Spec) -> Piece | None:
             at = max(text.find(plain[:20]), 0)
             items = [(at, len(text), plain)]
         last = 0
-        for start, end, maths in items:
+        for start, end, block in items:
             words = _kinds_in(prose(text[last:start]))
             named = words[-1][1] if words else pending
             pending, last = "", end
-            if not _formula_like(maths) or re.search(r"\\to(?![a-z])|→|\\lim(?!its)", maths):
-                continue
-            kind = named or _content_kind(maths)
-            if kind in KINDS and kind not in answer:
-                answer[kind] = maths
-                where[kind] = u.lines
+            for label, maths in _rows(block):
+                labelled = _kinds_in(label)
+                kind = labelled[-1][1] if labelled else named
+                named = ""
+                if not _formula_like(maths) or re.search(r"\\to(?![a-z])|→|\\lim(?!its)", maths):
+                    continue
+                m = _ROW_LABEL.match(maths)
+                if m and not labelled and _kinds_in(m.group("label")):
+                    kind, maths = _kinds_in(m.group("label"))[-1][1], maths[m.end():].strip()
+                kind = kind or _content_kind(maths)
+                if kind in KINDS and kind not in answer:
+                    answer[kind] = maths
+                    where[kind] = u.lines
         tail = {k for _, k in _kinds_in(prose(text[last:]))}
         pending = tail.pop() if len(tail) == 1 else ("" if tail or items else pending)
     if not answer:
