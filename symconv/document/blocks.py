@@ -112,15 +112,25 @@ def picture(body: str, caption: str | None = None) -> Environment:
     return fig
 
 
-def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, **settings: object) -> None:
-    """``lhs = [matrix]`` when it fits the line; otherwise the entries one by one, as many to a row as fit
-    (``name_ij`` on the left, a long sum broken over rows), so a wide symbolic result never leaves the page."""
+def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, lead: str = "",
+                  **settings: object) -> None:
+    """``lead: lhs = [matrix]`` when it fits the line; otherwise the entries one by one, as many to a row as fit
+    (``name_ij`` on the left, a long sum broken over rows), so a wide symbolic result never leaves the page.
+
+    >>> from pylatex import Document
+    >>> doc = Document()
+    >>> matrix_result(doc, "M", sympy.Matrix([[sympy.Symbol(f"x_{k}") * 10**9 for k in range(20)]]), "M", "So")
+    >>> "So, entry by entry (the matrix is too wide for the page):" in doc.dumps()
+    True
+    """
     body = latex(matrix, **settings)
     if math_width(lhs) + math_width("=") + math_width(body) <= TEXT_WIDTH:
+        if lead:
+            prose(box, f"{lead}:")
         box.append(display(f"{lhs} = {body}"))
         return
-    inline = name_entry(name, None)
-    prose(box, rf"Entry by entry (the matrix is too wide for the page), ${inline}$ holds:")
+    wide = "entry by entry (the matrix is too wide for the page):"
+    prose(box, f"{lead}, {wide}" if lead else wide[0].upper() + wide[1:])
     entries = [(name_entry(name, (i, j)), [latex(t, **settings) for t in _ordered_terms(matrix[i, j])])
                for i in range(matrix.rows) for j in range(matrix.cols)]
     widest = max(math_width(lhs_) + math_width("= " + " + ".join(terms)) for lhs_, terms in entries)

@@ -129,10 +129,8 @@ def _convolution(box: Container, sol: Solution, part: Part, opts: DocumentOption
         i, j = _index_rule(sol, 0, "u", "m"), _index_rule(sol, 1, "v", "n")
         pad = " (an index outside the input is a padding zero)" if any(c.padding) else ""
         prose(box, rf"Every other entry is the same sum over its own window{pad}: "
-                   rf"${C}_{{uv}} = \sum_{{m,n}} {A}_{{{i},\,{j}}}\, {B}_{{mn}}$. Altogether:")
-    else:
-        prose(box, "Altogether:")
-    matrix_result(box, C, sol.output, c.output, **opts.printer)
+                   rf"${C}_{{uv}} = \sum_{{m,n}} {A}_{{{i},\,{j}}}\, {B}_{{mn}}$.")
+    matrix_result(box, C, sol.output, c.output, "Altogether", **opts.printer)
 
 
 def _representatives(sol: Solution) -> list[tuple[int, int]]:
@@ -179,8 +177,9 @@ def _kernel_gradient_matrix(box: Container, sol: Solution, part: Part, opts: Doc
     A, B, C = _symbol(c.input), _symbol(c.kernel), _symbol(c.output)
     prose(box, rf"Each kernel entry ${B}_{{mn}}$ multiplies one input entry in every output, so "
                rf"$\partial E/\partial {B}_{{mn}}$ sums $\partial E/\partial {C}_{{uv}}$ times the entry of ${A}$ "
-               "it meets:")
-    matrix_result(box, rf"\frac{{\partial E}}{{\partial {B}}}", sol.grad_kernel, f"dE/d{c.kernel}", **opts.printer)
+               "it meets.")
+    matrix_result(box, rf"\frac{{\partial E}}{{\partial {B}}}", sol.grad_kernel, f"dE/d{c.kernel}", "Altogether",
+                  **opts.printer)
 
 
 RENDERERS: dict[str, Renderer] = {

@@ -118,8 +118,7 @@ def _pool(kind: str) -> Callable[[Container, Solution, Part, DocumentOptions], N
             X = latex(sympy.Symbol(pool.input))
             prose(box, rf"Every other window follows the same rule, $Y_{{uv}} = {what}_{{m,n}} {X}_{{{i},\,{j}}}$ "
                        rf"with $1 \le m \le {pool.kernel_size[0]}$ and $1 \le n \le {pool.kernel_size[1]}$.")
-        prose(box, "Altogether:")
-        matrix_result(box, "Y", result, "Y", **opts.printer)
+        matrix_result(box, "Y", result, "Y", "Altogether", **opts.printer)
     return render
 
 
