@@ -93,9 +93,11 @@ def test_changing_the_inputs_changes_every_answer(seed, shape, kernel, conv):
     data["matrices"] = {"A": a.tolist(), "B": b.tolist()}
     data["convolution"].update(conv)
     data["pooling"]["kernel_size"], data["pooling"]["stride"] = 2, 1
-    sol = derive_solution(load_spec(data))
     cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in conv.items()}
     out = sn.conv2d(a.astype(float), b.astype(float), **cfg)
+    if min(out.shape) < 2:
+        del data["pooling"]  # a 2x2 window does not fit the output: the spec loader rejects that pooling
+    sol = derive_solution(load_spec(data))
     np.testing.assert_array_equal(np.array(sol.output.tolist(), dtype=float), out)
     assert sol.output_shape == out.shape
     gx, gw, _ = sn.conv2d_backward(a.astype(float), b.astype(float), np.ones(out.shape), **cfg)
