@@ -249,7 +249,7 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                     sub = re.sub(r"\\(?:begin|end)\s*\{[^}]*\}(?:\s*\{[^}]*\})?", " ", sub).replace("&", " ")
                     sub = clean(sub).strip().strip("$").strip()
                     if sub:
-                        pieces.append(((f"@{head}@" if head else "") + sub, line))
+                        pieces.append(((f"@{head}@" if head else "") + " ".join(sub.split()), line))
                         head = ""
         for text, line in pieces:
             forced = None
@@ -302,9 +302,8 @@ def _resolve(equations: list[_Equation], keys: list[tuple[int, int]], name: str)
             if len(guess) >= 1:
                 new = guess[0]
                 missing.discard(new)
-                notes.append(f"the line at {equations[n].lines[0].no} names {name}_{{{key[0]}{key[1]}}} on its left "
-                             f"side; read as the line for {name}_{{{new[0]}{new[1]}}}, between the lines before and "
-                             "after it")
+                notes.append(f"line {equations[n].lines[0].no} has {name}_{{{key[0]}{key[1]}}} on its left side where "
+                             f"the line for {name}_{{{new[0]}{new[1]}}} belongs; it was graded as that line")
                 equations[n].key = new
             else:
                 equations[n].key = None
