@@ -50,16 +50,17 @@ def is_number(value: Any) -> bool:
 
 
 def numbers_equal(given: Any, expected: Any, tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool:
-    """Integers exactly, everything else within ``tolerance``; non-finite values only equal themselves.
+    """Integers within the absolute tolerance only (no relative slack: 7.000001 is not 7, but the float noise
+    109.0000000001 is 109), everything else within ``tolerance``; non-finite values only equal themselves.
 
     >>> numbers_equal(4.0000001, sympy.Integer(4), (1e-6, 0)), numbers_equal(sympy.Integer(4), sympy.Integer(5))
     (False, False)
-    >>> numbers_equal(sympy.Rational(11, 4), 2.75)
-    True
+    >>> numbers_equal(sympy.Rational(11, 4), 2.75), numbers_equal(109.0000000001, sympy.Integer(109))
+    (True, True)
     """
-    if isinstance(expected, int | sympy.Integer):   # integers exactly
+    if isinstance(expected, int | sympy.Integer):   # integers: the absolute tolerance only
         try:
-            return complex(given) == complex(int(expected))
+            return abs(complex(given) - complex(int(expected))) <= tolerance[1]
         except (TypeError, ValueError):
             return False
     try:

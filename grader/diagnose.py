@@ -22,7 +22,7 @@ import sympy
 
 from symconv import conv2d, conv2d_grad, output_size, output_size_expr
 from symconv.pooling import avg_pool2d, max_pool2d
-from symconv.sizes import D, pool_output_size
+from symconv.sizes import D, P, pool_output_size
 from symconv.solution import Solution
 from symconv.spec import Spec
 
@@ -209,19 +209,28 @@ def size_alternatives(spec: Spec) -> list[Alternative]:
 
 
 def formula_alternatives() -> list[Alternative]:
-    """The output-size formula without dilation, without floor, with ceiling, and off by one (and their
-    combinations), each labelled with every code that applies; the reference is ``output_size_expr()``."""
+    """The output-size formula without dilation, without padding, without floor, with ceiling, and off by one
+    (and their combinations), each labelled with every code that applies; the reference is
+    ``output_size_expr()``.
+
+    >>> [a.code for a in formula_alternatives()][:3]
+    ['output-size-off-by-one', 'output-size-off-by-one', 'ceil-instead-of-floor']
+    """
     alts = []
-    for dilation, rounding, offset in itertools.product((True, False), ("floor", "ceil", "none"), (0, 1, -1)):
-        if (dilation, rounding, offset) == (True, "floor", 0):
+    for dilation, padding, rounding, offset in itertools.product((True, False), (True, False),
+                                                                 ("floor", "ceil", "none"), (0, 1, -1)):
+        if (dilation, padding, rounding, offset) == (True, True, "floor", 0):
             continue
         expr = output_size_expr(dilation=dilation, floor=rounding != "none")
         if rounding == "ceil":
             expr = expr.replace(sympy.floor, sympy.ceiling)
-        codes = ([] if dilation else ["dilation-missing"]) + {"floor": [], "ceil": ["ceil-instead-of-floor"],
-                                                               "none": ["floor-missing"]}[rounding]
+        if not padding:
+            expr = expr.subs(P, 0)
+        codes = ([] if dilation else ["dilation-missing"]) + ([] if padding else ["padding-forgotten"])
+        codes += {"floor": [], "ceil": ["ceil-instead-of-floor"], "none": ["floor-missing"]}[rounding]
         codes += ["output-size-off-by-one"] if offset else []
-        alts.append(Alternative(" ".join(codes), expr + offset, "" if dilation else "D = 1"))
+        assumption = ", ".join(x for x, used in (("D = 1", not dilation), ("P = 0", not padding)) if used)
+        alts.append(Alternative(" ".join(codes), expr + offset, assumption))
     return alts
 
 

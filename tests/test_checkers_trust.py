@@ -332,3 +332,42 @@ def test_simplify_gives_the_same_verdict_in_any_thread():
     thread.start()
     thread.join(timeout=60)
     assert here == there == [True, False, False]
+
+
+# ---- more notations a checker reads ----------------------------------------------------------------------------
+@pytest.mark.parametrize("part_id, answer, score, status", [
+    ("1.1a", "9", 0.0, GRADED),                                            # a count, not a size: wrong, readable
+    ("1.1a", "3 x 3", 1.0, GRADED),
+    ("1.1b", r"\left\lfloor \frac{I - D(K-1) - 1}{S} \right\rfloor + 1", 1.0, GRADED),   # padding-forgotten
+    ("1.1c", "109 92 72 108 85 74 110 74 79", 0.0, NEEDS_REVIEW),         # which shape? a guess
+    ("1.1c", "109 92 72; 108 85 74; 110 74 79", 3.0, GRADED),
+    ("1.1c", [[109, 92, 72, 108, 85, 74, 110, 74, 79]], 0.0, GRADED),    # explicitly one row: wrong shape
+])
+def test_readable_or_for_a_person(homework, part_id, answer, score, status):
+    got = part(homework, part_id, answer)
+    assert (got.score, got.status) == (score, status), got.feedback
+
+
+@pytest.mark.parametrize("path, share, status", [
+    ("nn.MaxPool2d.", 0.5, GRADED), ("nn.", 0.0, NEEDS_REVIEW), ("torch.nn", 0.0, NEEDS_REVIEW),
+    ("tf.keras.layers.MaxPool2D", 0.0, GRADED), ("**nn.MaxPool2d**", 0.5, GRADED),
+    ("[nn.MaxPool2d](https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html)", 0.5, GRADED),
+])
+def test_module_paths_cut_short_or_dressed(homework, path, share, status):
+    got = part(homework, "1.2a", {"max": path, "avg": "nn.AvgPool2d", "lp": "nn.LPPool2d"})
+    assert (got.score, got.status) == (1.0 + share, status), got.feedback
+
+
+@pytest.mark.parametrize("text, score", [
+    (r"\delta_{11} B_{12} + \delta_{12} B_{11}", 5.0), (r"\delta_{11} B_{11} + \delta_{12} B_{13}", 4.8),
+    ("G_{11} B_{12} + G_{12} B_{11}", 5.0),
+])
+def test_upstream_named_as_people_do(homework, text, score):
+    got = part(homework, "1.1d", chain_answers(homework, A12=text))
+    assert (got.score, got.status) == (score, GRADED), got.feedback
+
+
+@pytest.mark.parametrize("lp, score", [(r"f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}", 3.0),
+                                       (r"f(X) = \sqrt[2]{\sum_{x \in X} x^{2}}", 2.0)])
+def test_a_function_name_on_the_left_is_a_name(homework, lp, score):
+    assert part(homework, "1.2b", {**GOOD_FORMULAS, "lp": lp}).score == score

@@ -25,7 +25,9 @@ B = sym_matrix("B", 3, 3)
 @pytest.mark.parametrize("given, expected, tol, same", [
     (sympy.Integer(7), sympy.Integer(7), (1e-6, 1e-9), True),
     (sympy.Integer(7), sympy.Integer(8), (1e-6, 1e-9), False),
-    (sympy.Rational(7000001, 10**6), sympy.Integer(7), (1e-3, 1e-3), False),   # integers exactly
+    (sympy.Rational(7000001, 10**6), sympy.Integer(7), (1e-3, 1e-9), False),   # no relative slack for integers
+    (sympy.Rational(7000001, 10**6), sympy.Integer(7), (0, 1e-5), True),       # the absolute tolerance only
+    (sympy.Rational(1090000000001, 10**10), sympy.Integer(109), (1e-6, 1e-9), True),   # float noise
     (7.0, sympy.Integer(7), (1e-6, 1e-9), True),
     (sympy.Rational(2749999999, 10**9), sympy.Rational(11, 4), (1e-6, 1e-9), True),
     (sympy.Rational(274, 100), sympy.Rational(11, 4), (1e-6, 1e-9), False),

@@ -169,17 +169,22 @@ def _normalise(side: Any, ref: Reference, notes: list[str]) -> Any:
         if parsed and parsed[0] == ref.output_name and not parse_entry_name(getattr(d.expr, "name", "")):
             if parsed[1] <= upstream_values.rows and parsed[2] <= upstream_values.cols:
                 upstream[d] = by_name(upstream_values[parsed[1] - 1, parsed[2] - 1])
-    if "G" not in ref.spec.matrices:   # the upstream entries by the name the engine gives them
-        for sym in side.free_symbols:
-            parsed = parse_entry_name(getattr(sym, "name", ""))
-            if parsed and parsed[0] == "G" and parsed[1] <= upstream_values.rows and parsed[2] <= upstream_values.cols:
-                upstream[sym] = by_name(upstream_values[parsed[1] - 1, parsed[2] - 1])
+    names = _upstream_names(ref)   # the upstream's entries by the names people give them (G_uv, δ_uv)
+    for sym in side.free_symbols:
+        parsed = parse_entry_name(getattr(sym, "name", ""))
+        if parsed and parsed[0] in names and parsed[1] <= upstream_values.rows and parsed[2] <= upstream_values.cols:
+            upstream[sym] = by_name(upstream_values[parsed[1] - 1, parsed[2] - 1])
     return side.xreplace(upstream) if upstream else side
+
+
+def _upstream_names(ref: Reference) -> set[str]:
+    """Names of the upstream gradient ∂E/∂C_uv: G (the engine's), δ (backprop's error), none a spec matrix."""
+    return {"G", "delta"} - set(ref.spec.matrices)
 
 
 def _unknown_matrices(expr: sympy.Expr, ref: Reference) -> list[str]:
     """Entry symbols of matrices the spec does not name (``w_11`` for a kernel called B): a person decides."""
-    known = set(ref.spec.matrices) | {ref.output_name, "G"}
+    known = set(ref.spec.matrices) | {ref.output_name} | _upstream_names(ref)
     return sorted({tex(s) for s in expr.free_symbols
                    if (parsed := parse_entry_name(getattr(s, "name", ""))) and parsed[0] not in known})
 

@@ -8,6 +8,7 @@ earns that mistake's rubric credit if it is more.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from grader.checkers.common import graded, tex
@@ -29,6 +30,13 @@ def label(ref: Reference, task: str) -> str:
             "kernel-gradient-matrix": f"(\\partial E/\\partial {c.kernel})"}.get(task, "Y")
 
 
+def _shape_guessed(answer: Any, given: Any, expected: Any) -> bool:
+    """All the entries on one line of text, with nothing marking rows: which shape was meant is a guess (nine
+    numbers for a 3x3 matrix)."""
+    return (isinstance(answer, str) and given.rows == 1 and given.cols == expected.rows * expected.cols
+            and expected.rows > 1 and not re.search(r"[;\n\[\]]|\\\\|\\begin|\|", answer.strip()))
+
+
 def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
     expected = ref.expected(part.task)
     log = Log()
@@ -38,7 +46,7 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
     same = lambda a, b: same_value(a, b, ref.tolerance, seed=seed)  # noqa: E731
     shown = dict(expected_latex=tex(expected), given_latex=tex(given), cost=ref.cost, raw=answer,
                  read_as=tex(given))
-    if log.guessed:
+    if log.guessed or _shape_guessed(answer, given, expected):
         return graded(part, 0.0, notes=log.notes, review=["your matrix"], **shown)
     matched = [a for a in alternatives if getattr(a.value, "shape", None) == given.shape
                and not compare_entries(given, a.value, same=same)]

@@ -36,6 +36,7 @@ _WRAPPERS = tuple(re.compile(p, re.S) for p in (
     r"\\verb\|(.*)\|", r"\\verb\+(.*)\+", r"`+(.*?)`+", r"\$+(.*?)\$+", r"\\\((.*)\\\)", r'"(.*)"', r"'(.*)'",
     r"“(.*)”", r"\*\*(.*)\*\*", r"__(.*)__", r"\*(.*)\*",
     r"(?i:answer|ans\.?)\s*[:：]\s*(.*)"))
+_PACKAGES = {"torch", "nn", "F", "torch.nn", "torch.nn.functional", "nn.functional", "torch.nn.modules"}
 FUNCTIONAL = {"max": "max_pool2d", "avg": "avg_pool2d", "lp": "lp_pool2d"}
 
 
@@ -88,8 +89,9 @@ def _unwrap(text: str) -> str:
 
 def _path(value: Any) -> str:
     """The dotted name an answer gives (markup and constructor arguments dropped)."""
-    m = _PATH.fullmatch(_unwrap(value)) if isinstance(value, str) else None
-    if m is None:
+    text = _unwrap(value) if isinstance(value, str) else ""
+    m = _PATH.fullmatch(text)
+    if m is None or re.sub(r"\s+", "", m.group(1)) in _PACKAGES:   # "nn." is a path cut short
         raise UnreadableAnswer("expected a module path like torch.nn.Name")
     return re.sub(r"\s+", "", m.group(1))
 

@@ -21,6 +21,7 @@ from functools import cache, cached_property
 from typing import Any
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from grader.checkers.common import graded, pooling_kind, tex
 from grader.checkers.reference import Reference
@@ -234,8 +235,9 @@ def _answers(given: dict[str, Any], kinds: Iterable[str], read_one: Callable[[An
 
 
 def _is_name(side: Any) -> bool:
-    """A side that names the answer rather than giving it: ``Y^k_{ij}``, ``O``, ``Y``."""
-    return isinstance(side, sympy.Symbol | sympy.Indexed) and not isinstance(side, WindowReduce)
+    """A side that names the answer rather than giving it: ``Y^k_{ij}``, ``O``, ``Y``, ``f(X)``,
+    ``\\text{out}(N_i, C_j, h, w)``."""
+    return (isinstance(side, sympy.Symbol | sympy.Indexed | AppliedUndef) and not isinstance(side, WindowReduce))
 
 
 def _sides(value: Any, context: Any, log: Log) -> list[sympy.Expr]:

@@ -23,6 +23,7 @@ from grader.checkers.reference import Reference
 from grader.checkers.values import Log, read, read_expression, read_size
 from grader.compare import SEED, evaluate, same_values
 from grader.diagnose import Finding, most_specific, needs_dilation
+from grader.errors import ParseError
 from grader.parse import Equation
 from grader.result import PartResult
 from symconv.sizes import output_size_expr
@@ -49,7 +50,14 @@ def _named_matrix(answer: Any) -> str | None:
 
 def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
     log = Log()
-    given = read_size(answer, ref.context(part.task), log)
+    try:
+        given = read_size(answer, ref.context(part.task), log)
+    except ParseError:
+        number = _one_number(answer)
+        if number is None:
+            raise
+        return graded(part, 0.0, lines=[f"{tex(number)} is one number; a size is rows x columns"],
+                      expected_latex=_size_latex(ref.solution.output_shape), cost=ref.cost, raw=answer)
     expected = ref.solution.output_shape
     shown = dict(expected_latex=_size_latex(expected), given_latex=_size_latex(given), cost=ref.cost, raw=answer,
                  read_as=_size_latex(given))
@@ -106,6 +114,15 @@ def _variant_values() -> list[tuple[list[str], bool, list[complex | None]]]:
         uses_d = needs_dilation(expr)
         out.append((codes, uses_d, [evaluate(expr, pt) for pt in size_points(uses_d)]))
     return out
+
+
+def _one_number(answer: Any) -> sympy.Expr | None:
+    """The number a size answer gives instead of a size (``9``: the count of entries), or None."""
+    try:
+        value = read(answer, "number") if isinstance(answer, str) else None
+    except ParseError:
+        return None
+    return value if isinstance(value, sympy.Expr) and value.is_number else None
 
 
 def _formula_sides(answer: Any, ref: Reference, part: Part, log: Log) -> tuple[list[sympy.Expr], list[sympy.Expr]]:
@@ -165,7 +182,8 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
         if uses_d != has_d and codes:   # a variant without D only explains a formula without D
             continue
         if same_values(values[uses_d], expected, ref.tolerance):
-            findings = [Finding(c, "D = 1" if c == "dilation-missing" else "") for c in codes]
+            findings = [Finding(c, {"dilation-missing": "D = 1", "padding-forgotten": "P = 0"}.get(c, ""))
+                        for c in codes]
             return graded(part, credit(codes, ref.cost) * part.points, findings=findings,
                           notes=notes + (log.notes if codes else []), **shown)
     return graded(part, 0.0, notes=notes + log.notes, **shown)
