@@ -235,7 +235,7 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
         else:
             for line in u.lines:
                 text = line.text
-                m = label.match(prose(text)) if text.strip() else None
+                m = label.match(text) if text.strip() else None
                 head = ""
                 if m:
                     head = f"{input_name}_{{{m.group('i')}{m.group('j')}}}"

@@ -77,6 +77,7 @@ class _State:
     lists: list[str] = field(default_factory=list)   # enumerate roles: "letters", "problems", "other"
     counters: list[int] = field(default_factory=list)
     last_letter: str = ""
+    inferred: bool = False     # the problem was inferred from the letters (no problem label)
 
 
 def part_keys(spec: Spec) -> dict[str, str]:
@@ -109,14 +110,14 @@ def _problem_by_title(spec: Spec, text: str) -> Problem | None:
 def _letter_part(spec: Spec, problem: Problem | None, letter: str, state: _State) -> str:
     """The part id a letter names under ``problem`` ("?<id>" when the spec has none such)."""
     keys = part_keys(spec)
-    if problem is None:   # no problem heading: letters restart for each problem
+    if problem is None or state.inferred:   # no problem heading: letters restart for each problem
         index = 0
         if state.part and not state.part.startswith("?"):
             index = next((i for i, p in enumerate(spec.problems) if any(q.id == state.part for q in p.parts)), 0)
         if state.last_letter and letter.lower() <= state.last_letter:
             index += 1
         problem = spec.problems[min(index, len(spec.problems) - 1)]
-        state.problem = problem
+        state.problem, state.inferred = problem, True
     state.last_letter = letter.lower()
     found = keys.get(_key(problem.id + letter.lower()))
     return found or f"?{problem.id}{letter.lower()}"
@@ -237,11 +238,10 @@ def split_units(lines: list[Line], spec: Spec) -> list[Unit]:
     while i < len(lines):
         line = lines[i]
         text = line.text
+        ends = 0
         for m in _LIST.finditer(text):
             if m.group("end"):
-                if state.lists:
-                    state.lists.pop()
-                    state.counters.pop()
+                ends += 1
                 continue
             role = "other" if m.group("env") != "enumerate" else "letters" if state.problem is not None and \
                 "letters" not in state.lists else "problems" if not state.lists and state.problem is None else "other"
@@ -249,8 +249,11 @@ def split_units(lines: list[Line], spec: Spec) -> list[Unit]:
             state.counters.append(0)
         text = _LIST.sub(" ", text) if _LIST.search(text) else text
         part, problem, rest, written = read_label(text, spec, state)
+        for _ in range(min(ends, len(state.lists))):   # a list ends after the item on its last line
+            state.lists.pop()
+            state.counters.pop()
         if problem is not None:
-            state.problem = problem
+            state.problem, state.inferred = problem, False
             if part is None:
                 state.part, state.last_letter = None, ""
         if part is not None:
