@@ -371,3 +371,10 @@ def test_upstream_named_as_people_do(homework, text, score):
                                        (r"f(X) = \sqrt[2]{\sum_{x \in X} x^{2}}", 2.0)])
 def test_a_function_name_on_the_left_is_a_name(homework, lp, score):
     assert part(homework, "1.2b", {**GOOD_FORMULAS, "lp": lp}).score == score
+
+
+@pytest.mark.parametrize("answer, status", [
+    ("9", GRADED), ("$9$.", GRADED), (r"3 \times 3 \text{ (after pooling: } 2 \times 2)", NEEDS_REVIEW),
+])
+def test_one_number_is_read_only_when_it_is_all_there_is(homework, answer, status):
+    assert part(homework, "1.1a", answer).status == status

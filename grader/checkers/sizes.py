@@ -116,13 +116,14 @@ def _variant_values() -> list[tuple[list[str], bool, list[complex | None]]]:
     return out
 
 
+_ONE_NUMBER = re.compile(r"\s*\$*\s*(\d{1,6})\s*\$*\s*\.?\s*")
+
+
 def _one_number(answer: Any) -> sympy.Expr | None:
-    """The number a size answer gives instead of a size (``9``: the count of entries), or None."""
-    try:
-        value = read(answer, "number") if isinstance(answer, str) else None
-    except ParseError:
-        return None
-    return value if isinstance(value, sympy.Expr) and value.is_number else None
+    """The whole number a size answer gives instead of a size (``9``: the count of entries), or None when the
+    answer is anything more than one number (that is for the parser, or a person, to read)."""
+    m = _ONE_NUMBER.fullmatch(answer) if isinstance(answer, str) else None
+    return sympy.Integer(m.group(1)) if m else None
 
 
 def _formula_sides(answer: Any, ref: Reference, part: Part, log: Log) -> tuple[list[sympy.Expr], list[sympy.Expr]]:
