@@ -78,7 +78,7 @@ def prose_parts(parts: Sequence[object]) -> str:
     """
     out = ""
     for part in parts:
-        text = escape_prose(part.strip()) if isinstance(part, str) else f"${latex(part)}$"
+        text = escape_prose(part.strip()) if isinstance(part, str) else f"${latex(part, fold_short_frac=True)}$"
         out += text if not out or text[:1] in ",;.:)" else " " + text
     return out
 
