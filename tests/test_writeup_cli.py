@@ -55,3 +55,22 @@ def test_extract_prints_no_control_characters(tmp_path, capsys):
     path.write_text("## 1.1\n(a) \x1b[31m 3x3\n(b) \x1b]0;owned\x07 $O = (I - K)/S + 1$\n", encoding="utf-8")
     assert main(["extract", str(path)]) == 0
     assert "\x1b" not in capsys.readouterr().out
+
+
+def test_roster_maps_document_ids_names_and_file_names(tmp_path):
+    from types import SimpleNamespace
+
+    from grader.result import Result
+    from grader.writeup.roster import RosterError, apply_roster, load_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Name,SIS_ID,Number,File\nAda Lovelace,g-001,s1234567,\nGrace Hopper,g-002,20261234,\n"
+                      "Alan Turing,g-003,,turing-hw1\nTwin One,g-004,same,\nTwin Two,g-005,same,\n", encoding="utf-8")
+    graded = [SimpleNamespace(source=source, result=Result(student, [])) for student, source in [
+        ("s1234567", "ada.md"), ("Grace_Hopper", "x.tex"), ("nobody", "turing-hw1.ipynb"), ("same", "t.md"),
+        ("stranger", "s.md")]]
+    assert [g.result.student for g in apply_roster(roster, graded)] == ["g-001", "g-002", "g-003", "same", "stranger"]
+    assert load_roster(roster).lookup("twin one") == "g-004"
+    (tmp_path / "empty.csv").write_text("id\n", encoding="utf-8")
+    with pytest.raises(RosterError, match="a header row and a row per student"):
+        load_roster(tmp_path / "empty.csv")

@@ -1,0 +1,98 @@
+"""A class roster: the gradebook id of each student, found by any name the student goes by.
+
+A write-up names its student as they wrote it (a name on a header line, a student number in ``\\author{}``), or
+the file name does; a roster CSV maps any of these to the id the gradebook uses. The CSV has a header; the
+gradebook id is the column named ``gradebook_id`` (else ``sis_id``, ``id``, ``student_id``, else the first column)
+and every other cell of the row (names, emails, student numbers, file names) is another name for that student.
+Names are matched ignoring case, spaces, underscores and punctuation.
+
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "roster.csv"
+>>> _ = path.write_text("gradebook_id,name,number\\ng-001,Ada Lovelace,s1234567\\ng-002,Grace Hopper,20261234\\n")
+>>> roster = load_roster(path)
+>>> roster.lookup("Ada_Lovelace"), roster.lookup("20261234"), roster.lookup("nobody")
+('g-001', 'g-002', None)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+
+MAX_ROSTER_BYTES = 5_000_000
+MAX_ROWS = 100_000
+ID_COLUMNS = ("gradebook_id", "gradebook", "sis_id", "id", "student_id")
+
+
+class RosterError(GraderError):
+    """A roster file that cannot be used (one line)."""
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\W_]+", "", str(name)).casefold()
+
+
+@dataclass
+class Roster:
+    ids: dict[str, str] = field(default_factory=dict)        # any name's key -> gradebook id
+    ambiguous: set[str] = field(default_factory=set)         # names two students share: never mapped
+
+    def lookup(self, *names: str) -> str | None:
+        """The gradebook id of the first of ``names`` the roster knows (unambiguously), else None."""
+        for name in names:
+            key = _key(name)
+            if key and key not in self.ambiguous and key in self.ids:
+                return self.ids[key]
+        return None
+
+
+def load_roster(path: str | Path) -> Roster:
+    """Read a roster CSV; RosterError for a missing, huge, headerless or id-less file."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_ROSTER_BYTES:
+            raise RosterError(f"{path.name}: roster too large (limit {MAX_ROSTER_BYTES:,} bytes)")
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise RosterError(f"{path.name}: cannot read the roster ({getattr(err, 'strerror', None) or err})") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) < 2:
+        raise RosterError(f"{path.name}: a roster needs a header row and a row per student")
+    if len(rows) > MAX_ROWS:
+        raise RosterError(f"{path.name}: too many rows (limit {MAX_ROWS:,})")
+    header = [h.strip().lower() for h in rows[0]]
+    column = next((header.index(c) for c in ID_COLUMNS if c in header), 0)
+    roster = Roster()
+    for row in rows[1:]:
+        if len(row) <= column or not row[column].strip():
+            continue
+        gradebook = row[column].strip()
+        for cell in row:
+            key = _key(cell)
+            if not key:
+                continue
+            if key in roster.ids and roster.ids[key] != gradebook:
+                roster.ambiguous.add(key)
+            roster.ids.setdefault(key, gradebook)
+    return roster
+
+
+def apply_roster(path: str | Path | None, graded: list[Any]) -> list[Any]:
+    """Give each graded submission (``.result.student``, ``.source``) its gradebook id from the roster at ``path``
+    (None: unchanged). A student the roster does not know keeps the id the document or file gave."""
+    if path is None:
+        return graded
+    from grader.submission import safe_id
+
+    roster = load_roster(path)
+    for g in graded:
+        found = roster.lookup(g.result.student, Path(g.source).stem)
+        if found:
+            g.result.student = safe_id(found)
+    return graded
