@@ -378,3 +378,8 @@ def test_a_function_name_on_the_left_is_a_name(homework, lp, score):
 ])
 def test_one_number_is_read_only_when_it_is_all_there_is(homework, answer, status):
     assert part(homework, "1.1a", answer).status == status
+
+
+def test_a_renamed_matrix_is_said_once(homework):
+    got = part(homework, "1.1d", chain_answers(homework, A13="b_{11} + b_{12} + b_{13}", A14="b_{12} + b_{13}"))
+    assert got.score == 5 and got.feedback.count("the entries of B") == 1, got.feedback

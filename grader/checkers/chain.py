@@ -121,12 +121,15 @@ def _rename(side: Any, mapping: dict[str, str], notes: list[str]) -> Any:
     """Entry symbols of matrix ``old`` renamed to ``mapping[old]`` (``b_11`` -> ``B_11``), with a note each."""
     if not isinstance(side, sympy.Basic) or not mapping:
         return side
-    renamed = {}
-    for sym in side.atoms(sympy.Symbol):
-        parsed = parse_entry_name(sym.name) if isinstance(sym, sympy.Symbol) else None
+    renamed: dict[sympy.Symbol, sympy.Symbol] = {}
+    for sym in sorted(side.atoms(sympy.Symbol), key=sympy.default_sort_key):
+        parsed = parse_entry_name(sym.name)
         if parsed and parsed[0] in mapping:
             renamed[sym] = sympy.Symbol(f"{mapping[parsed[0]]}_{parsed[1]}{parsed[2]}", real=True)
-            notes.append(f"read {tex(sym)} as {tex(renamed[sym])}")
+    for old in dict.fromkeys(parse_entry_name(s.name)[0] for s in renamed):
+        note = f"read {old}_{{ij}} as {mapping[old]}_{{ij}}, the entries of {mapping[old]}"
+        if note not in notes:
+            notes.append(note)
     return side.xreplace(renamed) if renamed else side
 
 
@@ -300,7 +303,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             review.append(label)
             continue
         shown = shown or chain_shown
-        notes += entry_notes
+        notes += [n for n in entry_notes if n not in notes]
         findings += [Finding(f.code, f"{label}: {f.detail}" if f.detail else label) for f in found]
         if right:
             score += share * credit((f.code for f in found), ref.cost)
