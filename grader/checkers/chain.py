@@ -278,7 +278,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
     answers, lines, review = _by_entry(answer, ref.spec.convolution.input, context,
                                        frozenset(ref.spec.matrices) | {ref.output_name})
     share = part.points / len(entries)
-    score, findings, wrong, notes, shown = 0.0, [], [], [], False
+    score, findings, wrong, notes, shown, judged = 0.0, [], [], [], False, 0
     log = Log()
     for key in entries:
         label = tex(sol.chain[key].entry)
@@ -303,6 +303,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             review.append(label)
             continue
         shown = shown or chain_shown
+        judged += 1
         notes += [n for n in entry_notes if n not in notes]
         findings += [Finding(f.code, f"{label}: {f.detail}" if f.detail else label) for f in found]
         if right:
@@ -314,7 +315,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             log.notes += piece.notes
     if len(wrong) == 1:
         findings.append(Finding("entry-slip", tex(sol.chain[wrong[0]].entry)))
-    if answers and not shown and _asks_for_chain_rule(part):
+    if judged and not shown and _asks_for_chain_rule(part):
         findings.append(Finding("chain-rule-not-shown"))
         score *= credit(["chain-rule-not-shown"], ref.cost)
     notes += log.notes
