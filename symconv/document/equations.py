@@ -16,6 +16,7 @@ x &= a + b \\\\
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import numpy as np
 import sympy
@@ -103,7 +104,7 @@ def rows_text(rows: Sequence[str]) -> str:
 def check_solution(sol: Solution) -> None:
     """Re-verify every matrix the document prints against :mod:`symconv.numeric` (raises VerificationError)."""
     c = sol.spec.convolution
-    cfg = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+    cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
     verify_conv2d(sol.input, sol.kernel, sol.output, name=c.output, **cfg)
     verify_conv2d_grad(sol.input, sol.kernel, sol.upstream, sol.grad_input, sol.grad_kernel,
                        names=(f"dE/d{c.input}", f"dE/d{c.kernel}"), **cfg)
@@ -130,7 +131,7 @@ def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr
         names = {s: parse_entry_name(s.name) for s in term.free_symbols}
         b = next(s for s, parsed in names.items() if parsed and parsed[0] == kernel)
         a = next(s for s in names if s != b)
-        keyed.append((names[b], (a, b, values[a], values[b])))
+        keyed.append((names[b] or (kernel, 0, 0), (a, b, values[a], values[b])))
     return [entry for _, entry in sorted(keyed, key=lambda k: k[0])]
 
 
@@ -209,6 +210,7 @@ def pool_lines(sol: Solution, kind: str, shown: Collection[tuple[int, int]] | No
     if pool is None:
         return []
     x, result = sol.pool_input, (sol.pooled_max if kind == "max" else sol.pooled_avg)
+    assert result is not None   # the spec has a pooling section
     windows = pool_windows(x.shape, pool.kernel_size, pool.stride, pool.padding)
     lines, again = [], sympy.zeros(*result.shape)
     for row in windows:

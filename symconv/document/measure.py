@@ -85,8 +85,8 @@ def math_width(tex: str, scale: float = 1.0, display: bool = True) -> float:
             if name in ("frac", "dfrac", "tfrac"):
                 top, k = _group(tex, k)
                 bottom, k = _group(tex, k)
-                inner = scale if (display or name == "dfrac") and name != "tfrac" else scale * SCRIPT
-                width += max(math_width(top, inner, False), math_width(bottom, inner, False)) + 4.0 * scale
+                size = scale if (display or name == "dfrac") and name != "tfrac" else scale * SCRIPT
+                width += max(math_width(top, size, False), math_width(bottom, size, False)) + 4.0 * scale
                 continue
             if name in ("text", "textrm", "mathrm", "operatorname", "texttt"):
                 inner, k = _group(tex, k)

@@ -109,7 +109,8 @@ def limits_table(result: WindowLimits) -> str:
     for key, limit in result.limits.items():
         exact = r"\text{undefined}" if limit.value is None else latex(limit.value)
         number = limit.as_number()
-        approx = "" if number is None or limit.value.is_Integer else rf"$\approx {fixed(mpmath.mpf(number))}$"
+        approx = "" if number is None or limit.value is None or limit.value.is_Integer else \
+            rf"$\approx {fixed(mpmath.mpf(number))}$"
         rows.append(rf"${_LIMIT_LABELS[key]}$ & {_TORCH_MEANING[key]} & ${exact}$ & {approx} \\")
     table = [rf"{p} & {fixed(value)} & ${scientific(error)}$ & ${scientific(bound)}$ \\"
              for p, value, error, bound in result.table.rows]

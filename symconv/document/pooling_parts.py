@@ -94,6 +94,7 @@ def _pool(kind: str) -> Callable[[Container, Solution, Part, DocumentOptions], N
         if pool is None:
             raise SpecError(sol.spec.source, f"part {part.id} ({part.task}) needs a pooling section")
         result = sol.pooled_max if kind == "max" else sol.pooled_avg
+        assert result is not None   # the spec has a pooling section (checked above)
         x = sol.pool_input
         windows = [(u, v) for u in range(result.rows) for v in range(result.cols)]
         shown = windows if not opts.summary or len(windows) <= 2 else [windows[0], windows[-1]]
@@ -109,7 +110,7 @@ def _pool(kind: str) -> Callable[[Container, Solution, Part, DocumentOptions], N
                 rf"$\lfloor ({x.shape[a]} + 2 \cdot {pool.padding[a]} - {pool.kernel_size[a]})/{pool.stride[a]}"
                 rf"\rfloor + 1 = {result.shape[a]}$" for a in (0, 1))
             prose(box, rf"The output size has a floor ({sizes} windows per axis), so no window reaches "
-                       rf"{describe_dropped(sol.spec.pooling.input, rows, cols, x.shape)}: those entries never "
+                       rf"{describe_dropped(pool.input, rows, cols, x.shape)}: those entries never "
                        "reach $Y$.")
         if len(shown) < len(windows):
             i = latex(pool.stride[0] * (sympy.Symbol("u") - 1) + sympy.Symbol("m") - pool.padding[0])
