@@ -38,6 +38,7 @@ from symconv.spec import Part, Spec, load_spec
 
 SUFFIXES = (".md", ".markdown", ".txt", ".ipynb", ".tex")
 MAX_SHOWN = 160       # characters of a candidate or an answer shown in a note
+MAX_COMPARED = 500    # units compared with a part's text when looking for the nearest text to a missing answer
 
 
 @dataclass
@@ -172,10 +173,17 @@ def _candidate(part: Part, units: list[Unit], region: list[Unit], spec: Spec) ->
         wanted = spec.fill(part.text).lower()[:200]
     except Exception:  # noqa: BLE001 (a placeholder the spec cannot fill: compare the raw text)
         wanted = part.text.lower()[:200]
-    for u in units:
-        s = difflib.SequenceMatcher(None, u.text.lower()[:200], wanted).ratio()
-        if s > score:
-            best, score = " ".join(u.text.split()), s
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(wanted)   # the part's text is indexed once; each unit is compared with it
+    seen: set[str] = set()
+    for u in units[:MAX_COMPARED]:
+        text = u.text.lower()[:200]
+        if text in seen:
+            continue
+        seen.add(text)
+        matcher.set_seq1(text)
+        if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score and matcher.ratio() > score:
+            best, score = " ".join(u.text.split()), matcher.ratio()
     return best[:MAX_SHOWN]
 
 

@@ -27,6 +27,7 @@ from grader.writeup.text import Line
 from symconv.spec import Spec
 
 KINDS = ("max", "avg", "lp")
+MAX_CLAIMS = 50    # limit claims read in one unit (an answer has two)
 
 
 @dataclass
@@ -499,12 +500,13 @@ def find_limits(units: list[Unit], spec: Spec) -> Piece | None:
                 where[kind] = u.lines
         text = _CASES.sub(" ", text)
         plain = prose(text)
-        claims = [m for m in _CLAIM.finditer(text)]
+        claims = [m for m in _CLAIM.finditer(text)][:MAX_CLAIMS]
         claims = [m for m in claims if m.group("var") == "p"] or claims
+        stops = [(s.start(), s.end()) for s in _SENTENCE.finditer(plain)]
         for m in claims:
-            starts = [0, *[s.end() for s in _SENTENCE.finditer(plain) if s.end() <= m.start()]]
-            ends = [s.start() for s in _SENTENCE.finditer(plain) if s.start() >= m.end()] + [len(plain)]
-            sentence = plain[starts[-1]:ends[0]]
+            start = max([e for s, e in stops if e <= m.start()], default=0)
+            end = min([s for s, e in stops if s >= m.end()], default=len(plain))
+            sentence = plain[start:end]
             kinds = {k for _, k in _kinds_in(sentence) if k != "lp"}
             if len(kinds) != 1:
                 kinds = {k for _, k in _kinds_in(previous) if k != "lp"} if not kinds else kinds

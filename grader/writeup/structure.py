@@ -80,10 +80,19 @@ class _State:
     inferred: bool = False     # the problem was inferred from the letters (no problem label)
 
 
+_KEYS: dict[int, tuple[Spec, dict[str, str]]] = {}
+
+
 def part_keys(spec: Spec) -> dict[str, str]:
+    """The spec's part ids by their typed-form key (``grader.submission.part_key``), kept per spec."""
     from grader.submission import part_key
 
-    return {part_key(p.id): p.id for p in spec.parts}
+    kept = _KEYS.get(id(spec))
+    if kept is None or kept[0] is not spec:
+        if len(_KEYS) > 16:
+            _KEYS.clear()
+        kept = _KEYS[id(spec)] = (spec, {part_key(p.id): p.id for p in spec.parts})
+    return kept[1]
 
 
 def _key(text: str) -> str:
