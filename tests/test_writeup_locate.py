@@ -155,3 +155,34 @@ def test_chain_rule_lines_by_their_left_side_and_labels():
 def test_a_repeated_left_side_is_read_as_the_missing_entry(keys, read):
     found = _found("1.1d", _chain([(k, f"B_{{{n}1}}") for n, k in enumerate(keys, 1)]))
     assert list(found.answer) == read and found.notes
+
+
+def test_a_table_of_entries():
+    found = _found("1.1d", "(d)\n| Entry | Gradient |\n|---|---|\n| $A_{11}$ | $B_{11}$ |\n"
+                           "| A_{1,2} | B_{11} + B_{12} |")
+    assert found.answer == {"A_{11}": "B_{11}", "A_{12}": "B_{11} + B_{12}"} and found.where == "lines 5-6"
+
+
+UNLABELLED = """The output C is 3 × 3, from O = \\lfloor (I + 2P - D(K-1) - 1)/S \\rfloor + 1.
+
+Modules: nn.MaxPool2d, nn.AvgPool2d and nn.LPPool2d.
+
+Max-pooled: $Y = \\begin{bmatrix} 109 & 92 \\\\ 110 & 85 \\end{bmatrix}$
+
+With p = 1 we get average pooling and p → ∞ gives max pooling.
+"""
+
+
+def test_answers_under_no_label_are_found_by_their_content():
+    found = extract("notes.md", text=UNLABELLED).found
+    assert {p: f.where for p, f in found.items() if f.answer is not None} == {
+        "1.1a": "line 1", "1.1b": "line 1", "1.2a": "line 3", "1.2c": "line 5", "1.2d": "line 7"}
+    assert all(f.how == "by its content (no label for this part)" for f in found.values() if f.answer is not None)
+    assert found["1.2c"].answer == "\\begin{bmatrix} 109 & 92 \\\\ 110 & 85 \\end{bmatrix}"
+
+
+def test_labelled_parts_are_not_filled_from_other_parts():
+    # 1.1a is not answered; the "3 x 3" under (c) belongs to (c) and is not taken for it
+    text = "## 1.1\n(c) C is 3 x 3:\n$C = \\begin{bmatrix}1&2&3\\\\4&5&6\\\\7&8&9\\end{bmatrix}$"
+    found = extract("hw.md", text=text).found
+    assert found["1.1a"].answer is None and found["1.1c"].answer is not None

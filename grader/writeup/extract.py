@@ -131,7 +131,7 @@ def expected_shapes(spec: Spec) -> dict[str, tuple[int, int]]:
     return shapes  # type: ignore[return-value]
 
 
-def _find(part: Part, units: list[Unit], spec: Spec) -> Piece | None:
+def _find(part: Part, units: list[Unit], spec: Spec, strict: bool = False) -> Piece | None:
     task = part.task
     if task == "output-size":
         return find_size(units, spec)
@@ -147,7 +147,7 @@ def _find(part: Part, units: list[Unit], spec: Spec) -> Piece | None:
     if task == "lp-limits":
         return find_limits(units, spec)
     shape = expected_shapes(spec).get(task)
-    return find_matrix(units, spec, shape, task) if shape else None
+    return find_matrix(units, spec, shape, task, strict) if shape else None
 
 
 def _base(part: Part, spec: Spec) -> str | None:
@@ -204,7 +204,7 @@ def locate(units: list[Unit], spec: Spec) -> dict[str, Found]:
         how = f"under the label at {where(region[0].lines[:1])}" if piece and region and region[0].label else \
             "under its label" if piece else ""
         if piece is None and free:
-            piece = _find(part, free, spec)
+            piece = _find(part, free, spec, strict=True)
             how = "by its content (no label for this part)" if piece else ""
         if piece is None:
             found[part.id] = Found(part.id, candidate=_candidate(part, units, regions.get(part.id, []), spec))

@@ -174,7 +174,9 @@ def _base_name(name: str) -> str:
     return bare
 
 
-def find_matrix(units: list[Unit], spec: Spec, shape: tuple[int, int], task: str) -> Piece | None:
+def find_matrix(units: list[Unit], spec: Spec, shape: tuple[int, int], task: str, strict: bool = False
+                ) -> Piece | None:
+    """The part's matrix among the units; ``strict`` (text under no label) wants its name or its shape."""
     out = spec.convolution.output
     avoid = set(spec.matrices)
     if task in ("max-pool", "avg-pool") and spec.pooling is not None:
@@ -196,7 +198,7 @@ def find_matrix(units: list[Unit], spec: Spec, shape: tuple[int, int], task: str
             score += 2
         if best is None or (score, order) >= best[:2]:
             best = (score, order, text, u)
-    if best is None or best[0] < 0:
+    if best is None or best[0] < (2 if strict else 0):
         return None
     return Piece(clean(best[2]) if "\\begin" in best[2] else best[2], best[3].lines)
 
@@ -230,9 +232,12 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
         pieces: list[tuple[str, Line]] = []
         if u.text.lstrip().startswith("|"):   # a table of entries: | A_11 | ... | B_11 |
             for line in u.lines:
-                cells = [c.strip().strip("$") for c in line.text.strip().strip("|").split("|")]
+                cells = [c.strip().strip("$").strip() for c in line.text.strip().strip("|").split("|")]
                 if len(cells) >= 2 and not re.fullmatch(r"[\s:|-]*", line.text):
-                    pieces.append((" = ".join(c for c in cells if c), line))
+                    m = label.match(cells[0] + ":")
+                    head = f"@{input_name}_{{{m.group('i')}{m.group('j')}}}@" if m else ""
+                    rest = [c for c in (cells[1:] if m else cells) if c]
+                    pieces.append((head + " = ".join(rest), line))
         else:
             for line in u.lines:
                 text = line.text
