@@ -31,9 +31,8 @@ import sympy
 
 from symconv.errors import ConfigError
 from symconv.matrices import as_matrix
+from symconv.norms import check_norm
 from symconv.sizes import pair, pool_output_size
-
-NORMS = ("torch", "normalized")
 
 
 @dataclass(frozen=True)
@@ -131,15 +130,9 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, c
                  lambda vals, w: sympy.Add(*vals) / _divisor(w, count_include_pad, divisor_override))
 
 
-def _check_norm(norm: str) -> str:
-    if norm not in NORMS:
-        raise ConfigError("norm", f"must be one of {', '.join(NORMS)}", norm)
-    return norm
-
-
 def _lp_scale(w: Window, norm: str) -> sympy.Expr:
     """The factor c in (c Σ x^p)^(1/p): PyTorch's K/n (1 for full windows), or 1/n for the power mean."""
-    _check_norm(norm)
+    check_norm(norm)
     n = len(w.cells)
     return sympy.Rational(w.kernel_count, n) if norm == "torch" else sympy.Rational(1, n)
 
@@ -185,7 +178,7 @@ def lp_pool2d(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil
     >>> lp_pool2d([[1, 2, 3, 5]], float("inf"), (1, 2))
     Matrix([[2, 5]])
     """
-    p, norm = check_norm_type(norm_type), _check_norm(norm)
+    p, norm = check_norm_type(norm_type), check_norm(norm)
     xm = as_matrix(x, "x")
     windows = pool_windows(xm.shape, kernel_size, stride, 0, 1, ceil_mode)
     if p == sympy.oo:
@@ -261,7 +254,7 @@ def lp_pool2d_grad(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None,
     >>> lp_pool2d_grad([[3, 4]], float("inf"), (1, 2))
     Matrix([[0, 1]])
     """
-    p, norm = check_norm_type(norm_type), _check_norm(norm)
+    p, norm = check_norm_type(norm_type), check_norm(norm)
     if p == sympy.oo:
         return max_pool2d_grad(x, kernel_size, stride, 0, 1, ceil_mode, upstream)
     xm = as_matrix(x, "x")

@@ -10,11 +10,12 @@ True
 3.0
 """
 
-from symconv.limits.means import NORMS, power_mean
+from symconv.limits.means import power_mean
 from symconv.limits.proof import Check, Proof, Step
 from symconv.limits.summary import WindowLimits, window_limits
 from symconv.limits.symbolic import MAX_SYMBOLIC, prove_max_limit, prove_p1
 from symconv.limits.window import LIMIT_KEYS, MAX_WINDOW, POWERS, convergence_table, exact_limits, parse_window
+from symconv.norms import NORMS
 
 __all__ = [
     "LIMIT_KEYS", "MAX_SYMBOLIC", "MAX_WINDOW", "NORMS", "POWERS", "Check", "Proof", "Step", "WindowLimits",

@@ -17,24 +17,10 @@ from collections.abc import Sequence
 import sympy
 
 from symconv.errors import ConfigError
-
-NORMS = ("normalized", "torch")
+from symconv.norms import check_norm
 
 # p > 0 throughout the proofs; the concrete limits at -oo use a real p (see window.py).
 P = sympy.Symbol("p", positive=True)
-
-
-def check_norm(norm: str) -> str:
-    """Return ``norm`` if it names a definition, else raise ConfigError.
-
-    >>> check_norm("max")
-    Traceback (most recent call last):
-    ...
-    symconv.errors.ConfigError: norm: must be one of normalized, torch (got 'max')
-    """
-    if norm not in NORMS:
-        raise ConfigError("norm", "must be one of " + ", ".join(NORMS), norm)
-    return norm
 
 
 def function_symbol(norm: str, p: object = "p") -> sympy.Symbol:

@@ -21,16 +21,16 @@ from __future__ import annotations
 import numpy as np
 
 from symconv.errors import ConfigError
+from symconv.norms import check_norm
 from symconv.numeric._shapes import pair, to_nchw
 from symconv.numeric.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
-from symconv.pooling import NORMS, check_norm_type
+from symconv.pooling import check_norm_type
 
 
 def _check(norm_type: object, kernel_size: object, norm: object) -> tuple[float, float]:
     """(p, c): the checked exponent and the factor on the window mean (K for torch, 1 for normalized)."""
     p = float(check_norm_type(norm_type, symbolic=False))  # the symbolic side's rule: one rule for both
-    if norm not in NORMS:
-        raise ConfigError("norm", "must be 'torch' or 'normalized'", norm)
+    check_norm(norm)
     kh, kw = pair(kernel_size, "kernel_size")
     size = kh * kw if norm == "torch" else 1
     return p, float(size)
