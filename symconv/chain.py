@@ -2,7 +2,8 @@
 
 This is the data behind each solution line
 ``∂E/∂A_ij = Σ ∂E/∂C_uv · ∂C_uv/∂A_ij = B_.. + B_..``; output entries outside the window contribute nothing
-and are not listed.
+and are not listed. The chain-rule sum is in output order; the sum of kernel terms is in one order for text,
+LaTeX and the documents (:func:`kernel_order`, the printer's ``term_key``: by upstream entry, then kernel entry).
 
 >>> from symconv import sym_matrix
 >>> rule = chain_rule(sym_matrix("A", 5, 5), sym_matrix("B", 3, 3), 1, 2)
@@ -10,25 +11,33 @@ and are not listed.
 [(1, 1), (1, 2)]
 >>> rule.total
 B_11 + B_12
->>> rule.to_latex().split(" = ")[-1]       # each kernel entry under the output entry it came from
-'B_{12} + B_{11}'
+>>> rule
+dE/dA_12 = dE/dC_11*dC_11/dA_12 + dE/dC_12*dC_12/dA_12 = B_11 + B_12
+>>> rule.to_latex().split(" = ")[-1]
+'B_{11} + B_{12}'
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
+from sympy.printing.printer import Printer
 
-from symconv.conv import ConvConfig, _upstream, taps
+from symconv.conv import ConvConfig, _is_channel_list, _prepare, _upstream, taps
 from symconv.errors import ConfigError
-from symconv.latex import latex
-from symconv.matrices import as_matrix, entry_symbol
+from symconv.latex import SymconvLatexPrinter, term_key
+from symconv.matrices import entry_symbol
 
 
 def partial(of: sympy.Symbol, wrt: sympy.Symbol) -> sympy.Derivative:
-    """The unevaluated partial derivative ∂of/∂wrt, as it appears in a written chain rule."""
+    """The unevaluated partial derivative ∂of/∂wrt, as it appears in a written chain rule.
+
+    >>> partial(sympy.Symbol("E"), sympy.Symbol("C_11"))
+    Derivative(E, C_11)
+    """
     return sympy.Derivative(of, wrt, evaluate=False)
 
 
@@ -47,31 +56,61 @@ class ChainTerm:
         return self.upstream * self.local
 
 
+def kernel_order(term: ChainTerm) -> tuple[list[Any], list[Any]]:
+    """The order of a chain rule's kernel terms wherever they are written: by the upstream entry G_uv, then by
+    the kernel entry (B_11 + B_12 + B_13 when the upstream is ones), each by the printer's ``term_key``.
+
+    >>> B, one = sympy.symbols("B_12 B_11"), sympy.S.One
+    >>> terms = [ChainTerm(1, 1, B[0], one, B[0]), ChainTerm(1, 2, B[1], one, B[1])]
+    >>> [t.local for t in sorted(terms, key=kernel_order)]
+    [B_11, B_12]
+    """
+    return term_key(term.upstream), term_key(term.local)
+
+
+def _join(texts: Sequence[str]) -> str:
+    """Terms joined by + (by - when a term prints with a leading minus); "0" for none."""
+    out = texts[0] if texts else "0"
+    for text in texts[1:]:
+        out += " - " + text[1:].lstrip() if text.startswith("-") else " + " + text
+    return out
+
+
 @dataclass(frozen=True, repr=False)
 class ChainRule:
-    """The chain-rule expansion of ∂E/∂x_ij (1-based), term by term, in output order."""
+    """The chain-rule expansion of ∂E/∂x_ij (1-based), term by term, in output order; ``channel`` (1-based) is
+    the input channel of x_ij when the convolution has several."""
 
     entry: sympy.Symbol
     i: int
     j: int
     terms: tuple[ChainTerm, ...]
     loss: sympy.Symbol
+    channel: int | None = None
 
     @property
     def total(self) -> sympy.Expr:
         """∂E/∂x_ij as a sum of kernel terms (times upstream entries)."""
         return sympy.Add(*(t.value for t in self.terms))
 
-    def to_latex(self) -> str:
-        """``\\frac{∂E}{∂x_ij} = Σ ∂E/∂C_uv ∂C_uv/∂x_ij = <sum of kernel terms>``; the sum written in the terms'
-        order, so each kernel entry sits under the output entry it came from."""
-        lhs = latex(partial(self.loss, self.entry))
+    @property
+    def kernel_terms(self) -> tuple[ChainTerm, ...]:
+        """The terms in the order their sum is written (:func:`kernel_order`)."""
+        return tuple(sorted(self.terms, key=kernel_order))
+
+    def _latex(self, printer: Printer, **_: Any) -> str:
+        """``\\frac{∂E}{∂x_ij} = Σ ∂E/∂C_uv ∂C_uv/∂x_ij = <sum of kernel terms>``, through ``printer`` so its
+        settings apply to every piece."""
+        lhs = printer._print(partial(self.loss, self.entry))
         if not self.terms:
             return f"{lhs} = 0"
-        chain = " + ".join(f"{latex(partial(self.loss, t.output))} {latex(partial(t.output, self.entry))}"
-                           for t in self.terms)
-        values = " + ".join(latex(t.value) for t in self.terms)
-        return f"{lhs} = {chain} = {values}"
+        chain = " + ".join(f"{printer._print(partial(self.loss, t.output))} "
+                           f"{printer._print(partial(t.output, self.entry))}" for t in self.terms)
+        return f"{lhs} = {chain} = {_join([printer._print(t.value) for t in self.kernel_terms])}"
+
+    def to_latex(self, **settings: Any) -> str:
+        """The equation in LaTeX, by the project's printer with ``settings`` (as ``symconv.latex.latex``)."""
+        return SymconvLatexPrinter(settings).doprint(self)
 
     def _repr_latex_(self) -> str:
         return f"${self.to_latex()}$"
@@ -80,22 +119,38 @@ class ChainRule:
         return str(self)
 
     def __str__(self) -> str:
-        chain = " + ".join(f"dE/d{t.output}*d{t.output}/d{self.entry}" for t in self.terms) or "0"
-        return f"dE/d{self.entry} = {chain} = {self.total}"
+        d = f"d{self.loss}/d"
+        chain = " + ".join(f"{d}{t.output}*d{t.output}/d{self.entry}" for t in self.terms) or "0"
+        return f"{d}{self.entry} = {chain} = {_join([sympy.sstr(t.value) for t in self.kernel_terms])}"
 
 
-def chain_rule(x: Any, w: Any, i: int, j: int, *, upstream: Any = None, stride: Any = 1, padding: Any = 0,
-               dilation: Any = 1, input_name: str | None = None, output_name: str = "C",
-               loss_name: str = "E") -> ChainRule:
+def chain_rule(x: Any, w: Any, i: int, j: int, *, channel: int | None = None, upstream: Any = None,
+               stride: Any = 1, padding: Any = 0, dilation: Any = 1, flip: bool = False,
+               input_name: str | None = None, output_name: str = "C", loss_name: str = "E") -> ChainRule:
     """The chain-rule expansion for input entry (i, j), **1-based** like the symbols ``A_ij``.
 
-    The entry's symbol is taken from ``x`` when it is a symbol, else built from ``input_name`` (default "A").
+    ``x``, ``w``, stride, padding, dilation and flip are taken as :func:`~symconv.conv.conv2d` takes them: with
+    lists of channel matrices, C_uv sums over the channels, and ``channel`` (1-based) says which channel's entry
+    (i, j) is; its terms run through that channel's kernel. The entry's symbol is taken from ``x`` when it is a
+    symbol, else built from ``input_name`` (default "A").
 
     >>> from symconv import sym_matrix
-    >>> chain_rule(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2), 2, 2, upstream=sym_matrix("G", 2, 2)).total
-    B_11*G_22 + B_12*G_21 + B_21*G_12 + B_22*G_11
+    >>> chain_rule(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2), 2, 2, upstream=sym_matrix("G", 2, 2))
+    dE/dA_22 = dE/dC_11*dC_11/dA_22 + dE/dC_12*dC_12/dA_22 + dE/dC_21*dC_21/dA_22 + dE/dC_22*dC_22/dA_22 = \
+B_22*G_11 + B_21*G_12 + B_12*G_21 + B_11*G_22
+    >>> xs, ws = [sym_matrix("X", 3, 3), sym_matrix("Y", 3, 3)], [sym_matrix("K", 2, 2), sym_matrix("L", 2, 2)]
+    >>> chain_rule(xs, ws, 1, 2, channel=2).total
+    L_11 + L_12
     """
-    xm, wm = as_matrix(x, "x"), as_matrix(w, "w")
+    xs, ws = _prepare(x, w, flip)
+    if _is_channel_list(x) or len(xs) > 1:
+        if isinstance(channel, bool) or not isinstance(channel, int) or not 1 <= channel <= len(xs):
+            raise ConfigError("channel", f"must name the input channel of the entry, from 1 to {len(xs)} "
+                              "(1-based)", channel)
+    elif channel not in (None, 1):
+        raise ConfigError("channel", "must be 1 or None for a single-channel input", channel)
+    c = (channel or 1) - 1
+    xm, wm = xs[c], ws[c]
     for name, value, size in (("i", i, xm.rows), ("j", j, xm.cols)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= size:
             raise ConfigError(name, f"must be an index from 1 to {size} (1-based)", value)
@@ -108,4 +163,4 @@ def chain_rule(x: Any, w: Any, i: int, j: int, *, upstream: Any = None, stride: 
         ChainTerm(t.u + 1, t.v + 1, entry_symbol(output_name, t.u + 1, t.v + 1), g[t.u, t.v], wm[t.m, t.n])
         for t in sorted(taps(xm.shape, wm.shape, cfg), key=lambda t: (t.u, t.v))
         if (t.a, t.b) == (i - 1, j - 1))
-    return ChainRule(entry, i, j, terms, sympy.Symbol(loss_name))
+    return ChainRule(entry, i, j, terms, sympy.Symbol(loss_name), channel if len(xs) > 1 else None)

@@ -67,8 +67,9 @@ class SymconvLatexPrinter(LatexPrinter):
         >>> print(latex(sympy.Interval(0, sympy.oo)))
         \\left[0, \\infty\\right)
         """
-        hook = getattr(expr, "_latex", None)
-        if callable(hook) and not isinstance(expr, type) and isinstance(expr, sympy.Atom):
+        hook = getattr(expr, "_latex", None)   # also a symconv result's (ChainRule), so settings reach it
+        if callable(hook) and not isinstance(expr, type) and (isinstance(expr, sympy.Atom)
+                                                              or not isinstance(expr, sympy.Basic)):
             return hook(self, **kwargs)
         return super()._print(expr, **kwargs)
 
@@ -139,6 +140,6 @@ def latex(expr: Any, **settings: Any) -> str:
     >>> latex(sympy.floor(sympy.Symbol("x") / 2) + 1)
     '\\\\left\\\\lfloor{\\\\frac{x}{2}}\\\\right\\\\rfloor + 1'
     """
-    if hasattr(expr, "to_latex") and not isinstance(expr, sympy.Basic):
+    if hasattr(expr, "to_latex") and not isinstance(expr, sympy.Basic) and not hasattr(expr, "_latex"):
         return expr.to_latex()
     return SymconvLatexPrinter(settings).doprint(expr)

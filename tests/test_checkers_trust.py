@@ -16,7 +16,7 @@ from grader.diagnose import DEFAULT_COST, cost
 from grader.grade import grader_for
 from grader.parse import Reading
 from grader.result import GRADED, NEEDS_REVIEW
-from symconv import latex
+from symconv.latex import latex
 from symconv.spec import DEFAULT_SPEC, load_spec
 
 B11, B12 = sympy.symbols("B_11 B_12", real=True)

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from symconv import conv2d_grad, latex, sym_matrix
+from symconv import conv2d_grad, sym_matrix
 from symconv.cli import main
+from symconv.latex import latex
 
 
 def derive(capsys, *args: str) -> tuple[int, str, str]:

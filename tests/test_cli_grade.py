@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from symconv import derive_solution, entry_symbol, latex, load_spec
+from symconv import derive_solution, entry_symbol, load_spec
 from symconv.cli import main
+from symconv.latex import latex
 
 SPEC = load_spec(None)
 SOL = derive_solution(SPEC)

@@ -28,7 +28,7 @@ from grader.feedback import (
 from grader.grade import Grader, grader_for
 from grader.result import NEEDS_REVIEW, PartResult
 from grader.submission import load_submission
-from symconv import latex
+from symconv.latex import latex
 from symconv.unicode import unicode
 
 ROOT = Path(__file__).resolve().parent.parent

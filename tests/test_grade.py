@@ -15,7 +15,7 @@ from grader import Grader, GraderError, Result, grade
 from grader.diagnose import cost
 from grader.grade import grader_for
 from grader.result import NEEDS_REVIEW
-from symconv import latex
+from symconv.latex import latex
 from symconv.spec import DEFAULT_SPEC
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"

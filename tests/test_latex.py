@@ -7,8 +7,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symconv import chain_rule, conv2d_grad, entry_symbol, latex, partial, sym_matrix
-from symconv.latex import SymconvLatexPrinter
+from symconv import chain_rule, conv2d_grad, entry_symbol, sym_matrix
+from symconv.chain import partial
+from symconv.latex import SymconvLatexPrinter, latex
 
 A, B, G = sym_matrix("A", 12, 12), sym_matrix("B", 3, 3), sym_matrix("G", 3, 3)
 x, E = sympy.Symbol("x"), sympy.Symbol("E")

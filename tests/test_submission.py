@@ -22,7 +22,8 @@ from grader.submission import (
     safe_id,
     unknown_parts_note,
 )
-from symconv import derive_solution, entry_symbol, latex, load_spec
+from symconv import derive_solution, entry_symbol, load_spec
+from symconv.latex import latex
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "answer-sheet.tex"

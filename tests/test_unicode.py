@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from symconv import derive_solution, entry_symbol, latex, output_size_expr, sym_matrix
+from symconv import derive_solution, entry_symbol, output_size_expr, sym_matrix
+from symconv.latex import latex
 from symconv.unicode import from_latex, matrix_rows, script, unicode
 
 x, y, p, I, K, S, N = sympy.symbols("x y p I K S N")

@@ -14,12 +14,11 @@ from symconv import (
     lp_pool2d,
     max_pool2d,
     sym_matrix,
-    verify,
     verify_conv2d,
     verify_conv2d_grad,
     verify_pool,
 )
-from symconv.verify import evaluate, random_values
+from symconv.verify import evaluate, random_values, verify
 
 A, B = sym_matrix("A", 5, 5), sym_matrix("B", 3, 3)
 CONFIGS = [{}, {"stride": 2}, {"padding": 1}, {"dilation": 2}, {"stride": (1, 2), "padding": (2, 0)}]
