@@ -434,7 +434,7 @@ def review_section(graded: Sequence[Graded]) -> list[str]:
                   "(`symconv grade ... --overrides overrides.yaml`).", "",
                   "| Student | Part | Answer as written | What the grader made of it |", "|---|---|---|---|"]
         for student, p in rows:
-            made = p.read_as or "; ".join(p.notes) or _first_item(p.feedback) or "nothing"
+            made = p.read_as or _first_item(p.feedback) or "; ".join(p.notes) or "nothing"
             lines.append(f"| {safe_id(student)} | {_md(p.part)} | {_md(p.raw) or '(empty)'} | {_md(made)} |")
     manual = [(g.result.student, p) for g in _by_student(graded) for p in g.result.parts if p.by_hand]
     if manual:
