@@ -20,7 +20,7 @@ from typing import Any
 import sympy
 
 from grader import diagnose
-from grader.compare import Tolerance, by_name, same_value
+from grader.compare import Tolerance, by_name
 from grader.parse.context import DEFAULT, SIZE_FORMULA, Context
 from symconv import derive_solution, load_spec
 from symconv.errors import SpecError, SymconvError
@@ -54,10 +54,6 @@ class Reference:
     def seed_for(self, part_id: str) -> str:
         """The seed of one part's evaluation points (the course seed and the part id)."""
         return f"{self.seed}:{part_id}"
-
-    def same(self, part_id: str, given: Any, expected: Any) -> bool:
-        """``grader.compare.same_value`` with the spec's tolerance and the part's points."""
-        return same_value(given, expected, self.tolerance, seed=self.seed_for(part_id))
 
     def context(self, task: str) -> Context:
         """The parse context of a task's answers (``grader.parse.context``): the spec's matrix names, the size

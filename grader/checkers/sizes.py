@@ -2,7 +2,8 @@
 
 A size may be named (``C \\in \\mathbb{R}^{3 \\times 3}``); naming another matrix of the problem is a note.
 The formula is read with the size letters of a size-formula part (``n``, ``f``, ``p``, ``s``, ``padding``, ...),
-and compared with the engine's ``output_size_expr()`` at seeded valid integer points (I, K, P, S, D); a mismatch
+and compared with the engine's ``output_size_expr()`` at valid integer points (I, K, P, S, D) drawn from the
+course seed and the part; a mismatch
 is compared with the formula recomputed without dilation, without floor, with ceiling and off by one
 (``grader.diagnose.formula_alternatives``), and each matching variant's codes cost what the rubric says.
 An equation is compared as a relation: names (``O =``) are dropped, a number is this layer's value (checked,
@@ -78,9 +79,9 @@ def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
 
 
 @cache
-def size_points(dilation: bool, count: int = 16) -> tuple[dict[str, sympy.Integer], ...]:
+def size_points(dilation: bool, count: int = 16, seed: str = SEED) -> tuple[dict[str, sympy.Integer], ...]:
     """Seeded valid configurations (the kernel fits in the padded input), with D = 1 unless ``dilation``."""
-    rng = random.Random(f"{SEED}:sizes:{dilation}")
+    rng = random.Random(f"{seed}:sizes:{dilation}")
     points = []
     while len(points) < count:
         i, k, p, s = rng.randint(3, 40), rng.randint(1, 7), rng.randint(0, 3), rng.randint(1, 4)
@@ -104,7 +105,7 @@ def _canonical_names(expr: sympy.Expr) -> tuple[sympy.Expr, list[str]]:
 
 
 @cache
-def _variant_values() -> list[tuple[list[str], bool, list[complex | None]]]:
+def _variant_values(seed: str = SEED) -> list[tuple[list[str], bool, list[complex | None]]]:
     """(codes, uses D, values at the points) for the reference (no codes) and every recomputed mistake."""
     from grader.diagnose import formula_alternatives
 
@@ -112,7 +113,7 @@ def _variant_values() -> list[tuple[list[str], bool, list[complex | None]]]:
     out = []
     for codes, expr in variants:
         uses_d = needs_dilation(expr)
-        out.append((codes, uses_d, [evaluate(expr, pt) for pt in size_points(uses_d)]))
+        out.append((codes, uses_d, [evaluate(expr, pt) for pt in size_points(uses_d, seed=seed)]))
     return out
 
 
@@ -153,6 +154,7 @@ def _this_layer(ref: Reference) -> dict[str, sympy.Integer]:
 
 def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
     log = Log()
+    seed = ref.seed_for(part.id)
     formulas, numbers = _formula_sides(answer, ref, part, log)
     if not formulas:
         return graded(part, 0.0, lines=["your answer has only this layer's numbers; the question asks for the "
@@ -168,7 +170,8 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
         return graded(part, 0.0, lines=[f"unknown symbols {', '.join(unknown)}: write the formula in I, K, P, S "
                                         "and D"], notes=log.notes, **shown)
     for other in formulas[:-1]:
-        values = [[evaluate(_canonical_names(f)[0], pt) for pt in size_points(True)] for f in (other, given)]
+        values = [[evaluate(_canonical_names(f)[0], pt) for pt in size_points(True, seed=seed)]
+                  for f in (other, given)]
         if same_values(values[0], values[1], ref.tolerance) is not True:
             return graded(part, 0.0, lines=[f"the sides {tex(other)} and {tex(given)} of your equation differ"],
                           review=["your formula"], **shown)
@@ -178,8 +181,8 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
         if here is not None and not same_values([evaluate(number, {})], [here], ref.tolerance):
             notes.append(f"for this problem's layer your formula gives {here.real:g}, not {tex(number)}")
     has_d = any(getattr(s, "name", "") == "D" for s in renamed.free_symbols)
-    values = {uses_d: [evaluate(renamed, pt) for pt in size_points(uses_d)] for uses_d in (True, False)}
-    for codes, uses_d, expected in _variant_values():
+    values = {uses_d: [evaluate(renamed, pt) for pt in size_points(uses_d, seed=seed)] for uses_d in (True, False)}
+    for codes, uses_d, expected in _variant_values(seed):
         if uses_d != has_d and codes:   # a variant without D only explains a formula without D
             continue
         if same_values(values[uses_d], expected, ref.tolerance):
@@ -194,7 +197,7 @@ def warm(ref: Reference, part: Part) -> None:
     if part.task == "output-size":
         ref.alternatives(part.task)
     else:
-        _variant_values()
+        _variant_values(ref.seed_for(part.id))
 
 
 check_size.warm = warm  # type: ignore[attr-defined]
