@@ -216,9 +216,9 @@ ODD = {
 
 
 def _student_texts(result) -> list[str]:
-    from grader.outputs import feedback_md, results_json
+    from grader.outputs import feedback_md, feedback_tex, results_json
 
-    return [feedback_md(result), results_json(result), *(p.feedback for p in result.parts)]
+    return [feedback_md(result), results_json(result), feedback_tex(result), *(p.feedback for p in result.parts)]
 
 
 def test_no_internal_names_in_student_facing_text(homework):
