@@ -268,7 +268,8 @@ def _symbols(values: dict[str, Any], expr: sympy.Expr) -> dict[sympy.Symbol, Any
 
 
 def _asks_for_chain_rule(part: Part) -> bool:
-    return "chain rule" in part.text.lower()
+    """Does the part's text ask for the chain rule ("Using the chain rule, derive ...")?"""
+    return re.search(r"chain[\s-]+rule", part.text, re.IGNORECASE) is not None
 
 
 def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
