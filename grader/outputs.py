@@ -195,7 +195,7 @@ def feedback_md(result: Result, note: str = "") -> str:
     review = [p.part for p in result.parts if p.status == NEEDS_REVIEW]
     if review:
         lines += [f"A person will read your answers to {', '.join(review)} and grade them by hand; "
-                  "until then they count 0.", ""]
+                  "what the grader could not read earns nothing until then.", ""]
     if note:
         lines += [f"Note: {_md(note)}", ""]
     lines += [f"Note: {_md(n)}" for n in result.notes] + ([""] if result.notes else [])
@@ -430,8 +430,8 @@ def review_section(graded: Sequence[Graded]) -> list[str]:
     rows = [(g.result.student, p) for g in _by_student(graded) for p in g.result.parts if p.status == NEEDS_REVIEW]
     if rows:
         lines += ["", "## Answers needing review", "",
-                  "Each scores 0 until a person grades it: give the scores in an overrides file "
-                  "(`symconv grade ... --overrides overrides.yaml`).", "",
+                  "What the grader could not read earns nothing until a person grades it: give the scores in an "
+                  "overrides file (`symconv grade ... --overrides overrides.yaml`).", "",
                   "| Student | Part | Answer as written | What the grader made of it |", "|---|---|---|---|"]
         for student, p in rows:
             made = p.read_as or _first_item(p.feedback) or "; ".join(p.notes) or "nothing"

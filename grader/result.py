@@ -116,7 +116,7 @@ class Result:
             review = [p.part for p in self.parts if p.status == NEEDS_REVIEW]
             if review:
                 output += (f"\nA person will read your answers to {', '.join(review)} and grade them by hand; "
-                           "until then they count 0.")
+                           "what the grader could not read earns nothing until then.")
         output = "\n".join([output, *(f"Note: {n}" for n in self.notes)])
         return {"score": self.score, "max_score": self.max_score, "output": markdown(output), "output_format": "md",
                 "tests": tests, "visibility": visibility, "stdout_visibility": "hidden",
