@@ -185,3 +185,13 @@ def test_reveal_false_keeps_every_expected_answer_out_of_every_output(tmp_path):
         leaks = sorted(f for f in forms if len(f) > 2 and f in text and (student_facing or "\\" in f))
         assert not leaks, (name, leaks[:5])
     assert all(not p.expected_latex for p in result.parts)
+
+
+def test_cli_tells_the_ta_which_file_lists_the_answers_to_review(tmp_path, capsys):
+    _write(tmp_path / "subs", "eve.json", answers_of("latex"))
+    _write(tmp_path / "subs", "ada.json", {"1.1a": "3x3"})
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 3
+    assert f"note: 1 submission has answers a person must read ({tmp_path / 'out'}/summary.md lists them)" in \
+        capsys.readouterr().err
+    assert main(["grade", str(tmp_path / "subs" / "ada.json")]) == 0
+    assert "person must read" not in capsys.readouterr().err

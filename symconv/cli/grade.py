@@ -24,7 +24,7 @@ from grader.discover import Discovery, DiscoveryError, discover
 from grader.errors import GraderError
 from grader.interrupts import Terminated, sigterm_raises
 from grader.overrides import apply_overrides_file
-from grader.result import ERROR, exit_code
+from grader.result import ERROR, REVIEW, exit_code
 from symconv.cli import UsageError
 from symconv.spec import load_spec
 
@@ -108,6 +108,11 @@ def _run(args: argparse.Namespace, found: Discovery) -> int:
               f"{args.out}/summary.md, {args.out}/results/ and {args.out}/feedback/")
     else:
         _print_tables(graded)
+    review = sum(1 for g in graded if g.result.status == REVIEW)
+    if review:
+        where = f"{args.out}/summary.md lists them" if args.out else "the tables above say which"
+        print(f"note: {review} submission{'s' if review > 1 else ''} {'have' if review > 1 else 'has'} answers a "
+              f"person must read ({where}); settle them with --overrides FILE", file=sys.stderr)
     return exit_code([g.result for g in graded])  # 0 graded, 1 some file could not be, 3 answers need review
 
 
