@@ -86,6 +86,7 @@ def test_the_four_mistakes_each_diagnosed_and_everything_else_full_marks():
     d = by_part["1.1d"].feedback
     assert "A₂₄: C₂₁ does not depend on A₂₄" in d                      # an output that does not depend on it
     assert "A₁₂: ∂C₁₁/∂A₂₁ should be with respect to A₁₂" in d         # partials w.r.t. the wrong entry
+    assert "read from lines 19-43 of hopper-mistakes.tex (A₁₂: line 20;" in d and "A₂₄: line 27" in d
     assert "(∂E/∂A)₄₃: expected 24, got 25" in by_part["1.1d-matrix"].feedback   # one wrong gradient entry
     assert "torch.MaxPool2d should be torch.nn.MaxPool2d" in by_part["1.2a"].feedback   # a wrong module path
     others = [p for p in result.parts if p.part not in ("1.1d", "1.1d-matrix", "1.2a")]

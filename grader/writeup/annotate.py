@@ -15,6 +15,7 @@ reads it) with the nearest candidate text: the grader gives no verdict on an ans
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,23 @@ def load_writeup(path: str | Path, spec: Any = None, *, text: str | None = None,
     return sub
 
 
-def _where_line(f: Found, source: str) -> str:
-    if len(f.each) > 1:
-        pieces = "; ".join(f"{k}: {w}" for k, w in f.each.items() if len(f.each) <= 6)
-        text = f"read from {f.where} of {source}" + (f" ({pieces})" if pieces else "")
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _shown(key: str) -> str:
+    """An entry key as the feedback prints it: ``A_{12}`` -> ``A₁₂``."""
+    m = re.fullmatch(r"([A-Za-z]+)_\{(\d+)\}", key)
+    return m.group(1) + m.group(2).translate(_SUBSCRIPT) if m else key
+
+
+def _where_line(f: Found, source: str, feedback: str = "") -> str:
+    """``read from lines 4-9 of hw.md``, with where each piece was read: every piece of a small mapping (the three
+    poolings), and of a large one (25 entries) those the feedback names."""
+    if len(f.each) <= 6:
+        pieces = [f"{k}: {w}" for k, w in f.each.items()] if len(f.each) > 1 else []
     else:
-        text = f"read from {f.where} of {source}"
+        pieces = [f"{_shown(k)}: {w}" for k, w in f.each.items() if _shown(k) in feedback]
+    text = f"read from {f.where} of {source}" + (f" ({'; '.join(pieces)})" if pieces else "")
     return text + (f", found {f.how}" if f.how.startswith("by") else "")
 
 
@@ -54,7 +66,7 @@ def annotate_part(p: PartResult, f: Found, source: str) -> PartResult:
         note = f"not found in {source}" + (f"; nearest text: {candidate}" if candidate else "")
         return _with(p, feedback="\n".join(lines), status=NEEDS_REVIEW, raw=candidate, notes=[*p.notes, note],
                      where="not found")
-    line = _where_line(f, source)
+    line = _where_line(f, source, p.feedback)
     extra = [f"- {n}" for n in f.notes]
     return _with(p, feedback="\n".join([p.feedback.rstrip(), *extra, f"- {line}"]), notes=[*p.notes, *f.notes, line],
                  where=f.where)
@@ -69,6 +81,6 @@ def annotate(result: Result, found: dict[str, Found] | None) -> Result:
     """The result with each part's location; parts not found become needs-review (status settled)."""
     if not found:
         return result
-    source = result.source or "the write-up"
+    source = result.source or next((f.source for f in found.values() if f.source), "") or "the write-up"
     result.parts = [annotate_part(p, found[p.part], source) if p.part in found else p for p in result.parts]
     return settle(result)

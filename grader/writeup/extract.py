@@ -54,6 +54,7 @@ class Found:
     notes: list[str] = field(default_factory=list)
     candidate: str = ""
     each: dict[str, str] = field(default_factory=dict)   # where each piece of a mapping answer was read
+    source: str = ""                                     # the file's name
 
 
 @dataclass
@@ -238,5 +239,7 @@ def extract(source: str | Path, spec: Spec | str | Path | None = None, *, text: 
     found = locate(units, spec)
     if not any(f.answer is not None for f in found.values()):
         raise WriteupError(name, "no answer to any part of the spec was found in this write-up")
+    for f in found.values():
+        f.source = name
     student = find_student(page, metadata) or default_id or path.stem
     return Extraction(student, name, found, page.furniture)

@@ -83,14 +83,15 @@ def load_roster(path: str | Path) -> Roster:
     return roster
 
 
-def apply_roster(path: str | Path | None, graded: list[Any]) -> list[Any]:
-    """Give each graded submission (``.result.student``, ``.source``) its gradebook id from the roster at ``path``
-    (None: unchanged). A student the roster does not know keeps the id the document or file gave."""
-    if path is None:
+def apply_roster(roster: Roster | str | Path | None, graded: list[Any]) -> list[Any]:
+    """Give each graded submission (``.result.student``, ``.source``) its gradebook id from the roster (a Roster or
+    the path of its CSV; None: unchanged). A student the roster does not know keeps the id the document or file
+    gave."""
+    if roster is None:
         return graded
     from grader.submission import safe_id
 
-    roster = load_roster(path)
+    roster = roster if isinstance(roster, Roster) else load_roster(roster)
     for g in graded:
         found = roster.lookup(g.result.student, Path(g.source).stem)
         if found:
