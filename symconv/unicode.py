@@ -30,7 +30,7 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
-from symconv.latex import _term_key
+from symconv.latex import term_key
 
 SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,"))
 SUP = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyzT′",
@@ -71,13 +71,6 @@ def _balanced_outer(text: str) -> bool:
         if depth == 0 and k < len(text) - 1:
             return False
     return True
-
-
-def term_order(term: sympy.Expr) -> list[Any]:
-    """symconv.latex's order of a sum's terms (by the entries they hold, constants last), with the subtracted
-    terms after the added ones, as textbooks write ``I + 2P − D(K − 1) − 1``."""
-    key = _term_key(term)
-    return [key[0], term.could_extract_minus_sign(), *key[1:]]
 
 
 def wrap(text: str) -> str:
@@ -126,7 +119,7 @@ class UnicodePrinter(StrPrinter):
         return MINUS + "∞"
 
     def _print_Add(self, expr: sympy.Add, order: Any = None) -> str:
-        terms = sorted(expr.args, key=term_order)
+        terms = sorted(expr.args, key=term_key)
         out = self._print(terms[0])
         for term in terms[1:]:
             text = self._print(term)
@@ -156,7 +149,7 @@ class UnicodePrinter(StrPrinter):
     def _product(self, factors: list[Any], coeff: Any) -> str:
         """Factors side by side where that is unambiguous (2P, D(K − 1)), else with a middle dot."""
         parts = [] if coeff == 1 else [self._print(coeff)]
-        for f in sorted(factors, key=_term_key):
+        for f in sorted(factors, key=term_key):
             text = self._print(f)
             parts.append(text if isinstance(f, sympy.Pow | sympy.Symbol | sympy.Function) or _is_atom_text(text)
                          else f"({text})")
@@ -192,7 +185,7 @@ class UnicodePrinter(StrPrinter):
         return f"|{self._print(expr.args[0])}|"
 
     def _minmax(self, name: str, expr: Any) -> str:
-        return f"{name}(" + ", ".join(self._print(a) for a in sorted(expr.args, key=_term_key)) + ")"
+        return f"{name}(" + ", ".join(self._print(a) for a in sorted(expr.args, key=term_key)) + ")"
 
     def _print_Max(self, expr: Any) -> str:
         return self._minmax("max", expr)
