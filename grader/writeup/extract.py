@@ -20,17 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.writeup.locate import (
-    Piece,
-    find_chain,
-    find_formula,
-    find_formulas,
-    find_limits,
-    find_matrix,
-    find_modules,
-    find_size,
-)
+from grader.writeup.chain import find_chain
+from grader.writeup.locate import Piece, find_formula, find_matrix, find_size
 from grader.writeup.notebook import meta_student, notebook_lines
+from grader.writeup.pooling import find_formulas, find_limits, find_modules
 from grader.writeup.structure import Unit, split_units
 from grader.writeup.text import Page, WriteupError, lines_of, where
 from symconv.sizes import output_size, pool_output_size
