@@ -96,8 +96,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         print("\n".join(describe(x)))
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
             target = out / f"{path.stem}.yaml"
-            target.write_text(answer_file(x), encoding="utf-8")
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+                target.write_text(answer_file(x), encoding="utf-8")
+            except OSError as err:
+                print(f"error: cannot write {target} ({err.strerror or err})", file=sys.stderr)
+                failed += 1
+                continue
             print(f"  wrote {target}")
     return 1 if failed else 0
