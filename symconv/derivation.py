@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
+from sympy.printing.printer import Printer
 
-from symconv.chain import ChainRule, chain_rule
+from symconv.chain import ChainRule, chain_rule, partial
 from symconv.conv import conv2d_grad
 from symconv.errors import ConfigError
-from symconv.latex import latex
+from symconv.latex import SymconvLatexPrinter, latex
 from symconv.matrices import sym_matrix
 from symconv.sizes import Pair, output_size, pair
 from symconv.verify import verify_conv2d_grad
@@ -63,12 +64,26 @@ class Derivation:
                  for k, (s, e) in enumerate(self.entries)]
         return "\n".join([head, *lines])
 
-    def to_latex(self) -> str:
-        """An ``align*`` environment, one aligned equation per entry."""
-        lines = [(rule.to_latex() if (rule := self._chain(k)) else
-                  rf"\frac{{\partial E}}{{\partial {latex(s)}}} = {latex(e)}").replace(" = ", " &= ", 1)
+    def to_latex(self, **settings: Any) -> str:
+        """An ``align*`` environment, one aligned equation per entry, by the project's printer with ``settings``."""
+        return SymconvLatexPrinter(settings).doprint(self)
+
+    def _latex(self, printer: Printer, **_: Any) -> str:
+        lines = [printer._print(rule if (rule := self._chain(k)) else
+                                sympy.Eq(partial(sympy.Symbol("E"), s), e, evaluate=False)).replace(" = ", " &= ", 1)
                  for k, (s, e) in enumerate(self.entries)]
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def _repr_latex_(self) -> str:   # Jupyter's MathJax renders an align* environment as it is
+        return self.to_latex()
+
+    def __repr__(self) -> str:
+        """One line: what was derived, for which shapes and configuration, and how many entries."""
+        of = "A" if self.wrt == "input" else "B"
+        config = f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+        return (f"Derivation(dE/d{of}: A {_shape(self.input_shape)} ⋆ B {_shape(self.kernel_shape)} -> "
+                f"C {_shape(self.output_shape)}, {config}, dE/dC = {'G' if self.upstream == 'symbolic' else 'ones'}; "
+                f"{len(self.entries)} entries{', with the chain rule' if self.chains else ''})")
 
     def to_json(self) -> str:
         """The sizes, the configuration and every entry as text and as LaTeX."""
@@ -78,6 +93,14 @@ class Derivation:
             "upstream": self.upstream, "wrt": self.wrt,
             "entries": {str(s): str(e) for s, e in self.entries},
             "latex": {str(s): latex(e) for s, e in self.entries}}, indent=2)
+
+    def plot(self) -> Any:
+        """How many outputs each input entry feeds, for these shapes and this configuration
+        (:func:`symconv.plot.gradient_heatmap`)."""
+        from symconv.plot import gradient_heatmap
+
+        return gradient_heatmap(sym_matrix("A", *self.input_shape), sym_matrix("B", *self.kernel_shape),
+                                stride=self.stride, padding=self.padding, dilation=self.dilation)
 
     def __str__(self) -> str:
         return self.to_text()

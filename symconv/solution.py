@@ -101,6 +101,72 @@ class Solution:
     def pool_modules(self) -> dict[str, str]:
         return dict(POOL_MODULES)
 
+    # How a solution shows itself (REPL, notebook) and its pictures; the results in the documents' order.
+
+    def _config(self) -> dict[str, Any]:
+        c = self.spec.convolution
+        return {"stride": c.stride, "padding": c.padding, "dilation": c.dilation}
+
+    def __repr__(self) -> str:
+        """One line: the spec's name, the convolution and its configuration, the pooling."""
+        c, pool = self.spec.convolution, self.spec.pooling
+        (kh, kw), (H, W) = self.kernel.shape, self.input.shape
+        config = ", ".join(f"{k}={v[0] if v[0] == v[1] else v}" for k, v in self._config().items())
+        text = (f"Solution({self.spec.name}: {c.input} {H}x{W} ⋆ {c.kernel} {kh}x{kw} -> {c.output} "
+                f"{self.output_shape[0]}x{self.output_shape[1]}, {config}, dE/d{c.output} = {c.upstream}")
+        if pool is not None:
+            text += f"; pooling {pool.kernel_size[0]}x{pool.kernel_size[1]} stride {pool.stride[0]}"
+        return text + ")"
+
+    def _results(self) -> list[tuple[sympy.Basic | str, sympy.Matrix]]:
+        """(name, matrix) of each result, in the documents' order."""
+        c, E = self.spec.convolution, sympy.Symbol("E")
+        rows = [(sympy.Symbol(c.output), self.output),
+                (sympy.Derivative(E, sympy.Symbol(c.input), evaluate=False), self.grad_input),
+                (sympy.Derivative(E, sympy.Symbol(c.kernel), evaluate=False), self.grad_kernel)]
+        if self.spec.pooling is not None:
+            rows += [("max pool", self.pooled_max), ("avg pool", self.pooled_avg)]
+        return rows
+
+    def __str__(self) -> str:
+        lines = [repr(self)]
+        for name, value in self._results():
+            label = f"dE/d{name.variables[0]}" if isinstance(name, sympy.Derivative) else str(name)
+            lines.append(f"{label} = {value.tolist()}")
+        return "\n".join(lines)
+
+    def _latex(self, printer: Any, **_: Any) -> str:
+        rows = [(r"\text{" + name + "}" if isinstance(name, str) else printer._print(name)) + " &= "
+                + printer._print(value) for name, value in self._results()]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        from symconv.latex import latex
+
+        return f"$\\displaystyle {latex(self)}$"
+
+    def plot_window(self, u: int = 1, v: int = 1) -> Any:
+        """The sliding window of output entry (u, v), 1-based (:func:`symconv.plot.sliding_window`)."""
+        from symconv.plot import sliding_window
+
+        return sliding_window(self.input, self.kernel, (u, v), **self._config())
+
+    def plot_gradient(self, values: str = "count") -> Any:
+        """How many outputs each input entry feeds, or the input gradient (:func:`symconv.plot.gradient_heatmap`)."""
+        from symconv.plot import gradient_heatmap
+
+        upstream = self.upstream if values == "gradient" else None
+        return gradient_heatmap(self.input, self.kernel, upstream=upstream, values=values, **self._config())
+
+    def plot_pool(self, u: int = 1, v: int = 1) -> Any:
+        """Max pooling's window of output entry (u, v), with its winner (:func:`symconv.plot.pool_window`)."""
+        from symconv.plot import pool_window
+
+        pool = self.spec.pooling
+        if pool is None:
+            raise SpecError(self.spec.source, "this spec has no pooling section")
+        return pool_window(self.pool_input, pool.kernel_size, (u, v), stride=pool.stride, padding=pool.padding)
+
 
 def derive_solution(spec: Spec | str | None = None) -> Solution:
     """Derive and verify the reference answers of ``spec`` (a Spec, a path, or None for the homework)."""

@@ -185,6 +185,14 @@ class Proof:
         ]
         return r"$\begin{array}{lll}" + r"\\ ".join(rows) + r"\end{array}$"
 
+    def __str__(self) -> str:   # print(proof) shows the proof
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        """One line: the title, how many steps, whether every check passed, and what was proved."""
+        status = "verified" if self.verified else "NOT verified"
+        return f"Proof({self.title!r}: {len(self.steps)} steps, {status}; {to_text(self.conclusion)})"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,

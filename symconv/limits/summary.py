@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import mpmath
@@ -135,6 +136,59 @@ class WindowLimits:
             rf"$p$ & ${name}$ & $|{name} - m|$ & ${_LATEX_BOUNDS[self.norm]}$ \\ \hline",
             *table, r"\end{tabular}",
         ])
+
+    # How a window's limits show themselves in a REPL and a notebook (the rows in LIMIT_KEYS order, as in the
+    # documents and the CLI).
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        """One line: the window, the definition and each limit's exact value."""
+        entries = ", ".join(str(x) for x in self.window)
+        limits = "; ".join(f"{_LABELS[key]}: {'undefined' if limit.value is None else sympy.sstr(_exact(limit))}"
+                           for key, limit in self.limits.items())
+        return f"WindowLimits([{entries}], {self.norm}: {limits}; {'verified' if self.verified else 'NOT verified'})"
+
+    def _limit_cells(self, key: str) -> tuple[str, str, Any, str]:
+        """(label, name of the direct value, exact value or None, approximate value) of one limit."""
+        limit = self.limits[key]
+        approx = "" if limit.as_number() is None else _number(sympy.N(limit.value, 30), 15)
+        return _LATEX_LABELS[key], _direct_name(key, self.norm, limit), _exact(limit), approx
+
+    def _repr_latex_(self) -> str:
+        """The limits as a math-mode array (MathJax renders it; ``to_latex`` is a document's tabular)."""
+        rows = []
+        for label, name, exact, approx in map(self._limit_cells, LIMIT_KEYS):
+            value = r"\text{undefined}" if exact is None else latex(exact)
+            rows.append(rf"{label} & \text{{{name}}} & {value} & " + (r"\approx " + approx if approx else ""))
+        head = r"\text{limit} & \text{value} & \text{exact} & \text{approx} "
+        mark = r"\text{verified}" if self.verified else r"\text{NOT verified}"
+        return r"$\begin{array}{llll}" + head + r"\\ \hline " + r" \\ ".join(rows) + rf"\end{{array}}\quad {mark}$"
+
+    def _repr_html_(self) -> str:
+        """Two tables, the limits and the convergence to the max, as in ``to_text``."""
+        def row(cells: list[str], tag: str = "td") -> str:
+            return "<tr>" + "".join(f"<{tag}>{cell}</{tag}>" for cell in cells) + "</tr>"
+
+        limits = [row([f"${label}$", escape(name), "undefined" if exact is None else escape(f"${latex(exact)}$"),
+                       approx, "yes" if self.limits[key].agrees else "NO"])
+                  for key, (label, name, exact, approx) in zip(LIMIT_KEYS, map(self._limit_cells, LIMIT_KEYS))]
+        table = [row([str(p), _number(value), _number(error, 6), _number(bound, 6)])
+                 for p, value, error, bound in self.table.rows]
+        entries = ", ".join(str(x) for x in self.window)
+        return "\n".join([
+            f"<p>window {escape(entries)} (N = {len(self.window)}), {escape(_DEFINITIONS[self.norm])}; "
+            f"<b>{'verified' if self.verified else 'NOT verified'}</b></p>",
+            "<table>", row(["limit", "direct value", "exact", "approx", "agrees"], "th"), *limits, "</table>",
+            "<table>", row(["p", self.name, f"|{self.name} - max|", f"bound {escape(_BOUNDS[self.norm])}"], "th"),
+            *table, "</table>"])
+
+    def plot(self, ax: Any = None) -> Any:
+        """The convergence of the pooled value to the max as p grows (:func:`symconv.plot.lp_convergence`)."""
+        from symconv.plot import lp_convergence
+
+        return lp_convergence(self, ax=ax)
 
 
 def window_limits(values: Iterable[object], norm: str = "normalized", absolute: bool = False,
