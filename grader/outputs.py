@@ -27,8 +27,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -308,16 +310,56 @@ def build_pdfs(graded: Sequence[Graded], folder: Path, jobs: int = 1) -> list[st
     """Write ``<student>.tex`` and build ``<student>.pdf`` for each; returns one line per failed build."""
     if shutil.which("pdflatex") is None:
         return ["pdflatex is not installed: no feedback PDFs were built"]
-    pool = ThreadPoolExecutor(max(1, jobs))
+    pool, runs = ThreadPoolExecutor(max(1, jobs)), _Runs()
     try:
-        futures = [pool.submit(build_pdf, feedback_tex(g.result, g.note), folder / safe_id(g.result.student))
+        futures = [pool.submit(build_pdf, feedback_tex(g.result, g.note), folder / safe_id(g.result.student), runs)
                    for g in graded]
         return [failure for future in futures if (failure := future.result())]
-    finally:  # on Ctrl-C: builds under way finish (atomically), the rest are dropped
+    except BaseException:  # Ctrl-C or SIGTERM: stop the pdflatex runs under way; their PDFs are never written
+        runs.stop()
+        raise
+    finally:  # the rest are dropped; a PDF already being renamed into place finishes atomically
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def build_pdf(tex: str, stem: Path) -> str:
+class _Runs:
+    """The pdflatex processes under way, so that an interrupt can kill them instead of waiting for them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    def run(self, argv: list[str], cwd: str, env: dict[str, str]) -> tuple[int, bytes]:
+        """(exit code, stdout) of one run; -9 without running once ``stop()`` was called."""
+        with self._lock:
+            if self._stopped:
+                return -signal.SIGKILL, b""
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            self._live.add(proc)
+        try:
+            out, _ = proc.communicate(timeout=PDF_TIMEOUT)
+            return proc.returncode, out
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+        finally:
+            with self._lock:
+                self._live.discard(proc)
+
+    def stop(self) -> None:
+        """Kill every run under way and refuse new ones."""
+        with self._lock:
+            self._stopped = True
+            for proc in self._live:  # each run leads its own session: kill its whole group
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+
+def build_pdf(tex: str, stem: Path, runs: _Runs | None = None) -> str:
     """``stem.tex`` and ``stem.pdf`` from ``tex`` by a locked-down pdflatex; returns "" or why it failed."""
     atomic_write(stem.with_suffix(".tex"), tex)
     env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f",
@@ -325,13 +367,13 @@ def build_pdf(tex: str, stem: Path) -> str:
     with tempfile.TemporaryDirectory(prefix=".pdf-", dir=stem.parent) as tmp:
         (Path(tmp) / "feedback.tex").write_text(tex)
         try:
-            run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-                                  "feedback.tex"], cwd=tmp, env=env, capture_output=True, timeout=PDF_TIMEOUT)
+            code, stdout = (runs or _Runs()).run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode",
+                                          "-halt-on-error", "feedback.tex"], tmp, env)
         except subprocess.TimeoutExpired:
             return f"{stem.name}.pdf: pdflatex timed out after {PDF_TIMEOUT}s"
         pdf = Path(tmp) / "feedback.pdf"
-        if run.returncode != 0 or not pdf.exists():
-            error = next((line for line in run.stdout.decode(errors="replace").splitlines() if line.startswith("!")),
+        if code != 0 or not pdf.exists():
+            error = next((line for line in stdout.decode(errors="replace").splitlines() if line.startswith("!")),
                          "no PDF produced")
             return f"{stem.name}.pdf: pdflatex failed ({error[:120]})"
         atomic_write(stem.with_suffix(".pdf"), pdf.read_bytes())

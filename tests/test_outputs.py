@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,40 @@ def test_feedback_pdf_is_reproducible_and_shows_text_literally(tmp_path):
     assert "could not read \\catcode`\\{=12 $x^2$ & 100% ~ #" in text
     assert "Expected:" in text  # the printer's expected_latex, typeset as math:
     assert r"Expected: $\displaystyle \frac{1}{2}$" in (tmp_path / "one.tex").read_text()
+
+
+def test_an_interrupt_kills_the_pdflatex_runs_under_way(tmp_path, monkeypatch):
+    """Ctrl-C while feedback PDFs build: the pdflatex runs under way are killed, not waited for (a stand-in
+    pdflatex that would finish after 20 s leaves a marker only if nobody killed it)."""
+    import threading
+
+    from grader import outputs
+    from grader.batch import Graded
+    from grader.result import PartResult, Result
+
+    bin_dir, started, finished = tmp_path / "bin", tmp_path / "started", tmp_path / "finished"
+    bin_dir.mkdir()
+    fake = bin_dir / "pdflatex"
+    fake.write_text(f"#!/bin/sh\necho $$ >> {started}\nsleep 20\ntouch {finished}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    graded = [Graded(f"s{k}.json", Result(f"s{k}", [PartResult("1.1a", 1.0, 1.0, "Correct.")])) for k in range(4)]
+    (tmp_path / "feedback").mkdir()
+
+    def interrupt_once_started() -> None:
+        for _ in range(6000):  # a bounded wait for the first run to start
+            if started.exists():
+                break
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)  # a real signal: it wakes the main thread's wait
+
+    threading.Thread(target=interrupt_once_started, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        outputs.build_pdfs(graded, tmp_path / "feedback", jobs=2)
+    pids = [int(p) for p in started.read_text().split()]
+    for _ in range(3000):  # the killed runs disappear (bounded wait; zombies were reaped by Popen)
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            break
+        time.sleep(0.01)
+    assert not finished.exists() and not any(Path(f"/proc/{pid}").exists() for pid in pids)
+    assert list((tmp_path / "feedback").glob("*.pdf")) == []
