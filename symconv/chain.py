@@ -3,7 +3,7 @@
 This is the data behind each solution line
 ``∂E/∂A_ij = Σ ∂E/∂C_uv · ∂C_uv/∂A_ij = B_.. + B_..``; output entries outside the window contribute nothing
 and are not listed. The chain-rule sum is in output order; the sum of kernel terms is in one order for text,
-LaTeX and the documents (:func:`kernel_order`, the printer's ``term_key``: by upstream entry, then kernel entry).
+LaTeX and the printed gradient (:func:`kernel_order`, the printer's ``term_key``).
 
 >>> from symconv import sym_matrix
 >>> rule = chain_rule(sym_matrix("A", 5, 5), sym_matrix("B", 3, 3), 1, 2)
@@ -56,16 +56,17 @@ class ChainTerm:
         return self.upstream * self.local
 
 
-def kernel_order(term: ChainTerm) -> tuple[list[Any], list[Any]]:
-    """The order of a chain rule's kernel terms wherever they are written: by the upstream entry G_uv, then by
-    the kernel entry (B_11 + B_12 + B_13 when the upstream is ones), each by the printer's ``term_key``.
+def kernel_order(term: ChainTerm) -> list[Any]:
+    """The order of a chain rule's kernel terms wherever they are written: the printer's ``term_key`` of each term
+    (B_11 + B_12 + B_13, or B_11 G_22 + B_12 G_21 + ...), the order in which the printer writes their sum and the
+    gradient matrix, so the text, the LaTeX and the input gradient list the terms alike.
 
     >>> B, one = sympy.symbols("B_12 B_11"), sympy.S.One
     >>> terms = [ChainTerm(1, 1, B[0], one, B[0]), ChainTerm(1, 2, B[1], one, B[1])]
     >>> [t.local for t in sorted(terms, key=kernel_order)]
     [B_11, B_12]
     """
-    return term_key(term.upstream), term_key(term.local)
+    return term_key(term.value)
 
 
 def _join(texts: Sequence[str]) -> str:
@@ -137,7 +138,7 @@ def chain_rule(x: Any, w: Any, i: int, j: int, *, channel: int | None = None, up
     >>> from symconv import sym_matrix
     >>> chain_rule(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2), 2, 2, upstream=sym_matrix("G", 2, 2))
     dE/dA_22 = dE/dC_11*dC_11/dA_22 + dE/dC_12*dC_12/dA_22 + dE/dC_21*dC_21/dA_22 + dE/dC_22*dC_22/dA_22 = \
-B_22*G_11 + B_21*G_12 + B_12*G_21 + B_11*G_22
+B_11*G_22 + B_12*G_21 + B_21*G_12 + B_22*G_11
     >>> xs, ws = [sym_matrix("X", 3, 3), sym_matrix("Y", 3, 3)], [sym_matrix("K", 2, 2), sym_matrix("L", 2, 2)]
     >>> chain_rule(xs, ws, 1, 2, channel=2).total
     L_11 + L_12
