@@ -3,8 +3,8 @@
 Everything here returns LaTeX strings built from the project printer (:func:`symconv.latex.latex`). Long sums
 break where the next term would pass the line's width (estimated by :mod:`symconv.document.measure`), so a 7×7
 input or a symbolic upstream never runs into the margin. Every sum lists its terms in one order: the printer's
-(B_11 + B_12 + B_13; terms with G_uv by G's index), the numbers under the symbols in the same order, and a
-product as input entry times kernel entry. Whatever is computed here beyond
+(B_11 + B_12 + B_13, as :func:`symconv.chain.kernel_order` says), the numbers under the symbols in the same order,
+and a product as input entry times kernel entry. Whatever is computed here beyond
 :func:`symconv.solution.derive_solution` goes through :mod:`symconv.verify` first.
 
 >>> print(rows_text(split_sum("x", [["a", "b", "-c"], ["1"]], width=60, result="0")))
@@ -22,10 +22,10 @@ import numpy as np
 import sympy
 
 from symconv import numeric
-from symconv.chain import ChainRule, ChainTerm, partial
+from symconv.chain import ChainRule, kernel_order, partial
 from symconv.document.measure import NUMBER_WIDTH, TEXT_WIDTH, math_width
 from symconv.errors import VerificationError
-from symconv.latex import latex, term_key
+from symconv.latex import latex
 from symconv.matrices import entry_symbol, parse_entry_name
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
@@ -155,26 +155,22 @@ def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[
     return split_sum(lhs, [symbolic, numbers], LINE, latex(sol.output[u, v], **settings))
 
 
-def _kernel_order(term: ChainTerm) -> tuple[list[object], list[object]]:
-    """Kernel terms in the printer's order: by the upstream entry G_uv first (as the printed gradient lists
-    them), then by the kernel entry (B_11 + B_12 + B_13 when the upstream is ones)."""
-    return term_key(term.upstream), term_key(term.local)
-
-
 def chain_equation(sol: Solution, rule: ChainRule, **settings: object) -> list[str]:
     """The rows of one chain-rule equation for ∂E/∂A_ij: the chain-rule sum over exactly the outputs that A_ij
-    feeds (in output order), the same sum in kernel terms (kernel entry, then upstream entry), those terms as
-    numbers, and the value."""
+    feeds (in output order), the same sum in kernel terms (in :func:`symconv.chain.kernel_order`, kernel entry
+    before upstream entry), those terms as numbers, and the value. When the numbers only reorder the value's
+    terms (a symbolic upstream, nothing to add up), the value stands for them."""
     lhs = latex(partial(rule.loss, rule.entry))
     if not rule.terms:
         return [f"{lhs} &= 0"]
     chain = [f"{latex(partial(rule.loss, t.output))} {latex(partial(t.output, rule.entry))}" for t in rule.terms]
-    ordered = sorted(rule.terms, key=_kernel_order)
+    ordered = sorted(rule.terms, key=kernel_order)
     symbolic = [latex(t.local) if t.upstream == 1 else f"{latex(t.local)} {latex(t.upstream)}" for t in ordered]
-    values = _numbers(sol)
-    numbers = [latex(t.value.xreplace(values), **settings) for t in ordered]
-    total = latex(sol.grad_input[rule.i - 1, rule.j - 1], **settings)
-    return split_sum(lhs, [chain, symbolic, numbers], LINE, total)
+    values = [t.value.xreplace(_numbers(sol)) for t in ordered]
+    value = sol.grad_input[rule.i - 1, rule.j - 1]
+    reordered = 0 not in values and len(sympy.Add.make_args(value)) == len(values)
+    numbers = [] if reordered else [[latex(v, **settings) for v in values]]
+    return split_sum(lhs, [chain, symbolic, *numbers], LINE, latex(value, **settings))
 
 
 def check_chain(sol: Solution) -> None:
