@@ -19,7 +19,6 @@ before it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from grader.writeup.text import Line
@@ -63,7 +62,6 @@ class Unit:
     part: str | None = None       # the spec part it is under ("?1.1e" for a label naming no part)
     problem: str | None = None    # the spec problem it is under
     label: str = ""               # the label read on its first line, as written
-    heading: bool = False         # its first line is a heading or label line
 
     @property
     def first(self) -> int:
@@ -290,10 +288,6 @@ def split_units(lines: list[Line], spec: Spec) -> list[Unit]:
                 block.append(lines[j])
                 j += 1
         units.append(Unit("\n".join(b.text for b in block), block, state.part, state.problem.id if state.problem
-                          else None, written, bool(written)))
+                          else None, written))
         i = j
     return units
-
-
-def normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
