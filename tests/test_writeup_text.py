@@ -31,6 +31,8 @@ BODY = [f"(x{n}) answer {n} = {n}" for n in range(15)]
 @pytest.mark.parametrize("text, kept, dropped", [
     (_page(BODY), 15, [HEADER, "Page 1 of 9"]),               # a header and a page number at every page break
     (_page(BODY, header="— page header —"), 15, ["— page header —"]),
+    ("\n".join(f"Intro to DL — HW 1 — Ada Lovelace — {n}\n" + "\n".join(BODY[5 * n:5 * n + 5]) for n in range(3)),
+     15, ["Intro to DL — HW 1 — Ada Lovelace — 0", "Intro to DL — HW 1 — Ada Lovelace — 2"]),   # the page number in it
     ("\n".join([HEADER, *BODY[:10], HEADER]), 12, []),        # only twice: kept (a title and a sign-off)
     ("\n".join(["$$ = 1 $$", *BODY[:6]] * 3), 21, []),        # repeated maths is an answer, not a header
     ("{0}------------\n(a) 3x3\n{1}------------\n\f\n- 2 -\n", 1, ["{0}------------", "{1}------------", "- 2 -"]),

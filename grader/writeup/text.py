@@ -111,9 +111,15 @@ def lines_of(text: str, kind: str, source: str = "write-up", cell: int = 0) -> P
     return Page([line for line in lines if line.text.strip()], furniture, preamble)
 
 
+_EDGE_NUMBER = re.compile(r"^\d{1,3}\s*[-–—|·:]?\s+|\s+[-–—|·:]?\s*\d{1,3}$")
+
+
 def _header_key(text: str) -> str:
-    return _DIGITS.sub("#", " ".join(text.split()).lower()) if re.search(r"(?i)page|seite", text) \
-        else " ".join(text.split())
+    """What stays the same in a page header from page to page: its text without the page number."""
+    text = " ".join(text.split())
+    if re.search(r"(?i)page|seite", text):
+        return _DIGITS.sub("#", text.lower())
+    return _EDGE_NUMBER.sub("", text) or text
 
 
 def drop_furniture(lines: list[Line]) -> tuple[list[Line], list[str]]:
