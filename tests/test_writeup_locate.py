@@ -186,3 +186,16 @@ def test_labelled_parts_are_not_filled_from_other_parts():
     text = "## 1.1\n(c) C is 3 x 3:\n$C = \\begin{bmatrix}1&2&3\\\\4&5&6\\\\7&8&9\\end{bmatrix}$"
     found = extract("hw.md", text=text).found
     assert found["1.1a"].answer is None and found["1.1c"].answer is not None
+
+
+def test_inline_maths_wrapped_onto_the_next_line():
+    found = _found("1.1d", "(d) $\\frac{\\partial E}{\\partial A_{11}} =\n B_{11}$ and "
+                           "$\\frac{\\partial E}{\\partial A_{12}} = B_{11} + B_{12}$")
+    assert found.answer == {"A_{11}": "\\frac{\\partial E}{\\partial A_{11}} = B_{11}",
+                            "A_{12}": "\\frac{\\partial E}{\\partial A_{12}} = B_{11} + B_{12}"}
+
+
+def test_two_equations_on_one_line_and_an_equals_sign_between_spans():
+    found = _found("1.1d", "(d) $\\partial E/\\partial A_{11}$ = $B_{11}$, $\\partial E/\\partial A_{12} = B_{11} + B_{12}$")
+    assert found.answer == {"A_{11}": "\\partial E/\\partial A_{11} = B_{11}",
+                            "A_{12}": "\\partial E/\\partial A_{12} = B_{11} + B_{12}"}

@@ -17,6 +17,7 @@ from grader.writeup.structure import Unit
 from grader.writeup.text import Line
 from symconv.spec import Spec
 
+_SINGLE_DOLLAR = re.compile(r"(?<![\\$])\$(?!\$)")
 _LOSS = r"(?:\\mathcal\s*\{\s*[A-Za-z]\s*\}|\{\s*[A-Za-z]\s*\}|[A-Za-z])"
 _D = r"(?:\\partial|∂|d)"
 
@@ -41,7 +42,7 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
     lhs, label = _entry_patterns(input_name)
     equations: list[_Equation] = []
     for u in units:
-        pieces: list[tuple[str, Line]] = []
+        pieces: list[tuple[str, list[Line]]] = []
         if u.text.lstrip().startswith("|"):   # a table of entries: | A_11 | ... | B_11 |
             for line in u.lines:
                 cells = [c.strip().strip("$").strip() for c in line.text.strip().strip("|").split("|")]
@@ -49,21 +50,31 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                     m = label.match(cells[0] + ":")
                     head = f"@{input_name}_{{{m.group('i')}{m.group('j')}}}@" if m else ""
                     rest = [c for c in (cells[1:] if m else cells) if c]
-                    pieces.append((head + " = ".join(rest), line))
+                    pieces.append((head + " = ".join(rest), [line]))
         else:
-            for line in u.lines:
-                text = line.text
+            rows = [(line.text, [line]) for line in u.lines]
+            if any(len(_SINGLE_DOLLAR.findall(line.text)) % 2 for line in u.lines):   # inline maths over lines
+                rows = [(" ".join(line.text for line in u.lines), list(u.lines))]
+            for text, line in rows:
                 m = label.match(text) if text.strip() else None
                 head = ""
                 if m:
                     head = f"{input_name}_{{{m.group('i')}{m.group('j')}}}"
                     text = text[m.end():]
                 found = spans(text)
-                body = " ".join(s.text for s in found) if found else text
                 if not found and not m and not lhs.search(text) and not text.strip().startswith(("=", "&")):
                     if not re.search(r"\\\\|\\partial|\\frac|&", text):
                         continue
-                for sub in re.split(r"\\\\", body):
+                bodies = [text]
+                if found:   # one equation per span, unless only "=" stands between two spans
+                    bodies = [found[0].text]
+                    for before, span in zip(found, found[1:]):
+                        between = text[before.end:span.start].strip()
+                        if between == "=":
+                            bodies[-1] += " = " + span.text
+                        else:
+                            bodies.append(span.text)
+                for sub in (piece for body in bodies for piece in re.split(r"\\\\", body)):
                     sub = re.sub(r"\\(?:begin|end)\s*\{[^}]*\}(?:\s*\{[^}]*\})?", " ", sub).replace("&", " ")
                     sub = clean(sub).strip().strip("$").strip()
                     if sub:
@@ -76,15 +87,15 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                 forced = re.search(r"(\d)(\d)", head)
             if text.startswith("=") and equations and not forced:
                 equations[-1].text += " " + text
-                equations[-1].lines.append(line)
+                equations[-1].lines += line
                 continue
             left = text.split("=", 1)[0]
             m = lhs.search(left)
             written = (int(m.group("i")), int(m.group("j"))) if m else None
             if forced:
-                equations.append(_Equation(text, [line], (int(forced.group(1)), int(forced.group(2))), written))
+                equations.append(_Equation(text, list(line), (int(forced.group(1)), int(forced.group(2))), written))
             elif written:
-                equations.append(_Equation(text, [line], written, written))
+                equations.append(_Equation(text, list(line), written, written))
     return equations
 
 

@@ -44,6 +44,7 @@ _OPENERS = (
     (re.compile(r"\$\$"), re.compile(r"\$\$")),
     (re.compile(r"\\\["), re.compile(r"\\\]")),
 )
+_SINGLE_DOLLAR = re.compile(r"(?<![\\$])\$(?!\$)")
 _BEGIN = re.compile(r"\\begin\s*\{\s*(?P<env>[A-Za-z]+\*?)\s*\}")
 _BLOCK_ENVS = frozenset("equation equation* align align* aligned gather gather* gathered multline multline* "
                         "eqnarray eqnarray* displaymath math split cases array matrix pmatrix bmatrix Bmatrix "
@@ -226,6 +227,8 @@ def _opens_block(text: str) -> re.Pattern[str] | None:
             end = re.compile(r"\\end\s*\{\s*" + re.escape(env) + r"\s*\}")
             if len(end.findall(text)) < len(re.findall(r"\\begin\s*\{\s*" + re.escape(env) + r"\s*\}", text)):
                 return end
+    if len(_SINGLE_DOLLAR.findall(text)) % 2 == 1:   # inline maths wrapped onto the next line (a PDF export)
+        return _SINGLE_DOLLAR
     return None
 
 
