@@ -196,6 +196,7 @@ def test_inline_maths_wrapped_onto_the_next_line():
 
 
 def test_two_equations_on_one_line_and_an_equals_sign_between_spans():
-    found = _found("1.1d", "(d) $\\partial E/\\partial A_{11}$ = $B_{11}$, $\\partial E/\\partial A_{12} = B_{11} + B_{12}$")
+    found = _found("1.1d", "(d) $\\partial E/\\partial A_{11}$ = $B_{11}$, "
+                           "$\\partial E/\\partial A_{12} = B_{11} + B_{12}$")
     assert found.answer == {"A_{11}": "\\partial E/\\partial A_{11} = B_{11}",
                             "A_{12}": "\\partial E/\\partial A_{12} = B_{11} + B_{12}"}
