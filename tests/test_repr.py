@@ -153,3 +153,7 @@ def test_latex_settings_reach_a_chain_rule_inside_a_derivation():
     half = sympy.Rational(1, 2)
     rule = chain_rule(sym_matrix("A", 1, 2), [[half]], 1, 1)
     assert latex(rule, decimals=1).endswith("= 0.5") and latex(rule).endswith(r"= \frac{1}{2}")
+
+
+def test_convergence_table_repr_is_one_line(limits):
+    assert repr(limits.table) == "ConvergenceTable(normalized, 11 rows, p = 1..1024, 50 digits, verified)"

@@ -213,6 +213,11 @@ class ConvergenceTable:
     def verified(self) -> bool:
         return bool(self.rows) and all(self.checks.values())
 
+    def __repr__(self) -> str:   # one line, not fifty-digit mpf rows
+        ps = f"p = {self.rows[0][0]}..{self.rows[-1][0]}" if self.rows else "no rows"
+        return (f"ConvergenceTable({self.norm}, {len(self.rows)} rows, {ps}, {self.dps} digits, "
+                f"{'verified' if self.verified else 'NOT verified'})")
+
 
 def convergence_table(window: Sequence[sympy.Rational], norm: str = "normalized", powers: Sequence[int] = POWERS,
                       dps: int = 50) -> ConvergenceTable:
