@@ -200,3 +200,9 @@ def test_two_equations_on_one_line_and_an_equals_sign_between_spans():
                            "$\\partial E/\\partial A_{12} = B_{11} + B_{12}$")
     assert found.answer == {"A_{11}": "\\partial E/\\partial A_{11} = B_{11}",
                             "A_{12}": "\\partial E/\\partial A_{12} = B_{11} + B_{12}"}
+
+
+def test_a_dollar_sign_in_prose_does_not_swallow_the_labels_after_it():
+    text = "## 1.1\n(a) it costs $5 to print\n\n\n\n\n(b) $O = (I - K + 2P)/S + 1$\n(c) x\n(d) y $z$"
+    found = extract("hw.md", text=text).found
+    assert found["1.1b"].answer == "O = (I - K + 2P)/S + 1" and found["1.1b"].where == "line 7"

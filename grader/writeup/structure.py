@@ -25,6 +25,7 @@ from grader.writeup.text import Line
 from symconv.spec import Problem, Spec
 
 MAX_BLOCK_LINES = 400      # lines one display block may span before it is cut (an unclosed $$)
+WRAPPED_LINES = 3          # lines inline maths ($...$) may be wrapped over
 
 _SECTION = re.compile(r"\\(?:section|subsection|subsubsection|paragraph|subparagraph|chapter|part)\*?\s*"
                       r"(?:\[[^\]]*\])?\s*\{(?P<title>[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
@@ -232,6 +233,17 @@ def _opens_block(text: str) -> re.Pattern[str] | None:
     return None
 
 
+def _wrapped_end(lines: list[Line], i: int) -> int:
+    """The index after the line that closes inline maths opened on ``lines[i]``; ``i + 1`` when no adjacent line
+    within WRAPPED_LINES does (a dollar sign in prose)."""
+    for k in range(i + 1, min(i + 1 + WRAPPED_LINES, len(lines))):
+        if lines[k].no != lines[k - 1].no + 1 or lines[k].cell != lines[k - 1].cell:
+            break
+        if len(_SINGLE_DOLLAR.findall(lines[k].text)) % 2 == 1:
+            return k + 1
+    return i + 1
+
+
 def _kind(text: str) -> str:
     if _TABLE_ROW.match(text):
         return "table"
@@ -270,8 +282,13 @@ def split_units(lines: list[Line], spec: Spec) -> list[Unit]:
             state.part = part
         block = [Line(line.no, rest if written else text, line.cell)]
         closer = _opens_block(block[0].text)
+        if closer is _SINGLE_DOLLAR:   # inline maths wrapped onto the next (adjacent) lines, or a dollar in prose
+            end = _wrapped_end(lines, i)
+            block += lines[i + 1:end]
+            closer, j = None, end
+        else:
+            j = i + 1
         kind = _kind(block[0].text)
-        j = i + 1
         if closer is not None:
             while j < len(lines) and j - i < MAX_BLOCK_LINES:
                 block.append(lines[j])
