@@ -67,7 +67,7 @@ def test_every_part_says_where_it_was_read(name):
     for p in result.parts:
         if p.status == GRADED:
             assert "- read from line" in p.feedback or "- read from cell" in p.feedback, p.feedback
-            assert getattr(p, "where", "x") != ""
+            assert getattr(p, "where", "x") != "" and p.raw   # where, and what was read
         else:
             assert "could not find your answer" in p.feedback and "nearest text" in p.feedback
 
