@@ -42,6 +42,12 @@ HOSTILE = {
     "3000x3000 matrix": "[" + ",".join(["[" + ",".join(["1"] * 3000) + "]"] * 3) + "]",
     "3000 rows": "\\begin{bmatrix}" + "1 \\\\ " * 3000 + "\\end{bmatrix}",
     "60 plain rows": "\n".join(["1 2"] * 60) + ";",
+    # long runs that a backtracking regex would scan once per position (quadratic clean-up)
+    "full stop before spaces": ". " + " " * 19_000 + "x",
+    "comma before spaces": ", " + " " * 19_000 + "x",
+    "prose only": "\\text{abc}" * 2_000,
+    "bars around spaces": "|" + " " * 19_000 + "|",
+    "commas between equations": "a = 1, " * 2_800,
     # LaTeX injection
     "input": r"\input{/etc/passwd}",
     "write18": r"\immediate\write18{rm -rf /}",
@@ -83,6 +89,16 @@ def test_hostile_messages_say_why(text, fragment):
     with pytest.raises(ParseError) as info:
         parse(text)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "expect", "expected"), [
+    ("\n" * 19_000 + "1", "expr", 1),
+    (" " * 19_990 + "1", "expr", 1),
+    ("x \\text{ where } N = 2" + " " * 19_000, "expr", parse("x", expect="expr")),
+    ("3 rows" + " " * 19_000 + "and 3 columns", "size", (3, 3)),
+])
+def test_long_whitespace_runs_are_read(text, expect, expected):
+    assert parse(text, expect=expect) == expected
 
 
 def test_caps_leave_honest_answers_alone():

@@ -377,7 +377,7 @@ MARKUP = [
     ("**floor((I - K)/S) + 1**", "expr", floor((I - K) / S) + 1),
     ("`floor((I - K)/S) + 1`", "expr", floor((I - K) / S) + 1),
     ("x**2 + y**2", "expr", x**2 + sym("y") ** 2),   # Python powers are no bold markers
-    ("**x**2**", "expr", x**2),
+    ("**x^2**", "expr", x**2),
     ("```\n[[1  2]\n [3  4]]\n```", "matrix", M12),
     ("```python\ntensor([[1., 2.],\n        [3., 4.]])\n```", "matrix", M12),
     (r"\begin{equation*} C = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix} \end{equation*}", "matrix",

@@ -35,7 +35,7 @@ _WRAPPER_TAIL = re.compile(r"\]\s*(?:,\s*(?:dtype|device|requires_grad|grad_fn)\
 _OUTER = re.compile(r"\s*\[(.*)\]\s*", re.S)
 _INNER_ROW = re.compile(r"\[([^\[\]]*)\]")
 _NUMPY_FLOAT = re.compile(r"(?<=[0-9])\.(?![0-9])")  # NumPy prints 109. for 109.0
-_PIPE_SEPARATOR = re.compile(r"\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*\Z")
+_PIPE_SEPARATOR = re.compile(r"\s*+(?:\|\s*+)?:?-+:?\s*+(?:\|\s*+:?-+:?\s*+)*(?:\|\s*+)?\Z")
 _ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]\n]*\])?|;|\n")
 _HLINE = re.compile(r"\\hline(?![A-Za-z])")
 _SPACES = re.compile(r"\S+")
@@ -114,8 +114,10 @@ def plain_rows(text: str, cell: Cell) -> Rows:
             continue
         separator = "&" if "&" in line else "," if "," in line else None
         if separator:
-            pieces = [(p.group(), start + p.start()) for p in re.finditer(f"[^{separator}]+|(?<={separator})(?=" +
-                                                                          f"{separator}|$)", line)]
+            pieces, at = [], start
+            for piece in line.split(separator):  # empty cells kept: the cell reader refuses them
+                pieces.append((piece, at))
+                at += len(piece) + 1
         else:
             pieces = _spaced(line, start)
         rows.append(_row(pieces, start, len(rows), cell))
@@ -126,6 +128,8 @@ def plain_rows(text: str, cell: Cell) -> Rows:
 
 def _row(pieces: list[tuple[str, int]], offset: int, before: int, cell: Cell) -> tuple[list[sympy.Expr], int]:
     """One row's cells, read only while the matrix stays within MAX_MATRIX rows and columns."""
+    if not pieces:
+        raise Fail(offset, "empty row", ("a number",))
     if before >= MAX_MATRIX:
         raise Fail(offset, f"matrix too large (more than {MAX_MATRIX} rows)")
     if len(pieces) > MAX_MATRIX:

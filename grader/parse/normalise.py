@@ -30,13 +30,13 @@ _SAME_LENGTH = str.maketrans({
 _COLOUR = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}|\\(?:boxed|fbox|underline|bm|cancel)(?![A-Za-z])"
                      r"|\\math(?:python|tt)(?![A-Za-z])")
 _MATH_PARENS = re.compile(r"(?<!\\)\\[()]")  # \( ... \), not the \\ of a row break
-_PRIME = re.compile(r"\^\s*\{?\s*\\prime\s*\}?|\\prime(?![A-Za-z])")
+_PRIME = re.compile(r"\^\s*+(?:\{\s*+)?\\prime\s*+\}?|\\prime(?![A-Za-z])")
 _MODULE_CALL = re.compile(r"\b(?:math|np|numpy|torch)\s*\.\s*"
                           r"(?=(?:floor|ceil|sqrt|log|exp|max|min|abs|mean|sum)\b)")
 # S.mean(), x.max(): a method call on one name, rewritten as the function call mean(S) (same length)
 _METHOD_CALL = re.compile(r"(?<![\\A-Za-z0-9_])([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*\.\s*(mean|max|min|sum)\s*\(\s*\)")
 # a closing remark in parentheses that starts with a word: "(stride 1)", "(since 5 - 3 + 1 = 3)"
-_REMARK = re.compile(r"\s*\(\s*([a-z]{3,})\b[^(){}]*\)[\s.]*\Z")
+_REMARK = re.compile(r"\(\s*([a-z]{3,})\b[^(){}]*\)[\s.]*\Z")
 _WRAPPER_OPEN = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}\s*\{|\\href\s*\{[^{}]*\}\s*\{"
                            r"|\\(?:boxed|fbox|underline|cancel)\s*\{|\\(?:textbf|mathbf|emph|textit)\s*\{(?=\s*\\)")
 _BRACE = re.compile(r"[{}]")
@@ -46,24 +46,25 @@ _MARKUP = re.compile(
     r"|(?<![\w`])`(?=[^`\n]+`)|(?<=[^`\n])`(?![\w`])"            # inline code
     r"|\A\s*(?:answer|ans\.?|solution|result)\s*[:：]",              # "Answer:"
     re.M | re.I)
-_BOLD = re.compile(r"(?<![\w)\]}*])\*\*(?=\S)([^\n]*?\S)\*\*(?![\w({\[*])")  # **...**, not the power x**2
+_BOLD = re.compile(r"(?<![\w)\]}*])\*\*(?=[^\s*])([^\n*]*?[^\s*])\*\*(?![\w({\[*])")  # **...**, not the power x**2
 _LINK = re.compile(r"\[([^\[\]\n]*)\]\((?:https?://|www\.)[^()\s]*\)")  # [text](url): the text stays
 _EQUATION_ENV = re.compile(r"\\(?:begin|end)\s*\{\s*(?:equation|displaymath|math|gather|multline)\*?\s*\}")
 # a condition after the answer: ", \quad p \geq 1", ", for p \ge 1"; a note says it was not graded
-_CONDITION = re.compile(r",\s*(?:\\q?quad\s*)?(?:\\text\s*\{[^{}]*\}\s*)?[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?'*\s*"
+_CONDITION = re.compile(r",\s*+(?:\\q?quad\s*+)?(?:\\text\s*\{[^{}]*\}\s*+)?[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?'*\s*"
                         r"(?:\\geq?|\\leq?|\\geqslant|\\leqslant|\\neq?|≥|≤|≠|>=|<=|>|<|\\in(?![A-Za-z]))[^,=]*\Z")
-_TRAILING = re.compile(r"(?<![.\\])[.,;:](?=[\s$]*(?:\\\]|\\\))?[\s$]*\Z)")
+_TRAILING = re.compile(r"(?<![.\\])[.,;:](?=[\s$]*+(?:(?:\\\]|\\\))[\s$]*+)?\Z)")
 # \text{...} outside a sub/superscript: a name we know stays, anything else is prose
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathit|textsf)\s*\{([^{}]*)\}")
 # the same in plain text: ", where I is the input size" (a word, not a command: not after a backslash)
-_PLAIN_QUALIFIER = re.compile(r"[,;]?\s*(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
+_PLAIN_QUALIFIER = re.compile(r"(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
+_BEFORE_QUALIFIER = re.compile(r"[\s,;]*\Z")
 _ARROW_WORD = re.compile(r"->|→|\\to(?![A-Za-z])|\\(?:long)?rightarrow(?![A-Za-z])")
 _LIM_SUBSCRIPT = re.compile(r"\\lim(?:\\limits)?\s*_\s*\{[^{}]*\}")
 _DEFINING = re.compile(r"[\s,;(]*(?:where|with|given|let)\b", re.I)  # a clause that defines names
 _QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s*", re.I)
 # definitions in such a clause: "N = 2", "N = K^2 and S = 1"
-_DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*=\s*"
-                         r"([^,;=]+?)\s*(?=,|;|\band\b|\Z)")
+_DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*+([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*+=\s*+"
+                         r"((?:(?!\band\b)[^,;=])+)(?=,|;|\band\b|\Z)")
 _AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
 # prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
 _QUALIFIER = re.compile(r"\s*(?:\(|i\.e\.|e\.g\.|s\.t\.|(?:where|for|with|when|if|such that|for all|and|since|because"
@@ -78,8 +79,8 @@ _AXIS = re.compile(r"\s*\[\s*([01])\s*\]\Z")
 _BARS = re.compile(r"\\begin\s*\{\s*(?:array|tabular)\s*\}\s*\{[^{}]*\}|\\vert(?![A-Za-z])|(?<!\\)\|")
 CLOSE_BAR = "∣"  # U+2223: the closing bar of a pair, so |a| + |b| parses without guessing which bar closes
 _THOUSANDS = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:(?:\s|\\[,;: ]|\{,\}|~|\\thinspace)+[0-9]{3})+(?![0-9.])")
-# scripts and matrix environments are skipped (A_{2 4} is an entry); elsewhere "1 2" is refused
-_SIDE_BY_SIDE = re.compile(r"[_^]\s*\{[^{}]*\}|\\begin\s*\{.*?\\end\s*\{[^{}]*\}"
+# scripts are skipped (A_{2 4} is an entry); elsewhere "1 2" is refused
+_SIDE_BY_SIDE = re.compile(r"[_^]\s*\{[^{}]*\}"
                            r"|(?<![\w.])([0-9]+(?:\.[0-9]+)?(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z])|~)+[0-9.]+)", re.S)
 _COMMA_THOUSANDS = re.compile(r"\s*[0-9]{1,3}(?:(?:,|\{,\})[0-9]{3})+(?:\.[0-9]+)?\s*")
 
@@ -163,7 +164,9 @@ def prose(text: str, context: Context) -> str:
     text = _TEXT.sub(replace, text)
     written = qualifier
     if cut == len(text) and (m := _PLAIN_QUALIFIER.search(text)) and text[:m.start()].strip():
-        cut, qualifier, written = m.start(), m.group(), ""
+        before = text[:m.start()]
+        cut = m.start() - len(_BEFORE_QUALIFIER.search(before[-200:]).group())  # with the ", " before it
+        qualifier, written = m.group(), ""
     if cut < len(text) and text[cut:].strip():
         clause = _QUALIFIER_WORD.sub("", text[cut:], count=1)
         found = _DEFINITION.findall(clause) if _DEFINING.match(qualifier) else []

@@ -60,7 +60,7 @@ def check(text: str) -> None:
         raise Fail(m.start(), "number too long (more than 50 digits)")
     for m in _COMMAND.finditer(text):
         if m.group(1) not in KNOWN_COMMANDS:
-            raise Fail(m.start(), f"unknown command '\\{m.group(1)}'")
+            raise Fail(m.start(), f"unknown command '\\{m.group(1)}' is not supported")
     for m in _ENVIRONMENT.finditer(text):
         if m.group(1) not in MATRIX_ENVIRONMENTS and m.group(1) not in EQUATION_ENVIRONMENTS:
             raise Fail(m.start(), f"unknown environment '{m.group(1)}'")

@@ -30,7 +30,7 @@ _PARSER = Lark(Path(__file__).with_name("answer.lark").read_text(encoding="utf-8
                lexer="contextual", transformer=Builder(), start=sorted(set(_STARTS.values())))
 
 _ARROW = re.compile(r"->|→|\\(?:long)?rightarrow(?![A-Za-z])|\\to(?![A-Za-z])")
-_MATRIX_START = re.compile(r"\s*(?:\[\s*\[|(?:\\left\s*)?[(\[]?\s*\\begin\s*\{\s*(?:"
+_MATRIX_START = re.compile(r"\s*+(?:\[\s*+\[|(?:\\left\s*+)?[(\[]?\s*+\\begin\s*\{\s*(?:"
                            + "|".join(prescan.MATRIX_ENVIRONMENTS) + r")\s*\})")
 
 
@@ -127,7 +127,10 @@ def _equation(text: str) -> Any:
     try:
         return _defined(_run(clean, "equation"))
     except Fail as fail:
-        pieces = _sides(clean, _TOP_COMMA)
+        try:
+            pieces = _sides(clean, _TOP_COMMA, MAX_AXES)
+        except Fail:
+            raise fail from None
         if len(pieces) == 1:
             raise
         first = fail
@@ -220,14 +223,19 @@ def _leftover_partials(result: Any) -> list:
 
 # ---- matrices, and named matrices (C = [[...]]) -------------------------------------------------------
 _TOP_LEVEL = re.compile(r"\\begin\s*\{|\\end\s*\{[^}]*\}|[(\[{]|[)\]}]|(?<![<>!=\\])=(?!=)")
+MAX_AXES = 3   # comma-separated parts of one answer tried as one formula per axis
+MAX_SIDES = 8  # sides of a named matrix answer (C = A \star B = [[...]])
 _TOP_COMMA = re.compile(r"\\begin\s*\{|\\end\s*\{[^}]*\}|[(\[{]|[)\]}]|[,;]")
+_PIPE_LINE = re.compile(r"^[ \t]*\|", re.M)
 _MATLAB = re.compile(r"\s*\[([^\[\]]*[;\n][^\[\]]*)\]\s*")
 _BRACED = re.compile(r"\s*\{(\s*\\begin.*\\end\s*\{[A-Za-z]+\}\s*)\}\s*", re.S)
-_MATRIX_HINT = re.compile(r"&|\\\\|;|\n\s*\S|\|")
+_MATRIX_HINT = re.compile(r"&|\\\\|;|\n[ \t]*\S|\|")
 
 
-def _sides(text: str, separators: re.Pattern | None = None) -> list[str]:
-    """``text`` cut at each top-level ``=`` (or other separator); every side keeps its offsets (the rest blanked)."""
+def _sides(text: str, separators: re.Pattern | None = None, limit: int = MAX_SIDES) -> list[str]:
+    """``text`` cut at each top-level ``=`` (or other separator); every side keeps its offsets (the rest blanked).
+
+    More than ``limit`` sides is a Fail at the first separator over it (each side is as long as the text)."""
     cuts, depth = [], 0
     for m in (separators or _TOP_LEVEL).finditer(text):
         token = m.group()
@@ -237,6 +245,8 @@ def _sides(text: str, separators: re.Pattern | None = None) -> list[str]:
             depth = max(0, depth - 1)
         elif depth == 0:
             cuts.append(m.start())
+            if len(cuts) >= limit:
+                raise Fail(m.start(), f"too many parts separated by '{token}' (the limit is {limit})")
     bounds = [-1, *cuts, len(text)]
     return [" " * (a + 1) + text[a + 1:b] + " " * (len(text) - b) for a, b in zip(bounds, bounds[1:], strict=False)]
 
@@ -291,7 +301,7 @@ def _matrix(text: str) -> sympy.ImmutableMatrix:
             if grammar_failure is not None and "," in text:
                 raise grammar_failure from None  # a list with commas: the grammar's caret is the useful one
             raise
-    elif re.search(r"^\s*\|", text, re.M):
+    elif _PIPE_LINE.search(text):
         rows = matrix_text.pipe_rows(text, cell)
     else:
         rows = matrix_text.plain_rows(text, cell)

@@ -21,11 +21,11 @@ import sympy
 from grader.parse.context import note
 from grader.parse.names import Fail
 
-_TIMES = r"\s*(?:\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|[xX×*✕✖⨯]|\\text\s*\{\s*by\s*\}|by)\s*"
+_TIMES = r"\s*+(?:\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|[xX×*✕✖⨯]|\\text\s*\{\s*by\s*\}|by)\s*"
 _MENTION = re.compile(
     r"(?<![0-9.])(?P<times>[0-9]+(?:" + _TIMES + r"[0-9]+)+)(?![0-9.])"
     r"|[(\[]\s*(?P<tuple>[0-9]+(?:\s*,\s*[0-9]+)+)\s*,?\s*[)\]]"
-    r"|(?<![0-9.])(?P<rows>[0-9]+)\s*rows?\s*(?:and|,|×|x|by|\\times)?\s*(?P<cols>[0-9]+)\s*col(?:umn)?s?\b")
+    r"|(?<![0-9.])(?P<rows>[0-9]+)\s*+rows?\s*+(?:(?:and|,|×|x|by|\\times)\s*+)?(?P<cols>[0-9]+)\s*+col(?:umn)?s?\b")
 _NUMBER = re.compile(r"[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
@@ -36,7 +36,7 @@ _OUT = r"(?:_\s*\{?\s*(?:\\text\s*\{\s*)?out\s*\}?\s*\}?|')"
 _HEIGHT = r"(?:H" + _OUT + r"|h_\{?out\}?|height|rows)"
 _WIDTH = r"(?:W" + _OUT + r"|w_\{?out\}?|width|columns|cols)"
 _NAMED = re.compile(r"((?:(?:" + _HEIGHT + "|" + _WIDTH + r")\s*=\s*)+)([0-9]+)(?![0-9.])")
-_NAMED_REST = re.compile(r"[\s,;.]*(?:and)?[\s,;.]*")
+_NAMED_REST = re.compile(r"[\s,;.]*+(?:and[\s,;.]*+)?")
 _TOP_TIMES = re.compile(r"[(\[{]|[)\]}]|\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|×|\bby\b")
 
 
