@@ -206,3 +206,11 @@ def test_a_dollar_sign_in_prose_does_not_swallow_the_labels_after_it():
     text = "## 1.1\n(a) it costs $5 to print\n\n\n\n\n(b) $O = (I - K + 2P)/S + 1$\n(c) x\n(d) y $z$"
     found = extract("hw.md", text=text).found
     assert found["1.1b"].answer == "O = (I - K + 2P)/S + 1" and found["1.1b"].where == "line 7"
+
+
+def test_the_gradient_by_the_kernel_is_not_the_gradient_by_the_input():
+    spec = load_spec("templates/stride2-padding1.yaml")
+    by_kernel = "\\begin{bmatrix}1&2&3\\\\4&5&6\\\\7&8&9\\end{bmatrix}"
+    by_input = "\\begin{bmatrix}9&8&7\\\\6&5&4\\\\3&2&1\\end{bmatrix}"
+    body = f"## 1\n(f) $\\frac{{\\partial E}}{{\\partial K}} = {by_kernel}$, $\\nabla_A E = {by_input}$"
+    assert extract("hw.md", spec, text=body).found["1f"].answer == by_kernel

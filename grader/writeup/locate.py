@@ -180,7 +180,9 @@ def find_matrix(units: list[Unit], spec: Spec, shape: tuple[int, int], task: str
         gradient = bool(_GRADIENT_NAME.search(name))
         score = 0
         if task.endswith("gradient-matrix"):
-            score += 3 if gradient else 0
+            by = spec.convolution.kernel if task.startswith("kernel") else spec.convolution.input
+            score += (3 + bool(re.search(r"(?:\\partial|∂|\\nabla_?|∇_?|d)\s*\{?\s*" + re.escape(by) + r"(?![A-Za-z_])",
+                                         name))) if gradient else 0
         elif task == "convolution":
             score += 3 if base == out or base.endswith(out) and not gradient else 0
         elif base and base not in avoid:
