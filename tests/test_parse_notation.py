@@ -470,3 +470,21 @@ def test_a_justification_after_a_limit_is_no_guess():
 
 def test_reals_macro_in_sizes():
     assert parse(r"C \in \R^{3 \times 3}", "size") == (3, 3)
+
+
+@pytest.mark.parametrize(("text", "expect", "expected", "guessed"), [
+    (r"\begin{bmatrix} 109{,}0 & 92{,}5 \end{bmatrix}", "matrix", Matrix([[109, Rational(185, 2)]]), False),
+    ("p = 1{,}0", "limit", Equation((p, Integer(1))), False),
+    (r"p = \num{1e6}", "limit", Equation((p, Integer(10**6))), False),
+    ("1{,}000", "number", Integer(1000), True),          # or the decimal 1.000: a person checks
+    ("1,000", "number", Integer(1000), False),
+    ("[(I + 2P - K)/S + 1]", "expr", (I + 2 * P - K) / S + 1, True),   # [x] may be the integer part
+    ("[a + b] c", "expr", (a + b) * c, False),
+    (r"\left[\sum_{x \in S} x^p\right]^{1/p}", "expr", window("sum", x**p, x, S) ** (1 / p), False),
+    (r"\max_{0 \le m, n < K} X_{i+m,\, j+n}", "expr",
+     window("max", window("max", Indexed(IndexedBase(X_), i + sym("m"), j + n), n, Tuple(0, K - 1)),
+            sym("m"), Tuple(0, K - 1)), False),
+])
+def test_numbers_and_brackets_that_read_two_ways(text, expect, expected, guessed):
+    reading = read(text, expect)
+    assert reading.value == expected and reading.guessed is guessed

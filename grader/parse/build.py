@@ -216,6 +216,8 @@ class Builder(Transformer):
         return ELLIPSIS
 
     def group(self, c):
+        if c[0].type == "LBRACK" and _divides_by_a_name(c[1]):
+            note("read [...] as brackets; [x] is also written for the integer part of x", guessed=True)
         return c[1]
 
     def floor(self, c):
@@ -280,6 +282,10 @@ class Builder(Transformer):
             domain = sympy.Tuple(domain, upper)
         elif upper is not None:
             raise Fail(c[5].start_pos, "an upper end only makes sense with a range like i=1")
+        if kind == "range" and isinstance(var, sympy.Tuple):  # 0 \le m, n < K: one range for each name
+            for name in reversed(var):
+                body = reduction(op, body, name, domain)
+            return body
         return reduction(op, body, var, domain)
 
     def reduce_upper_first(self, c):  # \sum^{n}_{i=1}: the same as \sum_{i=1}^{n}
@@ -305,14 +311,15 @@ class Builder(Transformer):
     def binder_listed(self, c):  # m = 0, \ldots, kH - 1
         return "range", _bound_symbol(c[0]), (c[2], c[6])
 
-    def binder_between(self, c):  # 1 \le i \le N
-        low, first, name, second, high = c
+    def binder_between(self, c):  # 1 \le i \le N, 0 \le m, n < K
+        low, first, *names, second, high = c
+        names = [_bound_symbol(t) for t in names if t.type == "NAME"]
         ops = (_relation_name(first), _relation_name(second))
         if ops[0] not in ("<", "<=") or ops[1] not in ("<", "<="):
             raise Fail(first.start_pos, "a range is written low \\le i \\le high")
         low = low + 1 if ops[0] == "<" else low
         high = high - 1 if ops[1] == "<" else high
-        return "range", _bound_symbol(name), (low, high)
+        return "range", names[0] if len(names) == 1 else sympy.Tuple(*names), (low, high)
 
     def binder_in(self, c):
         return "in", c[0], c[2]
@@ -385,6 +392,13 @@ _RELATION_WORDS = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "≤": "<=",
 
 def _relation_name(token: Token) -> str:
     return _RELATION_WORDS.get(str(token), str(token))
+
+
+def _divides_by_a_name(value: Any) -> bool:
+    """A quotient by a variable somewhere in ``value`` (``(n - f)/s``), where [..] could mean the integer part."""
+    if not isinstance(value, sympy.Basic):
+        return False
+    return any(power.exp.is_negative and power.base.free_symbols for power in value.atoms(sympy.Pow))
 
 
 def _is_reciprocal(value: Any) -> bool:

@@ -36,6 +36,7 @@ INFINITY_WORDS = frozenset({"oo", "inf", "infty", "infinity"})
 SUBSCRIPT_WORDS = frozenset({"in", "out", "max", "min", "avg", "lp", "pad", "loss"})
 _WORD = re.compile(r"([A-Za-z]+)([0-9]*)('*)")
 _PRIMED_LETTER = re.compile(r"[A-Za-z]'*")
+_SCRIPT_SPACE = re.compile(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|~")  # x_{i+m,\, j+n}
 _MIXED = re.compile(r"[0-9][A-Za-z]|[A-Za-z][0-9]")
 _TEXT_WRAPPER = re.compile(r"^\\[A-Za-z]+\s*\{\s*(.*?)\s*\}$", re.S)
 _INDEX_TERM = re.compile(r"\s*([+\-]?)\s*([0-9]+|[A-Za-z])")
@@ -103,7 +104,7 @@ def _variables_product(letters: str) -> sympy.Expr | None:
 
 def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
     """``base`` with the raw subscript text (``{24}``, ``{2,4}``, ``ij``, ``{i+p, j}``, ``{\\text{in}}``)."""
-    content = subscript.strip()
+    content = _SCRIPT_SPACE.sub(" ", subscript).strip()
     if content.startswith("{") and content.endswith("}"):
         content = content[1:-1].strip()
     word = token_word(content)

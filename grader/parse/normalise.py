@@ -40,6 +40,9 @@ _REMARK = re.compile(r"\(\s*([a-z]{3,})\b[^(){}]*\)[\s.]*\Z")
 _WRAPPER_OPEN = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}\s*\{|\\href\s*\{[^{}]*\}\s*\{"
                            r"|\\(?:boxed|fbox|underline|cancel)\s*\{|\\(?:textbf|mathbf|emph|textit)\s*\{(?=\s*\\)")
 _BRACE = re.compile(r"[{}]")
+_NUM = re.compile(r"\\num\s*\{\s*([0-9.eE+\-]+)\s*\}")  # siunitx's \num{1e6}
+# 109{,}0: a decimal comma (three digits after it are a thousands group, see thousands())
+_DECIMAL_COMMA = re.compile(r"(?<![0-9])([0-9]+)\{,\}([0-9]{1,2}|[0-9]{4,})(?![0-9])")
 # Markdown and document markup around an answer: code fences, `code`, **bold**, [text](url), "Answer:"
 _MARKUP = re.compile(
     r"^[ \t]*```[A-Za-z0-9_+\-]*[ \t]*$"                       # a code fence line
@@ -88,6 +91,8 @@ _COMMA_THOUSANDS = re.compile(r"\s*[0-9]{1,3}(?:(?:,|\{,\})[0-9]{3})+(?:\.[0-9]+
 def tidy(text: str) -> str:
     """Look-alike characters, colour and boxes, ``math.floor``, primes and trailing punctuation."""
     text = unwrap(markup(text.translate(_SAME_LENGTH)))
+    text = _NUM.sub(lambda m: m.group(1).center(len(m.group())), text)
+    text = _DECIMAL_COMMA.sub(_decimal, text)
     text = blank(blank(text, _COLOUR), _MATH_PARENS)
     text = blank(text, _MODULE_CALL)
     text = _METHOD_CALL.sub(lambda m: f"{m.group(2)}({m.group(1)})".ljust(len(m.group())), text)
@@ -96,6 +101,11 @@ def tidy(text: str) -> str:
         text = text[:m.start()] + " " * (len(text) - m.start())
     text = _PRIME.sub(lambda m: "'" + " " * (len(m.group()) - 1), text)
     return blank(text, _TRAILING)
+
+
+def _decimal(m: re.Match) -> str:
+    note(f"read {m.group()} as the decimal {m.group(1)}.{m.group(2)}")
+    return f"{m.group(1)}.{m.group(2)}".ljust(len(m.group()))
 
 
 def markup(text: str) -> str:
@@ -216,10 +226,12 @@ def thousands(text: str) -> str:
         return text  # matrix cells are separated by spaces too
     if _COMMA_THOUSANDS.fullmatch(text):
         digits = re.sub(r"[^0-9.]", "", text)
+        note(f"read '{text.strip()}' as the number {digits}", guessed="{,}" in text)
         return digits.ljust(len(text))
 
     def join(m: re.Match) -> str:
-        note(f"read '{m.group()}' as the number {re.sub(r'[^0-9]', '', m.group())}")
+        # 1{,}000 is also how LaTeX writes a decimal comma (1.000): a person checks that reading
+        note(f"read '{m.group()}' as the number {re.sub(r'[^0-9]', '', m.group())}", guessed="{,}" in m.group())
         return re.sub(r"[^0-9]", "", m.group()).ljust(len(m.group()))
     return _THOUSANDS.sub(join, text)
 
