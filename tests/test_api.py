@@ -120,3 +120,18 @@ def test_channel_lists_wherever_conv2d_takes_them():
                 rule = chain_rule(xs, ws, i, j, channel=c, stride=(1, 2))
                 # C sums over the channels: the entry's derivative of the whole sum is its own channel's terms
                 assert rule.total == sum(sympy.diff(e, x[i - 1, j - 1]) for e in C) == dxs[c - 1][i - 1, j - 1]
+
+
+def test_the_readme_repl_session_runs_as_written():
+    """README's "A REPL session" (``from symconv import *`` first) gives the outputs it shows."""
+    import doctest
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A REPL session", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    test = doctest.DocTestParser().get_doctest(block, {}, "README REPL session", "README.md", 0)
+    assert len(test.examples) >= 10
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
