@@ -28,7 +28,7 @@ from symconv.conv import ConvConfig, conv2d, conv2d_grad
 from symconv.errors import ConfigError
 from symconv.figure_data import conv_window, feed_counts, pool_window_cells, score_bins
 from symconv.limits.window import POWERS, convergence_table, parse_window
-from symconv.matrices import as_matrix, entry_symbol
+from symconv.matrices import as_matrix, entry_symbol, sym_matrix  # noqa: F401  (sym_matrix: the examples)
 from symconv.unicode import unicode
 
 __all__ = ["gradient_heatmap", "lp_convergence", "pool_window", "score_histogram", "sliding_window"]
@@ -137,7 +137,11 @@ def sliding_window(x: Any, w: Any, uv: tuple[int, int] = (1, 1), *, stride: Any 
 def gradient_heatmap(x: Any, w: Any, *, upstream: Any = None, values: str = "count", stride: Any = 1,
                      padding: Any = 0, dilation: Any = 1, ax: Axes | None = None) -> Figure:
     """A heat map over the input: how many outputs each entry feeds (``values="count"``, the documents' picture)
-    or the input gradient ∂E/∂x itself (``"gradient"``; needs a numeric kernel and upstream gradient)."""
+    or the input gradient ∂E/∂x itself (``"gradient"``; needs a numeric kernel and upstream gradient).
+
+    >>> gradient_heatmap(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2)).axes[0].images[0].get_array().tolist()[1]
+    [2.0, 4.0, 2.0]
+    """
     xm, wm = as_matrix(x, "x"), as_matrix(w, "w")
     if values == "count":
         data = feed_counts(xm.shape, wm.shape, stride=stride, padding=padding, dilation=dilation)
@@ -165,7 +169,11 @@ def gradient_heatmap(x: Any, w: Any, *, upstream: Any = None, values: str = "cou
 def pool_window(x: Any, kernel_size: Any, uv: tuple[int, int] = (1, 1), *, stride: Any = None, padding: Any = 0,
                 dilation: Any = 1, ceil_mode: bool = False, ax: Axes | None = None) -> Figure:
     """Output entry ``uv``'s max-pooling window over ``x``: the window shaded, its winner (the first maximum,
-    where the gradient goes) outlined solid, other cells that tie with it dashed."""
+    where the gradient goes) outlined solid, other cells that tie with it dashed.
+
+    >>> [(r.get_label(), r.get_xy()) for r in pool_window([[1, 3], [3, 2]], 2).axes[0].patches][1:]
+    [('winner', (0.5, -0.5)), ('tie', (-0.5, 0.5))]
+    """
     from symconv.pooling import max_pool2d
 
     xm = as_matrix(x, "x")
@@ -196,6 +204,9 @@ def lp_convergence(window: Any, *, norm: str = "normalized", powers: Sequence[in
 
     ``window`` is a :class:`~symconv.limits.WindowLimits` (its table is drawn) or the window's entries. Lines
     (``ax.lines``): the pooled value, the max, the squeeze bound.
+
+    >>> [line.get_ydata().tolist() for line in lp_convergence([3, 1], powers=(1, 2)).axes[0].lines][:2]
+    [[2.0, 2.23606797749979], [3.0, 3.0]]
     """
     table = getattr(window, "table", None)
     if table is None:
@@ -220,7 +231,13 @@ def lp_convergence(window: Any, *, norm: str = "normalized", powers: Sequence[in
 
 def score_histogram(results: Sequence[Any], *, max_score: float | None = None, ax: Axes | None = None) -> Figure:
     """How many submissions got each total score (grading ``Result`` objects), binned as the class summary's
-    histogram.png (:func:`symconv.figure_data.score_bins`)."""
+    histogram.png (:func:`symconv.figure_data.score_bins`).
+
+    >>> from grader.result import PartResult, Result
+    >>> results = [Result(s, [PartResult("1", score, 2.0, "")]) for s, score in [("a", 2.0), ("b", 0.5)]]
+    >>> [int(bar.get_height()) for bar in score_histogram(results).axes[0].patches]
+    [1, 1]
+    """
     if not results:
         raise ConfigError("results", "must hold at least one graded result", results)
     top = max_score if max_score is not None else max(r.max_score for r in results)
