@@ -488,3 +488,29 @@ def test_reals_macro_in_sizes():
 def test_numbers_and_brackets_that_read_two_ways(text, expect, expected, guessed):
     reading = read(text, expect)
     assert reading.value == expected and reading.guessed is guessed
+
+
+SIJ_ = Indexed(IndexedBase(S), i, j)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\lVert X^k_{S_{ij}} \rVert_p", window("sum", Abs(x) ** p, x, SIJ_) ** (1 / p)),
+    (r"\lVert X_{S_{ij}} \rVert_2", sympy.sqrt(window("sum", x**2, x, SIJ_))),
+    (r"\|X_{S}\|_\infty", window("max", Abs(x), x, S)),
+    (r"‖X_S‖_{p}", window("sum", Abs(x) ** p, x, S) ** (1 / p)),
+    (r"\|X_{S}\|_p + |x|", window("sum", Abs(x) ** p, x, S) ** (1 / p) + Abs(x)),
+])
+def test_norms_of_a_window(text, expected):
+    assert parse(text, "expr") == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    (r"\|x\|_p", "a norm is read around a window's entries"),
+    (r"\lVert X_{S} \rVert", "needs its order"),
+    (r"\lVert X_{S} \rVert_{p+1}", "is not supported"),
+    (r"X_{S_{ij}} + 1", "only read inside a norm"),
+    (r"\|X_{S}\|_p \|", "unexpected"),
+])
+def test_norms_refused(text, fragment):
+    with pytest.raises(ParseError, match=__import__("re").escape(fragment)):
+        parse(text, "expr")

@@ -17,7 +17,8 @@ from sympy.core.symbol import Str
 from grader.parse.context import current, note
 from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_word
 from grader.parse.nodes import ELLIPSIS, Approach, Equation
-from grader.parse.windows import MEAN_WORDS, is_window, reduction, window_bars
+from grader.parse.windows import MEAN_WORDS, WindowEntries, is_window, reduction, window_bars
+from grader.parse.windows import norm as window_norm
 
 MAX_DIGITS = 50            # digits in one number literal
 MAX_EXPONENT = 1000        # |exponent| of any numeric power
@@ -223,6 +224,18 @@ class Builder(Transformer):
     def floor(self, c):
         return sympy.floor(c[1])
 
+    def norm(self, c):  # \lVert X_{S_{ij}} \rVert_p
+        if not isinstance(c[1], WindowEntries):
+            raise Fail(c[0].start_pos, "a norm is read around a window's entries, like \\lVert X_{S_{ij}} \\rVert_p")
+        if len(c) < 4:
+            raise Fail(c[2].start_pos, "the norm needs its order, like \\rVert_p", ("'_'",))
+        text = re.sub(r"\\[A-Za-z]+\s*\{|[{}\s]", "", str(c[3])[1:])
+        order = sympy.oo if text in ("\\infty", "infty", "∞", "oo") else resolve_word(text, c[3].start_pos) if (
+            text.isalpha()) else sympy.Integer(int(text)) if text.isdigit() else None
+        if order is None:
+            raise Fail(c[3].start_pos, f"the norm's order '{text}' is not supported")
+        return window_norm(c[1], order)
+
     def bars(self, c):
         return window_bars(c[1])
 
@@ -361,6 +374,8 @@ class Builder(Transformer):
             head, _, sub = str(token).partition("_")
             letter, _, sup = re.sub(r"\\[A-Za-z]+|[{}\s]", "", head).partition("^")
             indexed = subscripted(letter, sub, token.start_pos)
+            if isinstance(indexed, WindowEntries) and sup.isalpha() and sup in current().indices:
+                return indexed  # X^k_{S_{ij}}: channel k's entries in the window
             if sup.isalpha() and sup in current().indices and isinstance(indexed, sympy.Indexed):
                 return _channel(letter, sup, indexed.indices)
             if sup.isdigit() or sup.isalpha():

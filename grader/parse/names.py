@@ -37,6 +37,7 @@ SUBSCRIPT_WORDS = frozenset({"in", "out", "max", "min", "avg", "lp", "pad", "los
 _WORD = re.compile(r"([A-Za-z]+)([0-9]*)('*)")
 _PRIMED_LETTER = re.compile(r"[A-Za-z]'*")
 _SCRIPT_SPACE = re.compile(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|~")  # x_{i+m,\, j+n}
+_WINDOW_SUBSCRIPT = re.compile(r"([A-Z])(\^[A-Za-z])?(?:_(\{[^{}]*\}|[A-Za-z]{1,2}))?")
 _MIXED = re.compile(r"[0-9][A-Za-z]|[A-Za-z][0-9]")
 _TEXT_WRAPPER = re.compile(r"^\\[A-Za-z]+\s*\{\s*(.*?)\s*\}$", re.S)
 _INDEX_TERM = re.compile(r"\s*([+\-]?)\s*([0-9]+|[A-Za-z])")
@@ -108,6 +109,8 @@ def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
     if content.startswith("{") and content.endswith("}"):
         content = content[1:-1].strip()
     word = token_word(content)
+    if (window := _window_subscript(content, offset)) is not None:  # X_{S_{ij}}: the entries in a window
+        return window
     if word in SUBSCRIPT_WORDS or (word != content and word.isalpha()):
         return symbol(f"{base}_{word}")
     if "," in content:
@@ -129,6 +132,19 @@ def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
         if not indices:
             raise Fail(offset, "empty subscript")
     return _indexed(base, indices, offset)
+
+
+def _window_subscript(content: str, offset: int) -> sympy.Expr | None:
+    m = _WINDOW_SUBSCRIPT.fullmatch(content)
+    if m is None or m.group(1) not in current().windows:
+        return None
+    from grader.parse.windows import window_entries
+
+    domain = symbol(m.group(1)) if not m.group(3) else subscripted(m.group(1) + (m.group(2) or ""), m.group(3),
+                                                                     offset)
+    if m.group(2) and not m.group(3):
+        domain = symbol(m.group(1) + m.group(2))
+    return window_entries(domain, offset)
 
 
 def _digit_indices(digits: str, word: str, offset: int) -> list[int]:

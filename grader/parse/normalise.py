@@ -79,8 +79,9 @@ _SCRIPT = r"\\?_\s*(?:\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*[A-Za-z0-9]+\s*\}|
           r"|\\(?:text|mathrm|textrm)\s*\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]+)"
 _NAME = re.compile(r"(?<![\\A-Za-z])[A-Za-z][A-Za-z0-9]*(?:" + _SCRIPT + r")*'*(?:\s*\[\s*[01]\s*\])?")
 _AXIS = re.compile(r"\s*\[\s*([01])\s*\]\Z")
-_BARS = re.compile(r"\\begin\s*\{\s*(?:array|tabular)\s*\}\s*\{[^{}]*\}|\\vert(?![A-Za-z])|(?<!\\)\|")
+_BARS = re.compile(r"\\begin\s*\{\s*(?:array|tabular)\s*\}\s*\{[^{}]*\}|\\V?vert(?![A-Za-z])|\\\||‖|(?<!\\)\|")
 CLOSE_BAR = "∣"  # U+2223: the closing bar of a pair, so |a| + |b| parses without guessing which bar closes
+CLOSE_NORM = "∥"  # U+2225: the closing double bar of a norm
 _THOUSANDS = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:(?:\s|\\[,;: ]|\{,\}|~|\\thinspace)+[0-9]{3})+(?![0-9.])")
 # scripts are skipped (A_{2 4} is an entry); elsewhere "1 2" is refused
 _SIDE_BY_SIDE = re.compile(r"[_^]\s*\{[^{}]*\}"
@@ -207,15 +208,16 @@ def aliases(text: str, context: Context) -> str:
 
 
 def bars(text: str) -> str:
-    """Pair ``|...|`` bars left to right; each closing bar becomes ``CLOSE_BAR`` (same length)."""
-    out, last, opened = [], 0, False
+    """Pair ``|...|`` bars and ``\\|...\\|`` norms left to right; closing ones become ``CLOSE_BAR``/``CLOSE_NORM``."""
+    out, last, opened = [], 0, {"|": False, "‖": False}
     for m in _BARS.finditer(text):
         if m.group().startswith("\\begin"):
             continue
+        kind = "‖" if m.group() in ("\\|", "\\Vert", "‖") else "|"
         out.append(text[last:m.start()])
-        bar = "|" if not opened else CLOSE_BAR
+        bar = kind if not opened[kind] else {"|": CLOSE_BAR, "‖": CLOSE_NORM}[kind]
         out.append(bar.ljust(len(m.group())))
-        opened, last = not opened, m.end()
+        opened[kind], last = not opened[kind], m.end()
     out.append(text[last:])
     return "".join(out)
 

@@ -26,7 +26,7 @@ KNOWN_COMMANDS = frozenset("""
     phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega
     color textcolor boxed fbox underline cancel mleft mright lbrace rbrace lvert rvert vert lim le leq leqslant
     ge geq geqslant neq ne lt gt mid colon prime textnormal mbox textsf thinspace mathtt texttt star circledast
-    otimes circ odot dim nabla uparrow nearrow downarrow searrow href emph R Reals reals ell num
+    otimes circ odot dim nabla uparrow nearrow downarrow searrow href emph R Reals reals ell num lVert rVert Vert
 """.split())
 MATRIX_ENVIRONMENTS = frozenset(
     "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix array tabular".split())

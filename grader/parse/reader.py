@@ -22,6 +22,7 @@ from grader.parse.build import Builder, Partial, to_matrix
 from grader.parse.context import Context, current, definitions, note, reading
 from grader.parse.names import Fail
 from grader.parse.nodes import Equation
+from grader.parse.windows import WindowEntries
 
 EXPECTS = ("auto", "expr", "number", "matrix", "size", "equation", "limit")
 _STARTS = {"expr": "start_expr", "number": "start_expr", "matrix": "start_matrix", "size": "start_size",
@@ -212,7 +213,14 @@ def _run(text: str, expect: str) -> Any:
     if ("∂" in text or "\\partial" in text or "d" in text) and _leftover_partials(result):
         raise Fail(int(_leftover_partials(result)[0].args[1]),
                    "\\partial belongs in a fraction, like \\frac{\\partial E}{\\partial A_{24}}")
+    if "_" in text and (entries := _leftover(result, WindowEntries)):
+        raise Fail(int(entries[0].args[1]), "the entries of a window, like X_{S_{ij}}, are only read inside a norm")
     return result
+
+
+def _leftover(result: Any, kind: type) -> list:
+    items = result.sides if isinstance(result, Equation) else (result,)
+    return [p for item in items if isinstance(item, sympy.Basic) for p in item.atoms(kind)]
 
 
 def _leftover_partials(result: Any) -> list:

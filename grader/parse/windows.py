@@ -52,3 +52,24 @@ def window_bars(inside: sympy.Expr) -> sympy.Expr:
         note("read |...| around a window as its number of cells")
         return WindowReduce("sum", sympy.S.One, x, inside)
     return sympy.Abs(inside)
+
+
+class WindowEntries(sympy.Expr):
+    """``X_{S_{ij}}``: the entries of ``X`` in the window ``S_{ij}``, read only inside a norm; args (domain, offset)."""
+
+    is_commutative = True
+
+
+def window_entries(domain: sympy.Basic, offset: int) -> WindowEntries:
+    return WindowEntries(domain, sympy.Integer(offset))
+
+
+def norm(inside: Any, order: sympy.Expr) -> sympy.Expr:
+    """``\\lVert X_{S} \\rVert_p``: the p-norm of a window's entries, (sum over S of |x|^p)^(1/p); p = oo is the max."""
+    from grader.parse.names import symbol
+
+    x = symbol("x")
+    domain = inside.args[0]
+    if order == sympy.oo:
+        return WindowReduce("max", sympy.Abs(x), x, domain)
+    return WindowReduce("sum", sympy.Abs(x) ** order, x, domain) ** (1 / order)
