@@ -12,13 +12,12 @@ from typing import Any
 
 import sympy
 from lark import Token, Transformer
-from sympy.core.symbol import Str
 
+from grader.parse.bigops import BigOpRules, _bigop_name
 from grader.parse.context import current, note
 from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_word
-from grader.parse.nodes import ELLIPSIS, Approach, Equation
-from grader.parse.windows import MEAN_WORDS, WindowEntries, is_window, reduction, window_bars
-from grader.parse.windows import norm as window_norm
+from grader.parse.nodes import ELLIPSIS
+from grader.parse.windows import MEAN_WORDS, WindowEntries, is_window, reduction
 
 MAX_DIGITS = 50            # digits in one number literal
 MAX_EXPONENT = 1000        # |exponent| of any numeric power
@@ -88,17 +87,9 @@ def _apply(name: str, args: list, token: Token) -> sympy.Expr:
     return function(args[0])
 
 
-def _bigop_name(token: Token) -> str:
-    if token in ("Σ", "∑"):
-        return "sum"
-    if "{" not in token:
-        return token.lstrip("\\")
-    word = token_word(str(token)).strip()
-    return "mean" if word == "E" else word  # \mathbb{E}: the expectation over the window is its mean
-
-
-class Builder(Transformer):
-    """One method per grammar rule (see answer.lark); arguments are the already-built children."""
+class Builder(BigOpRules, Transformer):
+    """One method per grammar rule (see answer.lark); arguments are the already-built children. Relations,
+    limits and reductions are in ``grader.parse.bigops``."""
 
     # ---- whole answers ------------------------------------------------------------------------------
     def start_expr(self, c):
@@ -106,32 +97,6 @@ class Builder(Transformer):
 
     def start_equation(self, c):
         return c[0]
-
-    def chain(self, c):
-        relations = [t for t in c[1::2] if t.type == "REL"]
-        if not relations:
-            return Equation(tuple(c[::2]))
-        if len(c) != 3:
-            raise Fail(relations[0].start_pos, "a chain of relations like a < b < c is not supported")
-        return _RELATIONS[_relation_name(relations[0])](c[0], c[2], evaluate=False)
-
-    def approach(self, c):
-        var, arrow, value = c
-        if _is_reciprocal(var):  # 1/p -> 0 is p -> oo; 1/p -> v is p -> 1/v
-            symbol_ = var.free_symbols.pop()
-            target = sympy.oo if value == 0 else sympy.Mul(var * symbol_, 1 / value)
-            shown = "∞" if target == sympy.oo else sympy.sstr(target)
-            note(f"read {sympy.sstr(var)} → {sympy.sstr(value)} as {symbol_} → {shown}")
-            return Approach(symbol_, target)
-        if not isinstance(var, sympy.Symbol):
-            raise Fail(arrow.start_pos, "the left side of '\\to' must be a single variable")
-        return Approach(var, value)
-
-    def bare_limit(self, c):  # \lim_{p \to \infty} on its own: the statement p -> oo
-        return Approach(_bound_symbol(c[3]), c[5])
-
-    def limit_equation(self, c):
-        return Equation((c[0], c[2]))
 
     def start_size(self, c):
         numbers = [t for t in c if t.type == "NUMBER"]
@@ -224,21 +189,6 @@ class Builder(Transformer):
     def floor(self, c):
         return sympy.floor(c[1])
 
-    def norm(self, c):  # \lVert X_{S_{ij}} \rVert_p
-        if not isinstance(c[1], WindowEntries):
-            raise Fail(c[0].start_pos, "a norm is read around a window's entries, like \\lVert X_{S_{ij}} \\rVert_p")
-        if len(c) < 4:
-            raise Fail(c[2].start_pos, "the norm needs its order, like \\rVert_p", ("'_'",))
-        text = re.sub(r"\\[A-Za-z]+\s*\{|[{}\s]", "", str(c[3])[1:])
-        order = sympy.oo if text in ("\\infty", "infty", "∞", "oo") else resolve_word(text, c[3].start_pos) if (
-            text.isalpha()) else sympy.Integer(int(text)) if text.isdigit() else None
-        if order is None:
-            raise Fail(c[3].start_pos, f"the norm's order '{text}' is not supported")
-        return window_norm(c[1], order)
-
-    def bars(self, c):
-        return window_bars(c[1])
-
     def ceiling(self, c):
         return sympy.ceiling(c[1])
 
@@ -280,72 +230,6 @@ class Builder(Transformer):
 
     def bigop_call(self, c):
         return _apply(_bigop_name(c[0]), c[2:-1:2], c[0])
-
-    def reduce(self, c):
-        op, binder, body = _bigop_name(c[0]), c[3], c[-1]
-        kind, var, domain = binder
-        upper = c[6] if len(c) == 8 else None
-        if kind == "range" and isinstance(domain, tuple):  # 1 \le i \le N carries both ends
-            if upper is not None:
-                raise Fail(c[5].start_pos, "the range already has its upper end")
-            domain = sympy.Tuple(*domain)
-        elif kind == "range":
-            if upper is None:
-                raise Fail(c[0].start_pos, "a range needs its upper end, like \\sum_{i=1}^{n}")
-            domain = sympy.Tuple(domain, upper)
-        elif upper is not None:
-            raise Fail(c[5].start_pos, "an upper end only makes sense with a range like i=1")
-        if kind == "range" and isinstance(var, sympy.Tuple):  # 0 \le m, n < K: one range for each name
-            for name in reversed(var):
-                body = reduction(op, body, name, domain)
-            return body
-        return reduction(op, body, var, domain)
-
-    def reduce_upper_first(self, c):  # \sum^{n}_{i=1}: the same as \sum_{i=1}^{n}
-        op, upper, under, lbrace, binder, rbrace, body = c[0], c[2], c[3], c[4], c[5], c[6], c[7]
-        return self.reduce([op, under, lbrace, binder, rbrace, c[1], upper, body])
-
-    def reduce_set(self, c):  # \max\{x_{pq} : (p,q) \in S\}
-        kind, var, domain = c[4]
-        if kind != "in":
-            raise Fail(c[3].start_pos, "write the set as \\{x : x \\in S\\}")
-        return reduction(_bigop_name(c[0]), c[2], var, domain)
-
-    def limit(self, c):  # \lim_{p \to \infty} body
-        var, value, body = _bound_symbol(c[3]), c[5], c[-1]
-        return sympy.Limit(body, var, value)
-
-    def comprehension(self, c):  # sum(x^p for x in S), max(x for x in S)
-        word = token_word(str(c[0]))
-        if word not in ("sum", "max", "min", "mean", "avg"):
-            raise Fail(c[0].start_pos, f"'{word}(... for ... in ...)' is not supported")
-        return reduction(word, c[2], c[4], c[6])
-
-    def binder_listed(self, c):  # m = 0, \ldots, kH - 1
-        return "range", _bound_symbol(c[0]), (c[2], c[6])
-
-    def binder_between(self, c):  # 1 \le i \le N, 0 \le m, n < K
-        low, first, *names, second, high = c
-        names = [_bound_symbol(t) for t in names if t.type == "NAME"]
-        ops = (_relation_name(first), _relation_name(second))
-        if ops[0] not in ("<", "<=") or ops[1] not in ("<", "<="):
-            raise Fail(first.start_pos, "a range is written low \\le i \\le high")
-        low = low + 1 if ops[0] == "<" else low
-        high = high - 1 if ops[1] == "<" else high
-        return "range", names[0] if len(names) == 1 else sympy.Tuple(*names), (low, high)
-
-    def binder_in(self, c):
-        return "in", c[0], c[2]
-
-    def binder_range(self, c):
-        return "range", _bound_symbol(c[0]), c[2]
-
-    def binder_free(self, c):
-        return "free", c[0], Str("unspecified")
-
-    def bound(self, c):
-        names = [_bound_symbol(t) for t in c if t.type == "NAME"]
-        return names[0] if len(names) == 1 else sympy.Tuple(*names)
 
     def partial(self, c):
         return Partial(c[1], sympy.Integer(c[0].start_pos))
@@ -400,13 +284,6 @@ _NO_TOKEN = Token("NONE", "", start_pos=0)
 
 
 _FUNCTION_LETTERS = frozenset("fgh")
-_RELATIONS = {"<": sympy.Lt, ">": sympy.Gt, "<=": sympy.Le, ">=": sympy.Ge, "!=": sympy.Ne}
-_RELATION_WORDS = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "≤": "<=", "\\ge": ">=", "\\geq": ">=",
-                   "\\geqslant": ">=", "≥": ">=", "\\neq": "!=", "\\ne": "!=", "≠": "!=", "\\lt": "<", "\\gt": ">"}
-
-
-def _relation_name(token: Token) -> str:
-    return _RELATION_WORDS.get(str(token), str(token))
 
 
 def _divides_by_a_name(value: Any) -> bool:
@@ -414,15 +291,6 @@ def _divides_by_a_name(value: Any) -> bool:
     if not isinstance(value, sympy.Basic):
         return False
     return any(power.exp.is_negative and power.base.free_symbols for power in value.atoms(sympy.Pow))
-
-
-def _is_reciprocal(value: Any) -> bool:
-    """``1/p`` or ``c/p``: a nonzero number over a single variable."""
-    if not isinstance(value, sympy.Expr) or len(value.free_symbols) != 1:
-        return False
-    coeff, rest = value.as_coeff_Mul()
-    base, exponent = rest.as_base_exp()
-    return isinstance(base, sympy.Symbol) and exponent == -1 and coeff.is_nonzero is True
 
 
 def _is_differential(word: str, subscripted_: bool) -> bool:
@@ -443,12 +311,6 @@ def _channel(letter: str, index: str, indices: tuple) -> sympy.Indexed:
     written = "".join(texts) if all(len(t) == 1 for t in texts) else ",".join(texts)
     note(f"read {letter}^{index}_{{{written}}} with {index} as the channel index, not a power")
     return sympy.IndexedBase(symbol(f"{letter}^{index}"))[tuple(indices)]
-
-
-def _bound_symbol(token: Token) -> sympy.Symbol:
-    if len(token.rstrip("'")) != 1:
-        raise Fail(token.start_pos, "a bound variable is a single letter")
-    return symbol(str(token))
 
 
 def to_matrix(rows: list[tuple[list, int]]) -> sympy.ImmutableMatrix:
