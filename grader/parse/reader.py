@@ -14,12 +14,13 @@ from typing import Any
 
 import sympy
 from lark import Lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 from grader.errors import ParseError
 from grader.parse import matrix_text, normalise, prescan, size_text
 from grader.parse.build import Builder, Partial, to_matrix
 from grader.parse.context import Context, current, definitions, note, reading
+from grader.parse.explain import explain
 from grader.parse.names import Fail
 from grader.parse.nodes import Equation
 from grader.parse.windows import WindowEntries
@@ -209,7 +210,7 @@ def _run(text: str, expect: str) -> Any:
     try:
         result = _PARSER.parse(text, start=_STARTS[expect])
     except UnexpectedInput as error:
-        raise _explain(error, text) from None
+        raise explain(error, text) from None
     if ("∂" in text or "\\partial" in text or "d" in text) and _leftover_partials(result):
         raise Fail(int(_leftover_partials(result)[0].args[1]),
                    "\\partial belongs in a fraction, like \\frac{\\partial E}{\\partial A_{24}}")
@@ -323,44 +324,3 @@ def _cell(text: str, piece: str, offset: int) -> sympy.Expr:
         return _run(normalise.expression(piece, current()), "expr")
     except Fail as fail:
         raise Fail(offset + fail.offset, fail.problem, fail.expected) from None
-
-
-# ---- lark errors to one readable line ----------------------------------------------------------------
-_OPERAND = ("a number", "a name", "'('")
-_COMMAND_AT = re.compile(r"\\[A-Za-z]+")
-_WORDS = {
-    "NUMBER": "a number", "NAME": "a name", "TEXTNAME": "a name", "GREEK": "a name", "LPAR": "'('",
-    "RPAR": "')'", "RBRACK": "']'", "RBRACE": "'}'", "RSET": "'\\}'", "RFLOOR": "'\\rfloor'",
-    "RCEIL": "'\\rceil'", "END_ENV": "'\\end{...}'", "ADDOP": "an operator", "MULOP": "an operator",
-    "DIVOP": "an operator", "POW": "an operator", "EQ": "'='", "ARROW": "'\\to'", "COMMA": "','",
-    "AMP": "'&'", "ROWSEP": "'\\\\'", "SIZE_TIMES": "'x'", "IN": "'\\in'", "LBRACE": "'{'", "LBRACK": "'['",
-    "UNDERSCORE": "'_'", "BEGIN_ENV": "'\\begin{bmatrix}'", "$END": "the end",
-}
-
-
-def _explain(error: UnexpectedInput, text: str) -> Fail:
-    if isinstance(error, UnexpectedCharacters):
-        offset, expected = error.pos_in_stream, error.allowed or set()
-        if command := _COMMAND_AT.match(text, offset):
-            return Fail(offset, f"'{command.group()}' is not supported here")
-        found = f"'{text[offset]}'" if offset < len(text) else "end of answer"
-    elif isinstance(error, UnexpectedToken):
-        token, expected = error.token, error.expected
-        if token.type == "$END":
-            offset, found = len(text.rstrip()), "end of answer"
-        else:
-            offset, found = token.start_pos, f"'{token}'"
-    else:  # UnexpectedEOF
-        offset, expected, found = len(text.rstrip()), getattr(error, "expected", ()), "end of answer"
-    return Fail(offset, f"unexpected {found}", _describe(expected))
-
-
-def _describe(expected: set[str]) -> tuple[str, ...]:
-    if "NUMBER" in expected and "NAME" in expected:
-        return _OPERAND
-    words: list[str] = []
-    for name in sorted(expected, key=lambda n: list(_WORDS).index(n) if n in _WORDS else len(_WORDS)):
-        word = _WORDS.get(name)
-        if word and word not in words:
-            words.append(word)
-    return tuple(words[:5])
