@@ -514,3 +514,23 @@ def test_norms_of_a_window(text, expected):
 def test_norms_refused(text, fragment):
     with pytest.raises(ParseError, match=__import__("re").escape(fragment)):
         parse(text, "expr")
+
+
+def test_the_pytorch_documentation_formula():
+    text = (r"\text{out}(N_i, C_j, h, w) = \max_{m=0, \ldots, kH-1} \max_{n=0, \ldots, kW-1} "
+            r"\text{input}(N_i, C_j, \text{stride}[0] \times h + m, \text{stride}[1] \times w + n)")
+    h, w, m = sym("h"), sym("w"), sym("m")
+    body = Indexed(IndexedBase(sym("input")), S * h + m, S * w + n)
+    expected = Equation((Indexed(IndexedBase(sym("out")), h, w),
+                         window("max", window("max", body, n, Tuple(0, K - 1)), m, Tuple(0, K - 1))))
+    reading = read(text, "equation")
+    assert reading.value == expected and reading.notes
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    (r"\text{input}(a, b, c)", "unknown function 'input'"),   # three indices: neither (h, w) nor (N, C, h, w)
+    (r"\text{input}", "end of answer"),                     # a word alone is prose
+])
+def test_tensor_entries_refused(text, fragment):
+    with pytest.raises(ParseError, match=fragment):
+        parse(text, "expr")

@@ -214,6 +214,10 @@ class Builder(BigOpRules, Transformer):
         word = token_word(str(token))
         if word in FUNCTIONS:
             return _apply(word, args, token)
+        if token.type == "TEXTNAME" and word.isalpha() and len(args) in (2, 4):  # \text{input}(N_i, C_j, h, w)
+            if len(args) == 4:
+                note(f"read {word}(N, C, h, w) as the entry (h, w) of one image and channel")
+            return sympy.IndexedBase(symbol(word))[tuple(args[-2:])]
         if len(word) == 1 and word in current().matrices and len(args) == 2:  # A(1,1): an entry
             if not all(isinstance(a, sympy.Integer) and 1 <= a < 1000 for a in args):
                 raise Fail(token.start_pos, "matrix entries are numbered from 1")

@@ -68,6 +68,7 @@ _QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s
 # definitions in such a clause: "N = 2", "N = K^2 and S = 1"
 _DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*+([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*+=\s*+"
                          r"((?:(?!\band\b)[^,;=])+)(?=,|;|\band\b|\Z)")
+_CALL_AFTER = re.compile(r"[ ]{0,3}\(")
 _AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
 # prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
 _QUALIFIER = re.compile(r"\s*(?:\(|i\.e\.|e\.g\.|s\.t\.|(?:where|for|with|when|if|such that|for all|and|since|because"
@@ -153,6 +154,7 @@ def prose(text: str, context: Context) -> str:
     definitions of a ``where``/``with``/``given`` clause (``where N = 2``), which the reader substitutes.
     """
     cut, qualifier = len(text), ""
+    first = len(text) - len(text.lstrip())  # a qualifier only ends an answer that has started
 
     def replace(m: re.Match) -> str:
         nonlocal cut, qualifier
@@ -165,11 +167,12 @@ def prose(text: str, context: Context) -> str:
         canonical = context.canonical(key)
         if canonical is not None:
             return canonical.ljust(len(m.group()))
-        if key in _KEEP_WORDS or _NAME_LIKE.match(key):
-            return m.group()
-        if _QUALIFIER.match(content) and text[:m.start()].strip() and cut == len(text):
+        if _QUALIFIER.match(content) and m.start() > first and cut == len(text):
             cut, qualifier = m.start(), content
-        elif content:
+            return " " * len(m.group())
+        if key in _KEEP_WORDS or _NAME_LIKE.match(key) or (key.isalpha() and _CALL_AFTER.match(text, m.end())):
+            return m.group()  # a name, or \text{input}(N_i, C_j, h, w): a tensor's entry
+        if content:
             note(f"ignored the words '{content}'")
         return " " * len(m.group())
     text = _TEXT.sub(replace, text)

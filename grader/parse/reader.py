@@ -86,7 +86,7 @@ def _parse(text: str, expect: str) -> Any:
             expect = _guess(prescan.strip_delimiters(text))
             if expect == "equation":
                 result = _equation(text)
-                return result.sides[0] if len(result.sides) == 1 else result
+                return result.sides[0] if isinstance(result, Equation) and len(result.sides) == 1 else result
         if expect == "matrix":
             return _named_matrix(normalise.prose(normalise.tidy(prescan.strip_delimiters(text)), current()))
         if expect == "size":
