@@ -114,6 +114,10 @@ LATEX_ALPHABET = [
     "\\begin{aligned}", "\\end{aligned}", "\\quad", "(7)", "\\text{in}", "\\mathbf{A}", "A", "B", "x", "S", "p",
     "E", "C", "0", "1", "2", "9", "11", "24", "12,3", " ", "\n", "∂", "∞", "→", "×", "−", "…", "!", "'", "\\x",
     "max", "floor", "oo", "os", "__", "lambda",
+    # the notations of issue 9: prose, markup, norms, relations, text matrices, aliases
+    "\\text{where}", "\\text{ for }", "\\|", "\\lVert", "\\rVert", "|", "\\le", "<", "\\lim", "//", "1e5", "{,}",
+    "\\num{", "**", "`", "```", "[[", "]]", "tensor(", "dtype=", "|---|", "\t", "by", "H_{out}", "padding", "P[0]",
+    "dE", "dA_{11}", "\\nabla", "\\mathbb{E}", "mean(", "for", "in", "\\color{red}{", "\\boxed{", "Answer:", "。",
 ]
 latex_soup = st.lists(st.sampled_from(LATEX_ALPHABET), max_size=40).map("".join)
 

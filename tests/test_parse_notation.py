@@ -98,6 +98,7 @@ MATRICES_REFUSED = [
     ("[[1 2] x [3 4]]", "between the rows"),
     ("[[1 2] [3 4]] 5", "printed matrix"),
     ("[[1 2] [3 4]] 5]", "after the rows"),
+    ("|---|", "empty matrix"),
 ]
 
 

@@ -93,6 +93,8 @@ def pipe_rows(text: str, cell: Cell) -> Rows:
                 note("read the table's header row as the first row of the matrix")
             else:
                 lines.remove(header)
+    if not lines:
+        raise Fail(0, "empty matrix", ("a number",))
     return [_row(_pipe_cells(line, offset), offset, k, cell) for k, (line, offset) in enumerate(lines)]
 
 
