@@ -120,8 +120,9 @@ def _remove(out: Path, names: Iterable[str]) -> None:
 
 
 def write_outputs(graded: Sequence[Graded], spec: Spec, out: str | Path, *, pdf: bool = False,
-                  jobs: int = 1, force: bool = False) -> list[str]:
+                  jobs: int = 1, force: bool = False, skipped: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Write everything for a graded batch; returns problems worth a warning (PDFs that failed to build).
+    ``skipped`` lists (file, why) for the inputs that were not graded, for summary.md.
 
     Files of the previous run (its manifest) that this run does not write are removed, so OUT holds exactly this
     run's results; files symconv did not write are never touched."""
@@ -150,7 +151,7 @@ def write_outputs(graded: Sequence[Graded], spec: Spec, out: str | Path, *, pdf:
     warnings = build_pdfs(graded, out / "feedback", jobs) if pdf else []
     atomic_write(out / "grades.csv", grades_csv(graded, spec))
     atomic_write(out / "histogram.png", histogram_png([g.result for g in graded], spec))
-    atomic_write(out / "summary.md", summary_md(graded, spec))
+    atomic_write(out / "summary.md", summary_md(graded, spec, skipped))
     atomic_write(out / MANIFEST, _manifest({p for p in planned if (out / p).is_file()}))
     return warnings
 
@@ -421,9 +422,10 @@ def reason(result: Result, note: str = "") -> str:
     return "; ".join(x for x in parts if x)
 
 
-def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
-    """The class at a glance: counts, mean and median, histogram, mean per part, common mistakes, problems."""
-    from grader.diagnose import CODES
+def summary_md(graded: Sequence[Graded], spec: Spec, skipped: Sequence[tuple[str, str]] = ()) -> str:
+    """The class at a glance: counts, mean and median, histogram, mean per part, common mistakes (and, apart,
+    the notes that cost nothing), answers needing review, problems, and the files that were skipped."""
+    from grader.diagnose import CODES, cost
 
     results = [g.result for g in graded]
     ok = [r for r in results if r.status != ERROR]
@@ -447,13 +449,13 @@ def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
         lines.append(f"| {part.id} | {part.task} | {number(mean)} | {number(float(part.points))} | "
                      f"{full}/{len(scores)} |")
     counts = Counter((p.part, code) for r in results for p in r.parts for code in p.diagnoses)
+    free = {key: n for key, n in counts.items() if cost(spec, key[1]) == 0}
+    mistakes = {key: n for key, n in counts.items() if key not in free}
     lines += ["", "## Most common mistakes", ""]
-    if counts:
-        lines += ["| Diagnosis | Part | Count | Meaning |", "|---|---|---:|---|"]
-        for (part, code), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]:
-            lines.append(f"| `{code}` | {part} | {n} | {_md(CODES.get(code, ''))} |")
-    else:
-        lines.append("No mistakes were diagnosed.")
+    lines += _code_table(mistakes, CODES) if mistakes else ["No mistakes were diagnosed."]
+    if free:
+        lines += ["", "## Notes that cost no points", "", "The rubric gives these no cost; students see them as notes.",
+                  ""] + _code_table(free, CODES)
     lines += review_section(graded)
     errors = [g for g in _by_student(graded) if g.result.status == ERROR]
     if errors:
@@ -462,7 +464,17 @@ def summary_md(graded: Sequence[Graded], spec: Spec) -> str:
     notes = [g for g in _by_student(graded) if g.note]
     if notes:
         lines += ["", "## Duplicate student ids", ""] + [f"- {_md(g.note)}" for g in notes]
+    if skipped:
+        lines += ["", "## Files skipped", "", "| File | Why |", "|---|---|"]
+        lines += [f"| {_md(name)} | {_md(why)} |" for name, why in skipped]
     return "\n".join(lines) + "\n"
+
+
+def _code_table(counts: dict[tuple[str, str], int], meanings: dict[str, str]) -> list[str]:
+    """The most frequent (part, code) pairs, as a Markdown table."""
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    return ["| Diagnosis | Part | Count | Meaning |", "|---|---|---:|---|",
+            *(f"| `{code}` | {part} | {n} | {_md(meanings.get(code, ''))} |" for (part, code), n in rows)]
 
 
 def review_section(graded: Sequence[Graded]) -> list[str]:

@@ -449,3 +449,13 @@ def test_ctrl_c_while_building_pdfs_leaves_no_half_written_file(tmp_path):
     assert err.strip().endswith("interrupted") and "Traceback" not in err
     _check_nothing_half_written(out, count)
     assert len(list((out / "feedback").glob("*.pdf"))) < count and _children(proc.pid) == []
+
+
+def test_summary_lists_the_files_discovery_skipped(tmp_path, capsys):
+    subs = tmp_path / "subs"
+    write(subs, "ada.json", perfect_answers())
+    (subs / "notes.docx").write_bytes(b"PK\x03\x04 not a submission")
+    assert main(["grade", str(subs), "--out", str(tmp_path / "out")]) == 0
+    assert "skipped 1 file: notes.docx" in capsys.readouterr().err
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "## Files skipped" in summary and "| notes.docx |" in summary

@@ -186,6 +186,23 @@ def test_summary_counts_means_and_mistakes():
     assert "![Score histogram](histogram.png)" in text
 
 
+def test_summary_keeps_notes_that_cost_nothing_apart_from_mistakes():
+    """chain-rule-not-shown costs 0 in the homework's rubric: a note for the student, not a class mistake."""
+    graded = [Graded("f.yaml", result("fay", diagnoses={"1.1d": ["chain-rule-not-shown"], "1.1c": ["transposed"]}))]
+    text = summary_md(graded, SPEC)
+    mistakes, notes = text.split("## Notes that cost no points")
+    assert "| `transposed` | 1.1c | 1 |" in mistakes and "chain-rule-not-shown" not in mistakes
+    assert "| `chain-rule-not-shown` | 1.1d | 1 |" in notes.split("##")[0]
+    assert "## Notes that cost no points" not in summary_md(CLASS, SPEC)
+
+
+def test_summary_lists_the_skipped_files_with_their_reasons():
+    text = summary_md(CLASS, SPEC, [("ada/notes.docx", "not a submission format"), ("|x|.pdf", "too big")])
+    assert "## Files skipped" in text and "| ada/notes.docx | not a submission format |" in text
+    assert "| \\|x\\|.pdf | too big |" in text  # Markdown-escaped
+    assert "## Files skipped" not in summary_md(CLASS, SPEC)
+
+
 def test_histogram_is_a_deterministic_png():
     png = histogram_png([g.result for g in CLASS], SPEC)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == histogram_png([g.result for g in CLASS], SPEC)

@@ -94,7 +94,8 @@ def _run(args: argparse.Namespace, found: Discovery) -> int:
         if args.out:
             from grader.outputs import write_outputs
 
-            warnings = write_outputs(graded, spec, args.out, pdf=args.pdf, jobs=args.jobs, force=args.force)
+            warnings = write_outputs(graded, spec, args.out, pdf=args.pdf, jobs=args.jobs, force=args.force,
+                                     skipped=[(s.shown, s.reason) for s in found.skipped])
     except (GraderError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
