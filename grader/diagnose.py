@@ -31,7 +31,7 @@ CODES: dict[str, str] = {
     "flipped-kernel": "you rotated the kernel by 180 degrees (true convolution); the layer computes "
                       "cross-correlation, with the kernel as given",
     "transposed": "your answer is the transpose of the expected one",
-    "output-size-off-by-one": "your size is off by one (check the +1 in floor((I + 2P - D(K-1) - 1)/S) + 1)",
+    "output-size-off-by-one": "your size is off by one (check the + 1 at the end of the output-size formula)",
     "ceil-instead-of-floor": "you rounded up; the output size rounds down (floor)",
     "padding-forgotten": "you left out the padding",
     "unflipped-kernel-in-gradient": "you correlated the upstream gradient with the kernel as given; the input "

@@ -195,3 +195,14 @@ def test_cli_tells_the_ta_which_file_lists_the_answers_to_review(tmp_path, capsy
         capsys.readouterr().err
     assert main(["grade", str(tmp_path / "subs" / "ada.json")]) == 0
     assert "person must read" not in capsys.readouterr().err
+
+
+def test_a_diagnosis_never_spells_out_the_withheld_formula(tmp_path):
+    """An off-by-one size under reveal: false: the diagnosis names the mistake without giving 1.1b's answer."""
+    hidden = yaml.safe_load(DEFAULT_SPEC.read_text())
+    hidden["grading"]["feedback"] = {"reveal": False}
+    spec_path = tmp_path / "hidden.yaml"
+    spec_path.write_text(yaml.safe_dump(hidden))
+    part = grade(spec_path, {"student": "x", "answers": {"1.1a": "4 x 4"}}).parts[0]
+    assert part.diagnoses == ["output-size-off-by-one"]
+    assert not re.search(r"floor|⌊|2P|2\*P|K ?- ?1", part.feedback), part.feedback
