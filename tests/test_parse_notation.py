@@ -535,3 +535,17 @@ def test_the_pytorch_documentation_formula():
 def test_tensor_entries_refused(text, fragment):
     with pytest.raises(ParseError, match=fragment):
         parse(text, "expr")
+
+
+@pytest.mark.parametrize(("text", "expected", "guessed"), [
+    (r"B_{11} \text{plus} B_{12}", B11 * B12, True),        # words between operands: a person checks
+    (r"a \text{ times } b", a * b, True),
+    (r"\text{the answer is } a + b", a + b, False),
+    (r"a + b \text{ (valid)}", a + b, False),
+    ("x + 1 (stride 1)", x + 1, False),                      # a remark: a word, then more words or a number
+    ("1 + (padding + 1)", P + 2, False),                     # a word, then an operator: maths, not a remark
+])
+def test_dropped_words_and_what_they_leave(text, expected, guessed):
+    reading = read(text, "expr")
+    assert reading.value == expected and reading.guessed is guessed
+    assert bool(reading.notes) is ("padding" not in text)   # something dropped is always said

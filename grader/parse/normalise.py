@@ -36,7 +36,7 @@ _MODULE_CALL = re.compile(r"\b(?:math|np|numpy|torch)\s*\.\s*"
 # S.mean(), x.max(): a method call on one name, rewritten as the function call mean(S) (same length)
 _METHOD_CALL = re.compile(r"(?<![\\A-Za-z0-9_])([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*\.\s*(mean|max|min|sum)\s*\(\s*\)")
 # a closing remark in parentheses that starts with a word: "(stride 1)", "(since 5 - 3 + 1 = 3)"
-_REMARK = re.compile(r"\(\s*([a-z]{3,})\b[^(){}]*\)[\s.]*\Z")
+_REMARK = re.compile(r"\(\s*([a-z]{3,})\s+[A-Za-z0-9\\][^(){}]*\)[\s.]*\Z")
 _WRAPPER_OPEN = re.compile(r"\\(?:color|textcolor)\s*\{[A-Za-z0-9!. ]*\}\s*\{|\\href\s*\{[^{}]*\}\s*\{"
                            r"|\\(?:boxed|fbox|underline|cancel)\s*\{|\\(?:textbf|mathbf|emph|textit)\s*\{(?=\s*\\)")
 _BRACE = re.compile(r"[{}]")
@@ -68,6 +68,9 @@ _QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s
 # definitions in such a clause: "N = 2", "N = K^2 and S = 1"
 _DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*+([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*+=\s*+"
                          r"((?:(?!\band\b)[^,;=])+)(?=,|;|\band\b|\Z)")
+_OPERAND_END = re.compile(r"[A-Za-z0-9})\]]\s*\Z")
+_OPERAND_START = re.compile(r"\s*(?:[A-Za-z0-9({\[]"
+                            r"|\\(?!(?:cdot|times|le|ge|ne|to|in|quad|qquad)(?![A-Za-z]))[A-Za-z])")
 _CALL_AFTER = re.compile(r"[ ]{0,3}\(")
 _AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
 # prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
@@ -173,7 +176,10 @@ def prose(text: str, context: Context) -> str:
         if key in _KEEP_WORDS or _NAME_LIKE.match(key) or (key.isalpha() and _CALL_AFTER.match(text, m.end())):
             return m.group()  # a name, or \text{input}(N_i, C_j, h, w): a tensor's entry
         if content:
-            note(f"ignored the words '{content}'")
+            # words between two operands ("B_{11} \text{plus} B_{12}") would leave a product: a person checks
+            between = _OPERAND_END.search(text[max(0, m.start() - 40):m.start()]) and _OPERAND_START.match(
+                text[m.end():m.end() + 40])
+            note(f"ignored the words '{content}'", guessed=bool(between))
         return " " * len(m.group())
     text = _TEXT.sub(replace, text)
     written = qualifier
@@ -181,7 +187,7 @@ def prose(text: str, context: Context) -> str:
         before = text[:m.start()]
         cut = m.start() - len(_BEFORE_QUALIFIER.search(before[-200:]).group())  # with the ", " before it
         qualifier, written = m.group(), ""
-    if cut < len(text) and text[cut:].strip():
+    if cut < len(text) and (text[cut:].strip() or written):
         clause = _QUALIFIER_WORD.sub("", text[cut:], count=1)
         found = _DEFINITION.findall(clause) if _DEFINING.match(qualifier) else []
         for name, value in found:
