@@ -12,6 +12,7 @@ context: a written name becomes its canonical variable only when the context's a
 
 from __future__ import annotations
 
+import functools
 import re
 
 from grader.parse.context import DEFAULT, Context, alias_key, define, note
@@ -71,6 +72,9 @@ _DEFINITION = re.compile(r"(?:(?<=\A)|(?<=,)|(?<=\band)|(?<=;))\s*+([A-Za-z](?:_
 _OPERAND_END = re.compile(r"[A-Za-z0-9})\]]\s*\Z")
 _OPERAND_START = re.compile(r"\s*(?:[A-Za-z0-9({\[]"
                             r"|\\(?!(?:cdot|times|le|ge|ne|to|in|quad|qquad)(?![A-Za-z]))[A-Za-z])")
+_MARKUP_TRIGGER = re.compile(r"[`*]|\]\(|\A\s*(?:answer|ans|solution|result)", re.I)
+_WORD = re.compile(r"[A-Za-z]+")
+_DIGIT_GAP = re.compile(r"[0-9](?:\s|,|\\[,;:! ]|\\q?quad|~|\{,\}|\\thinspace)")  # thousands(), side_by_side()
 _CALL_AFTER = re.compile(r"[ ]{0,3}\(")
 _AFTER_SCRIPT = re.compile(r"[_^]\s*\{?\s*\Z")
 # prose that qualifies what came before ("... where (i', j') \in S"): the rest of the answer goes with it
@@ -95,16 +99,23 @@ _COMMA_THOUSANDS = re.compile(r"\s*[0-9]{1,3}(?:(?:,|\{,\})[0-9]{3})+(?:\.[0-9]+
 
 def tidy(text: str) -> str:
     """Look-alike characters, colour and boxes, ``math.floor``, primes and trailing punctuation."""
+    # each rewrite runs only when its trigger is in the text: most answers need none of them
     text = unwrap(markup(text.translate(_SAME_LENGTH)))
-    text = _NUM.sub(lambda m: m.group(1).center(len(m.group())), text)
-    text = _DECIMAL_COMMA.sub(_decimal, text)
-    text = blank(blank(text, _COLOUR), _MATH_PARENS)
-    text = blank(text, _MODULE_CALL)
-    text = _METHOD_CALL.sub(lambda m: f"{m.group(2)}({m.group(1)})".ljust(len(m.group())), text)
-    if (m := _REMARK.search(text)) and m.group(1) not in _KEEP_WORDS and text[:m.start()].strip():
+    if "\\num" in text:
+        text = _NUM.sub(lambda m: m.group(1).center(len(m.group())), text)
+    if "{,}" in text:
+        text = _DECIMAL_COMMA.sub(_decimal, text)
+    if "\\" in text:
+        text = blank(blank(text, _COLOUR), _MATH_PARENS)
+    if "." in text:
+        text = blank(text, _MODULE_CALL)
+        text = _METHOD_CALL.sub(lambda m: f"{m.group(2)}({m.group(1)})".ljust(len(m.group())), text)
+    if text.rstrip(" .").endswith(")") and (m := _REMARK.search(text)) and m.group(1) not in _KEEP_WORDS and (
+            text[:m.start()].strip()):
         note(f"ignored the remark '{' '.join(m.group().split())}'")
         text = text[:m.start()] + " " * (len(text) - m.start())
-    text = _PRIME.sub(lambda m: "'" + " " * (len(m.group()) - 1), text)
+    if "prime" in text:
+        text = _PRIME.sub(lambda m: "'" + " " * (len(m.group()) - 1), text)
     return blank(text, _TRAILING)
 
 
@@ -119,9 +130,10 @@ def markup(text: str) -> str:
     >>> " ".join(markup("**[nn.MaxPool2d](https://pytorch.org)**").split())
     'nn.MaxPool2d'
     """
-    text = _BOLD.sub(lambda m: "  " + m.group(1) + "  ", blank(text, _MARKUP))
-    text = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group()) - len(m.group(1)) - 1), text)
-    return blank(text, _EQUATION_ENV)
+    if _MARKUP_TRIGGER.search(text):
+        text = _BOLD.sub(lambda m: "  " + m.group(1) + "  ", blank(text, _MARKUP))
+        text = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group()) - len(m.group(1)) - 1), text)
+    return blank(text, _EQUATION_ENV) if "\\begin" in text else text
 
 
 def strip_markup(text: str) -> str:
@@ -203,7 +215,7 @@ def prose(text: str, context: Context) -> str:
 
 def aliases(text: str, context: Context) -> str:
     """Rewrite every written name the context knows (``H_{in}``, ``padding``, ``P[0]``) to its variable."""
-    if not context.aliases:
+    if not context.aliases or _alias_stems(context).isdisjoint(_WORD.findall(text)):
         return text
 
     def replace(m: re.Match) -> str:
@@ -211,9 +223,17 @@ def aliases(text: str, context: Context) -> str:
         canonical = context.canonical(_AXIS.sub("", written))
         return written if canonical is None else canonical.ljust(len(written))
     text = _NAME.sub(replace, text)
+    if "[" not in text:
+        return text
     return re.sub(r"(?<![\\A-Za-z])([A-Z])\s*\[\s*[01]\s*\]",
                   lambda m: m.group(1).ljust(len(m.group())) if m.group(1) in context.variables else m.group(),
                   text)
+
+
+@functools.lru_cache(maxsize=64)
+def _alias_stems(context: Context) -> frozenset[str]:
+    """The leading words of the context's aliases (``H`` of ``H_in``, ``padding``): a name can only match one."""
+    return frozenset(m.group() for key in context.aliases for m in [_WORD.match(key)] if m)
 
 
 def bars(text: str) -> str:
@@ -262,6 +282,10 @@ def expression(text: str, context: Context = DEFAULT) -> str:
     if (m := _CONDITION.search(text)) and text[:m.start()].strip():
         note(f"ignored the condition '{' '.join(m.group()[1:].split())}'")
         text = text[:m.start()] + " " * (len(text) - m.start())
-    text = bars(thousands(aliases(text, context)))
-    side_by_side(text)
+    text = aliases(text, context)
+    if _DIGIT_GAP.search(text):
+        text = thousands(text)
+        side_by_side(text)
+    if "|" in text or "vert" in text or "Vert" in text or "‖" in text:
+        text = bars(text)
     return text
