@@ -13,6 +13,8 @@ Results cross process boundaries in batch grading, so they convert to and from p
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +51,30 @@ class PartResult:
     by_hand: bool = False
     comment: str = ""
     auto_score: float | None = None
+    #: where a write-up's answer to this part was read ("lines 12-14", "cell 3, line 2"; grader.writeup)
+    where: str = ""
+
+    # How a part shows itself in a REPL and a notebook (short; the feedback is in ``feedback``).
+
+    def __str__(self) -> str:
+        status = "" if self.status == GRADED else f" [{self.status}]"
+        found = f" ({', '.join(self.diagnoses)})" if self.diagnoses else ""
+        return f"{self.part}: {self.score:g}/{self.max_score:g}{status}{found}"
+
+    def __repr__(self) -> str:
+        found = f"; {', '.join(self.diagnoses)}" if self.diagnoses else ""
+        return f"PartResult({self.part!r}: {self.score:g}/{self.max_score:g}, {self.status}{found})"
+
+    def _repr_latex_(self) -> str:
+        """The score, and what was read against what was expected (both re-rendered by the project's printer)."""
+        out = rf"\text{{{_tex_text(self.part)}: }} {self.score:g}/{self.max_score:g}"
+        if self.diagnoses:
+            out += rf"\quad \text{{({_tex_text(', '.join(self.diagnoses))})}}"
+        if self.given_latex:
+            out += rf"\\ \text{{given: }} {self.given_latex}"
+        if self.expected_latex:
+            out += rf"\\ \text{{expected: }} {self.expected_latex}"
+        return rf"$\begin{{array}}{{l}}{out}\end{{array}}$"
 
 
 @dataclass
@@ -88,6 +114,37 @@ class Result:
     def needs_review(self) -> bool:
         return any(p.status == NEEDS_REVIEW for p in self.parts)
 
+    # How a result shows itself in a REPL and a notebook: one line, a table of parts (text, HTML, LaTeX).
+
+    def __repr__(self) -> str:
+        found = "; ".join(f"{p.part}: {', '.join(p.diagnoses)}" for p in self.parts if p.diagnoses)
+        error = f": {self.error}" if self.error else ""
+        return (f"Result({self.student!r}: {self.score:g}/{self.max_score:g}, {self.status}{error}"
+                + (f"; {found}" if found else "") + ")")
+
+    def __str__(self) -> str:
+        error = f": {self.error}" if self.error else ""
+        head = f"{self.student}: {self.score:g}/{self.max_score:g} ({self.status}{error})"
+        return "\n".join([head, *(f"  {p}" for p in self.parts), *(f"Note: {n}" for n in self.notes)])
+
+    def _repr_html_(self) -> str:
+        def row(cells: list[str], tag: str = "td") -> str:
+            return "<tr>" + "".join(f"<{tag}>{html.escape(cell)}</{tag}>" for cell in cells) + "</tr>"
+
+        rows = [row([p.part, f"{p.score:g}", f"{p.max_score:g}", p.status, ", ".join(p.diagnoses),
+                     p.feedback.splitlines()[0] if p.feedback else ""]) for p in self.parts]
+        head = f"{self.student}: {self.score:g} / {self.max_score:g} ({self.status})"
+        return "\n".join([f"<p><b>{html.escape(head)}</b>{html.escape(': ' + self.error) if self.error else ''}</p>",
+                          "<table>", row(["part", "score", "max", "status", "diagnoses", "feedback"], "th"), *rows,
+                          "</table>", *(f"<p>Note: {html.escape(n)}</p>" for n in self.notes)])
+
+    def _repr_latex_(self) -> str:
+        rows = [rf"\text{{{_tex_text(p.part)}}} & {p.score:g} & {p.max_score:g} & "
+                rf"\text{{{_tex_text(', '.join(p.diagnoses))}}}" for p in self.parts]
+        total = rf"\text{{total}} & {self.score:g} & {self.max_score:g} & \text{{{_tex_text(self.status)}}}"
+        return (r"$\begin{array}{lrrl}\text{part} & \text{score} & \text{max} & \text{diagnoses} \\ \hline "
+                + r" \\ ".join([*rows, r"\hline " + total]) + r"\end{array}$")
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         parts = [PartResult(**p) for p in data.get("parts", [])]
@@ -122,6 +179,11 @@ class Result:
                 "tests": tests, "visibility": visibility, "stdout_visibility": "hidden",
                 "execution_time": round(self.execution_time, 3)}
 
+
+def _tex_text(text: str) -> str:
+    """Text for ``\\text{...}`` in a notebook's MathJax: letters, digits and plain punctuation only (part ids and
+    diagnosis codes are; anything else becomes ?, so no input reaches LaTeX as markup)."""
+    return re.sub(r"[^A-Za-z0-9 .,:;()/+-]", "?", text)
 
 def settle(result: Result) -> Result:
     """The result with its status recomputed from its parts (an error stays an error)."""

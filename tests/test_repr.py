@@ -5,6 +5,7 @@ order."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import sympy
@@ -157,3 +158,67 @@ def test_latex_settings_reach_a_chain_rule_inside_a_derivation():
 
 def test_convergence_table_repr_is_one_line(limits):
     assert repr(limits.table) == "ConvergenceTable(normalized, 11 rows, p = 1..1024, 50 digits, verified)"
+
+
+# --- the grader's Result and PartResult ---------------------------------------------------------------------------
+
+def graded_result():
+    from grader.result import NEEDS_REVIEW, PartResult, Result
+
+    parts = [PartResult("1.1a", 1.0, 1.0, "1.1a: correct (1/1)."),
+             PartResult("1.1c", 1.5, 3.0, "1.1c: partly correct (1.5/3).\n- C_11: expected 109, got 113",
+                        ["flipped-kernel"], given_latex=r"\begin{bmatrix}113\end{bmatrix}",
+                        expected_latex=r"\begin{bmatrix}109\end{bmatrix}"),
+             PartResult("1.2c", 0.0, 2.0, "1.2c: needs review <b>", status=NEEDS_REVIEW)]
+    return Result("ada <script>", parts, status="needs-review", notes=["answers for unknown parts: '9.9'"])
+
+
+def test_result_repr_and_str():
+    r = graded_result()
+    assert repr(r) == "Result('ada <script>': 2.5/6, needs-review; 1.1c: flipped-kernel)"
+    assert str(r).splitlines() == ["ada <script>: 2.5/6 (needs-review)", "  1.1a: 1/1",
+                                   "  1.1c: 1.5/3 (flipped-kernel)", "  1.2c: 0/2 [needs-review]",
+                                   "Note: answers for unknown parts: '9.9'"]
+    assert repr(r.parts[1]) == "PartResult('1.1c': 1.5/3, graded; flipped-kernel)"
+    assert str(r.parts[2]) == "1.2c: 0/2 [needs-review]"
+
+
+def test_result_html_table_in_part_order_escaped():
+    html = graded_result()._repr_html_()
+    rows = re.findall(r"<tr>(.*?)</tr>", html)
+    assert [re.findall(r"<td>(.*?)</td>", row)[0] for row in rows[1:]] == ["1.1a", "1.1c", "1.2c"]
+    assert re.findall(r"<td>(.*?)</td>", rows[2]) == ["1.1c", "1.5", "3", "graded", "flipped-kernel",
+                                                     "1.1c: partly correct (1.5/3)."]
+    assert "ada &lt;script&gt;" in html and "<script>" not in html and "needs review &lt;b&gt;" in html
+
+
+def test_result_latex_lists_the_parts_and_the_total():
+    r = graded_result()
+    tex = r._repr_latex_()
+    assert tex.startswith(r"$\begin{array}{lrrl}") and tex.endswith(r"\end{array}$")
+    assert [tex.index(rf"\text{{{p}}}") for p in ("1.1a", "1.1c", "1.2c")] == sorted(
+        tex.index(rf"\text{{{p}}}") for p in ("1.1a", "1.1c", "1.2c"))
+    assert r"\hline \text{total} & 2.5 & 6 & \text{needs-review}" in tex
+    assert "script" not in tex                      # the student id stays out of LaTeX
+    part = r.parts[1]._repr_latex_()
+    assert part == (r"$\begin{array}{l}\text{1.1c: } 1.5/3\quad \text{(flipped-kernel)}"
+                    r"\\ \text{given: } \begin{bmatrix}113\end{bmatrix}"
+                    r"\\ \text{expected: } \begin{bmatrix}109\end{bmatrix}\end{array}$")
+
+
+@pytest.mark.parametrize("part", [r"\input{/etc/passwd}", "1.1$x$", "a}b{c", "#&%^_~"])
+def test_result_latex_keeps_markup_out_of_text(part):
+    from grader.result import PartResult, Result
+
+    tex = Result("x", [PartResult(part, 0.0, 1.0, "", [part])])._repr_latex_()
+    text = re.findall(r"\\text\{([^}]*)\}", tex)
+    assert not any(set(t) & set("\\$#&%^_~{}") for t in text)
+    assert tex.count("{") == tex.count("}")
+
+
+def test_a_real_grading_result_displays():
+    import grader
+
+    r = grader.grade(None, str(Path(__file__).resolve().parents[1] / "examples" / "submissions" / "one-slip.toml"))
+    assert repr(r) == "Result('one-slip': 21.1667/21.5, ok; 1.1c: entry-slip; 1.1d: chain-rule-not-shown)"
+    assert r._repr_html_().count("<tr>") == len(r.parts) + 1
