@@ -129,11 +129,12 @@ def grade_file(spec: Spec, path: str, grade_fn: GradeFn, default_id: str | None 
     name = Path(path).name
     start = time.perf_counter()
     try:
-        sub = load_submission(path, default_id=default_id)
+        sub = load_submission(path, default_id=default_id, spec=spec)
     except SubmissionError as err:
         return error_result(spec, default_id or student_id(path), name, str(err))
     try:
-        result = grade_fn(spec, {"student": sub.student, "answers": sub.answers})
+        result = grade_fn(spec, {"student": sub.student, "answers": sub.answers,
+                                 **({"found": sub.found} if getattr(sub, "found", None) else {})})
     except MemoryError:
         return error_result(spec, sub.student, name, f"{name}: ran out of memory while grading")
     except RecursionError:

@@ -76,6 +76,8 @@ class Grader:
         """Grade a submission: a dict ``{"student": ..., "answers": {part: answer}}``, a loaded submission
         (with .student, .answers, .source), or a path (read by ``grader.submission.load_submission``)."""
         start = time.perf_counter()
+        if isinstance(submission, str | Path):   # a write-up is read for this spec's parts
+            submission = importlib.import_module("grader.submission").load_submission(submission, spec=self.spec)
         student, answers, source = read_submission(submission)
         ids = [p.id for p in self.spec.parts]
         match = match_parts(answers, ids)
@@ -87,8 +89,12 @@ class Grader:
             return Result(student, parts, status=ERROR, error=reason, source=source)
         parts = [self.grade_part(part, match.answers) for part in self.spec.parts]
         status = REVIEW if any(p.status == NEEDS_REVIEW for p in parts) else OK
-        return Result(student, parts, status=status, source=source, notes=notes,
-                      execution_time=time.perf_counter() - start)
+        result = Result(student, parts, status=status, source=source, notes=notes,
+                        execution_time=time.perf_counter() - start)
+        found = submission.get("found") if isinstance(submission, dict) else getattr(submission, "found", None)
+        if found:   # a write-up: say where each answer was read; a part not found goes to a person
+            result = importlib.import_module("grader.writeup").annotate(result, found)
+        return result
 
     def grade_part(self, part: Part, answers: dict[str, Any]) -> PartResult:
         """One part's result. Grading is a pure function of (part, answer), and a class repeats answers, so

@@ -32,7 +32,7 @@ import re
 import stat
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,8 @@ MAX_NODES = 20_000             # values in the file (a 50x50 matrix as nested li
 MAX_DEPTH = 12                 # nesting of lists/mappings (answers -> part -> matrix rows -> entries is 4)
 MAX_ANSWER_CHARS = 100_000     # characters in one part's strings; the parser caps one expression much lower
 MAX_ID_CHARS = 64              # characters in a student id
-SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".tex")
+SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".tex", ".md", ".markdown", ".txt", ".ipynb")
+WRITEUP_SUFFIXES = (".md", ".markdown", ".txt", ".ipynb")   # students' own write-ups (grader.writeup)
 TOP_KEYS = ("student", "answers")
 
 
@@ -62,6 +63,8 @@ class Submission:
     student: str
     answers: dict[str, Any]
     source: str
+    #: a write-up's answers: where each part was read (grader.writeup.Found by part id)
+    found: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def safe_id(text: str) -> str:
@@ -84,10 +87,12 @@ def student_id(path: str | Path) -> str:
     return safe_id(Path(path).stem)
 
 
-def load_submission(path: str | Path, default_id: str | None = None) -> Submission:
+def load_submission(path: str | Path, default_id: str | None = None, spec: Any = None) -> Submission:
     """Read, check and return one submission; raises SubmissionError (one line) for anything unusable.
 
-    ``default_id`` is the student id when the file names none (else the file's stem)."""
+    ``default_id`` is the student id when the file names none (else the file's stem). A student's own write-up
+    (.md, .txt, .ipynb, or a .tex with no ``\\answer`` macros) is read by grader.writeup for ``spec`` (None: the
+    built-in homework), and its Submission says where each answer was found (``found``)."""
     path = Path(path)
     name = path.name
     suffix = path.suffix.lower()
@@ -95,6 +100,11 @@ def load_submission(path: str | Path, default_id: str | None = None) -> Submissi
         raise SubmissionError(name, f"unsupported file type {suffix or '(none)'!r}; expected one of "
                                     + ", ".join(SUFFIXES))
     text = _read_text(path, name)
+    if suffix in WRITEUP_SUFFIXES or suffix == ".tex" and not _SHEET_MACRO.search(
+            _DEFINITION.sub(" ", _strip_comments(text))):
+        from grader.writeup import load_writeup
+
+        return load_writeup(path, spec, text=text, default_id=safe_id(default_id) if default_id else "")
     if suffix == ".tex":
         student, answers = read_answer_sheet(text, name)
         data: Any = {"answers": answers, **({"student": student} if student else {})}
@@ -348,6 +358,9 @@ def unknown_parts_note(unknown: list[str], part_ids: list[str]) -> str:
 # --- LaTeX answer sheets -------------------------------------------------------------------------------------------
 
 _MACRO = re.compile(r"\\(answer|student)(?![A-Za-z@])")
+# a .tex file using these macros is an answer sheet; any other .tex is a student's own write-up (grader.writeup)
+_SHEET_MACRO = re.compile(r"\\(?:answer|student)(?![A-Za-z@])\s*\{")
+_DEFINITION = re.compile(r"\\(?:(?:re|provide)?newcommand\*?|def)\s*\{?\s*\\(?:answer|student)(?![A-Za-z@])")
 
 
 def read_answer_sheet(text: str, name: str = "answer sheet") -> tuple[str, dict[str, Any]]:

@@ -83,7 +83,7 @@ def test_out_writes_everything_and_reruns_identically(tmp_path, capsys):
     write(subs, "bob.json", with_slip())
     write(subs, "bob2.json", perfect_answers(), student="bob")
     (subs / "broken.yaml").write_text("answers: [unclosed")
-    (subs / "notes.txt").write_text("not a submission: directories only yield submission files")
+    (subs / "notes.pdf").write_text("not a submission: directories only yield submission files")
     assert main(["grade", str(subs), "--out", str(tmp_path / "out"), "--jobs", "2"]) == 1
     captured = capsys.readouterr()
     assert "graded 3 of 4 submissions" in captured.out

@@ -86,7 +86,7 @@ def test_student_id_from_the_file_is_made_safe(tmp_path):
     ("a.yaml", "answers: {a: [unclosed", "not valid YAML"),
     ("a.json", '{"answers": {', "not valid JSON"),
     ("a.toml", "answers = [", "not valid TOML"),
-    ("a.txt", "answers: {}", "unsupported file type '.txt'"),
+    ("a.docx", "answers: {}", "unsupported file type '.docx'"),   # .txt is a write-up now (grader.writeup)
     ("a", "answers: {}", "unsupported file type '(none)'"),
     ("a.tex", r"\answer{1.1a}{\frac{1}{2}", r"unbalanced braces in \answer{1.1a} at line 1"),
     ("a.tex", r"\answer{1.1a}{1} \answer{1.1a}{2}", "the answer to 1.1a is given twice"),

@@ -31,7 +31,8 @@ from symconv.spec import load_spec
 
 def register(sub: Any) -> None:
     p = sub.add_parser("grade", help="grade student submissions against a spec",
-                       description="Grade submission files (YAML, JSON, TOML or a LaTeX answer sheet) against a "
+                       description="Grade submission files (YAML, JSON, TOML, a LaTeX answer sheet, or a student's own "
+                                   "write-up in LaTeX, Markdown, text or a notebook) against a "
                                    "spec, in parallel, each under a time budget.")
     p.add_argument("inputs", nargs="+", metavar="DIR_OR_FILE", help="submission files, or directories of them")
     p.add_argument("--spec", default=None, help="problem spec (default: the built-in homework)")
@@ -43,6 +44,8 @@ def register(sub: Any) -> None:
     p.add_argument("--pdf", action="store_true", help="also build a feedback PDF per student (needs --out)")
     p.add_argument("--overrides", default=None, metavar="FILE",
                    help="a TA's scores and comments per student and part (YAML), applied after grading")
+    p.add_argument("--roster", default=None, metavar="CSV",
+                   help="map the ids write-ups give (a name, a student number, the file name) to gradebook ids")
     p.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
                    help=f"time allowed per submission before its worker is killed (default {DEFAULT_BUDGET:g})")
     p.set_defaults(func=run)
@@ -89,7 +92,10 @@ def _run(args: argparse.Namespace, found: Discovery) -> int:
 
             check_out(args.out, args.force)  # before grading, not after
         spec = load_spec(args.spec)
-        graded = apply_overrides_file(args.overrides, _grade(found, spec, args))
+        from grader.writeup.roster import apply_roster, load_roster
+
+        roster = load_roster(args.roster) if args.roster else None   # a bad roster fails before grading
+        graded = apply_overrides_file(args.overrides, apply_roster(roster, _grade(found, spec, args)))
         warnings = []
         if args.out:
             from grader.outputs import write_outputs
