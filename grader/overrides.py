@@ -19,7 +19,7 @@ suggestion), a score outside [0, points], an unknown key, are one-line ``Overrid
 >>> r = Result("ada", [PartResult("1.1c", 0.0, 3.0, "1.1c: needs review.", status="needs-review")],
 ...            status="needs-review")
 >>> [done] = apply_overrides([r], {"ada": {"1.1 (c)": {"score": 3, "comment": "fine"}}})
->>> done.status, done.parts[0].score, done.parts[0].by_hand, done.parts[0].feedback.splitlines()[-1]
+>>> done.status, done.parts[0].score, done.parts[0].by_hand, done.parts[0].feedback.splitlines()[0]
 ('ok', 3.0, True, 'Set by hand by the course staff: 3/3. Comment: fine')
 >>> apply_overrides([r], {"adda": {"1.1c": {"score": 3}}})
 Traceback (most recent call last):
@@ -155,7 +155,8 @@ def _apply(result: Result, entries: dict[str, dict[str, Any]], where: str) -> Re
         status = GRADED if p.status == NEEDS_REVIEW else p.status
         parts.append(dataclasses.replace(
             p, score=round(score, 6), by_hand=True, comment=comment, auto_score=p.score, status=status,
-            feedback=f"{p.feedback}\n{feedback.by_hand(score, p.max_score, comment)}"))
+            # the TA's verdict first: the grader's own words below it must not read as the last word
+            feedback=f"{feedback.by_hand(score, p.max_score, comment)}\nWhat the grader said before:\n{p.feedback}"))
     return settle(dataclasses.replace(result, parts=parts, notes=list(result.notes)))
 
 

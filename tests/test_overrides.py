@@ -37,7 +37,8 @@ def test_a_score_by_hand_settles_a_part_that_needed_review(results):
     b = part(ada, "1.1b")
     assert (b.score, b.by_hand, b.auto_score, b.comment, b.status) == (1.5, True, 0.0, "right on paper", "graded")
     assert ada.status == OK and ada.score == part(results[0], "1.1a").score + 1.5
-    assert b.feedback.endswith("Set by hand by the course staff: 1.5/2. Comment: right on paper")
+    assert b.feedback.startswith("Set by hand by the course staff: 1.5/2. Comment: right on paper\n")
+    assert "What the grader said before:" in b.feedback  # the TA's verdict comes first, the grader's words after
     assert bob is results[1]  # untouched results are passed through
 
 
