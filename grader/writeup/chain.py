@@ -52,10 +52,10 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                     rest = [c for c in (cells[1:] if m else cells) if c]
                     pieces.append((head + " = ".join(rest), [line]))
         else:
-            rows = [(line.text, [line]) for line in u.lines]
-            if any(len(_SINGLE_DOLLAR.findall(line.text)) % 2 for line in u.lines):   # inline maths over lines
-                rows = [(" ".join(line.text for line in u.lines), list(u.lines))]
-            for text, line in rows:
+            rows = [(x.text, [x]) for x in u.lines]
+            if any(len(_SINGLE_DOLLAR.findall(x.text)) % 2 for x in u.lines):   # inline maths over lines
+                rows = [(" ".join(x.text for x in u.lines), list(u.lines))]
+            for text, at in rows:
                 m = label.match(text) if text.strip() else None
                 head = ""
                 if m:
@@ -78,24 +78,24 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                     sub = re.sub(r"\\(?:begin|end)\s*\{[^}]*\}(?:\s*\{[^}]*\})?", " ", sub).replace("&", " ")
                     sub = clean(sub).strip().strip("$").strip()
                     if sub:
-                        pieces.append(((f"@{head}@" if head else "") + " ".join(sub.split()), line))
+                        pieces.append(((f"@{head}@" if head else "") + " ".join(sub.split()), at))
                         head = ""
-        for text, line in pieces:
+        for text, where in pieces:
             forced = None
             if text.startswith("@"):
                 _, head, text = text.split("@", 2)
                 forced = re.search(r"(\d)(\d)", head)
             if text.startswith("=") and equations and not forced:
                 equations[-1].text += " " + text
-                equations[-1].lines += line
+                equations[-1].lines += where
                 continue
             left = text.split("=", 1)[0]
             m = lhs.search(left)
             written = (int(m.group("i")), int(m.group("j"))) if m else None
             if forced:
-                equations.append(_Equation(text, list(line), (int(forced.group(1)), int(forced.group(2))), written))
+                equations.append(_Equation(text, list(where), (int(forced.group(1)), int(forced.group(2))), written))
             elif written:
-                equations.append(_Equation(text, list(line), written, written))
+                equations.append(_Equation(text, list(where), written, written))
     return equations
 
 

@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _plain(text: str) -> str:
+def _plain(text: object) -> str:
     """Student text for a terminal: one line, no control characters."""
     return "".join(c if c.isprintable() else " " for c in " ".join(str(text).split()))
 
