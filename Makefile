@@ -33,6 +33,7 @@ demo: $(STAMP) tex
 	$(SYMCONV) limits --window 109,92,108,85
 	$(SYMCONV) solve --out $(OUT)
 	$(SYMCONV) grade examples/submissions --out $(OUT)/grading || [ $$? -eq 3 ]  # 3: graded, answers to review
+	$(SYMCONV) grade examples/writeups --out $(OUT)/writeups || [ $$? -eq 3 ]     # students' own write-ups
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
