@@ -264,7 +264,8 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
 
 
 def _symbols(values: dict[str, Any], expr: sympy.Expr) -> dict[sympy.Symbol, Any]:
-    return {s: sympy.sympify(values[s.name]) for s in expr.free_symbols if getattr(s, "name", None) in values}
+    return {s: sympy.sympify(values[s.name], strict=True) for s in expr.free_symbols
+            if getattr(s, "name", None) in values}
 
 
 def _asks_for_chain_rule(part: Part) -> bool:

@@ -126,7 +126,7 @@ def _flatten_indexed(expr: sympy.Basic) -> sympy.Basic:
 
 def _bounds(domain: sympy.Tuple, window: Window) -> range | None:
     """The integers ``i = lo .. hi`` run over, with the window's size names substituted; None if not integers."""
-    lo, hi = (sympy.sympify(b).xreplace(window.parameters()) for b in domain)
+    lo, hi = (sympy.sympify(b, strict=True).xreplace(window.parameters()) for b in domain)
     lo, hi = (b.xreplace({a: window.n for a in b.atoms(sympy.Abs)}) for b in (lo, hi))   # |S|: the count
     if not (lo.is_Integer and hi.is_Integer) or not 0 <= hi - lo < 10 * window.n + 10:
         return None
