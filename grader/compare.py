@@ -139,9 +139,10 @@ def same_values(given: Sequence[complex | None], expected: Sequence[complex | No
     (True, False, None)
     """
     pairs = [(a, b) for a, b in zip(given, expected) if b is not None]
-    if len(pairs) < min(2, len(expected)) or any(a is None for a, _ in pairs):
+    known = [(a, b) for a, b in pairs if a is not None]
+    if len(pairs) < min(2, len(expected)) or len(known) < len(pairs):
         return None
-    return all(_close(a, b, tolerance) for a, b in pairs)
+    return all(_close(a, b, tolerance) for a, b in known)
 
 
 def by_name(expr: Any) -> Any:

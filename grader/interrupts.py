@@ -49,8 +49,8 @@ def deferred() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in dict.fromkeys(caught):  # once each, in arrival order
-            signal.raise_signal(sig)  # the restored handler raises here (or the default action ends the process)
+        for signum in dict.fromkeys(caught):  # once each, in arrival order
+            signal.raise_signal(signum)  # the restored handler raises here (or the default action ends the process)
 
 
 @contextlib.contextmanager

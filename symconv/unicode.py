@@ -482,7 +482,9 @@ def _environment(tokens: list[str], i: int, env: str) -> tuple[str, int]:
     body = tokens[start:i]
     if i < len(tokens):
         _, i = _raw_group(tokens, i + 1)
-    rows, row, cell = [], [], []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    cell: list[str] = []
     body = [*body, "\\\\"]
     k = 0
     while k < len(body):

@@ -18,7 +18,7 @@ from lark import Token
 from sympy.core.symbol import Str
 
 from grader.parse.context import note
-from grader.parse.names import Fail, resolve_word, symbol, token_word
+from grader.parse.names import Fail, resolve_word, symbol, token_start, token_word
 from grader.parse.nodes import Approach, Equation
 from grader.parse.windows import WindowEntries, reduction, window_bars
 from grader.parse.windows import norm as window_norm
@@ -166,5 +166,5 @@ def _is_reciprocal(value: Any) -> bool:
 
 def _bound_symbol(token: Token) -> sympy.Symbol:
     if len(token.rstrip("'")) != 1:
-        raise Fail(token.start_pos, "a bound variable is a single letter")
+        raise Fail(token_start(token), "a bound variable is a single letter")
     return symbol(str(token))

@@ -15,7 +15,7 @@ from lark import Token, Transformer
 
 from grader.parse.bigops import BigOpRules, _bigop_name
 from grader.parse.context import current, note
-from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_word
+from grader.parse.names import FUNCTIONS, Fail, entry, resolve_word, subscripted, symbol, token_start, token_word
 from grader.parse.nodes import ELLIPSIS
 from grader.parse.windows import MEAN_WORDS, WindowEntries, is_window, reduction
 
@@ -35,7 +35,7 @@ class Partial(sympy.Expr):
 
 def _check_number(value: Any, token: Token) -> Any:
     if getattr(value, "is_Rational", False) and max(value.p.bit_length(), value.q.bit_length()) > _MAX_BITS:
-        raise Fail(token.start_pos, f"number too large (more than {MAX_RESULT_DIGITS} digits)")
+        raise Fail(token_start(token), f"number too large (more than {MAX_RESULT_DIGITS} digits)")
     return value
 
 
@@ -43,11 +43,11 @@ def _power(base: Any, exponent: Any, token: Token) -> sympy.Expr:
     if getattr(exponent, "is_Number", False) and exponent.is_finite:
         size = abs(exponent)
         if size > MAX_EXPONENT and base not in (sympy.S.Zero, sympy.S.One, sympy.S.NegativeOne):
-            raise Fail(token.start_pos, f"exponent too large (limit {MAX_EXPONENT})")
+            raise Fail(token_start(token), f"exponent too large (limit {MAX_EXPONENT})")
         if getattr(base, "is_Rational", False) and base != 0:
             digits = float(size) * max(math.log10(abs(base.p)), math.log10(base.q))
             if digits > MAX_RESULT_DIGITS:
-                raise Fail(token.start_pos, f"exponent too large: the result would have {digits:.0f} digits")
+                raise Fail(token_start(token), f"exponent too large: the result would have {digits:.0f} digits")
     return _check_number(sympy.Pow(base, exponent), token)
 
 
@@ -77,7 +77,7 @@ def _apply(name: str, args: list, token: Token) -> sympy.Expr:
     if name == "log" and len(args) == 2:
         return sympy.log(*args)
     if not one:
-        raise Fail(token.start_pos, f"'{name}' takes one argument, got {len(args)}")
+        raise Fail(token_start(token), f"'{name}' takes one argument, got {len(args)}")
     if name == "sqrt":
         return _power(args[0], sympy.S.Half, token)
     if name == "int":

@@ -9,10 +9,11 @@ r"""Lark's parse errors as one readable line: where, what was found, and what th
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from grader.parse.names import Fail
+from grader.parse.names import Fail, token_start
 
 _OPERAND = ("a number", "a name", "'('")
 _COMMAND_AT = re.compile(r"\\[A-Za-z]+")
@@ -29,8 +30,12 @@ _WORDS = {
 
 def explain(error: UnexpectedInput, text: str) -> Fail:
     """The Fail (offset, problem, what was expected) for a lark error on ``text``."""
+    offset: int
+    expected: Collection[str]
     if isinstance(error, UnexpectedCharacters):
-        offset, expected = error.pos_in_stream, error.allowed or set()
+        # lark declares pos_in_stream as None on the base class; UnexpectedCharacters sets the lexer's int position
+        offset = error.pos_in_stream  # type: ignore[assignment]
+        expected = error.allowed or set()
         if command := _COMMAND_AT.match(text, offset):
             return Fail(offset, f"'{command.group()}' is not supported here")
         found = f"'{text[offset]}'" if offset < len(text) else "end of answer"
@@ -39,13 +44,13 @@ def explain(error: UnexpectedInput, text: str) -> Fail:
         if token.type == "$END":
             offset, found = len(text.rstrip()), "end of answer"
         else:
-            offset, found = token.start_pos, f"'{token}'"
+            offset, found = token_start(token), f"'{token}'"
     else:  # UnexpectedEOF
         offset, expected, found = len(text.rstrip()), getattr(error, "expected", ()), "end of answer"
     return Fail(offset, f"unexpected {found}", _describe(expected))
 
 
-def _describe(expected: set[str]) -> tuple[str, ...]:
+def _describe(expected: Collection[str]) -> tuple[str, ...]:
     if "NUMBER" in expected and "NAME" in expected:
         return _OPERAND
     words: list[str] = []

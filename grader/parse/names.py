@@ -19,6 +19,7 @@ import re
 from functools import cache
 
 import sympy
+from lark import Token
 
 from grader.parse.context import current
 
@@ -63,6 +64,15 @@ def entry(name: str, i: int, j: int) -> sympy.Symbol:
     return _entry_factory()(name, i, j)
 
 
+def token_start(token: Token) -> int:
+    """Where a lexed token starts in the text (lark types ``start_pos`` as optional; the lexer always sets it).
+
+    >>> token_start(Token("NAME", "x", start_pos=3))
+    3
+    """
+    return token.start_pos if token.start_pos is not None else 0
+
+
 def token_word(text: str) -> str:
     """The word inside ``\\mathbf{A}``/``\\operatorname{floor}``, or the token itself."""
     m = _TEXT_WRAPPER.match(text)
@@ -98,8 +108,9 @@ def _variables_product(letters: str) -> sympy.Expr | None:
     """``DK``, ``PS``: letters written together are a product only when every letter is a size variable."""
     context = current()
     names = [ch if ch in context.variables else context.canonical(ch) for ch in letters]
-    if all(name is not None and name in context.variables for name in names):
-        return sympy.Mul(*(symbol(name) for name in names))
+    known = [name for name in names if name is not None and name in context.variables]
+    if len(known) == len(names):
+        return sympy.Mul(*(symbol(name) for name in known))
     return None
 
 

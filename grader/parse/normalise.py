@@ -197,7 +197,8 @@ def prose(text: str, context: Context) -> str:
     written = qualifier
     if cut == len(text) and (m := _PLAIN_QUALIFIER.search(text)) and text[:m.start()].strip():
         before = text[:m.start()]
-        cut = m.start() - len(_BEFORE_QUALIFIER.search(before[-200:]).group())  # with the ", " before it
+        gap = _BEFORE_QUALIFIER.search(before[-200:])  # matches at the end always (maybe empty)
+        cut = m.start() - (len(gap.group()) if gap else 0)  # with the ", " before it
         qualifier, written = m.group(), ""
     if cut < len(text) and (text[cut:].strip() or written):
         clause = _QUALIFIER_WORD.sub("", text[cut:], count=1)

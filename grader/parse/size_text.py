@@ -69,8 +69,8 @@ def computed_size(text: str, number: Callable[[str], sympy.Expr | None]) -> tupl
         return None
     bounds = [(0, 0), *cuts, (len(text), len(text))]
     sides = [" " * a[1] + text[a[1]:b[0]] + " " * (len(text) - b[0]) for a, b in zip(bounds, bounds[1:], strict=False)]
-    values = [number(side) for side in sides]
-    if any(value is None for value in values):
+    values = [value for side in sides if (value := number(side)) is not None]
+    if len(values) < len(sides):
         return None
     for value, (start, _) in zip(values, bounds, strict=False):
         if not (isinstance(value, sympy.Integer) and value >= 1):
@@ -111,8 +111,8 @@ def find_size(text: str) -> tuple[int, ...] | None:
     leftover = "".join(piece for piece, _ in rest)
     if _DIGIT.search(leftover):
         if "=" not in leftover:
-            piece, offset = next((p, o) for p, o in rest if _DIGIT.search(p))
-            raise Fail(offset + _DIGIT.search(piece).start(),
+            offset = next(o + digit.start() for p, o in rest if (digit := _DIGIT.search(p)))
+            raise Fail(offset,
                        "a size has two numbers, like 3 \\times 3; this answer has more")
         note(f"read the size {_show(first[0])}; the working around it was not checked")
     elif _WORDS.search(leftover.replace("mathbb", "").replace("times", "")):
