@@ -133,6 +133,7 @@ def pool_alternatives(sol: Solution, kind: str) -> list[Alternative]:
     assert pool is not None
     x = sol.pool_input
     reference = sol.pooled_max if kind == "max" else sol.pooled_avg
+    assert reference is not None  # pooled_max/pooled_avg are None only without a pooling section (asserted above)
 
     def run(**changes: Any) -> sympy.Matrix | None:
         args = {**dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding), **changes}

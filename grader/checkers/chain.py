@@ -122,11 +122,13 @@ def _rename(side: Any, mapping: dict[str, str], notes: list[str]) -> Any:
     if not isinstance(side, sympy.Basic) or not mapping:
         return side
     renamed: dict[sympy.Symbol, sympy.Symbol] = {}
+    olds: list[str] = []   # the renamed matrices, in the order their entries are met
     for sym in sorted(side.atoms(sympy.Symbol), key=sympy.default_sort_key):
         parsed = parse_entry_name(sym.name)
         if parsed and parsed[0] in mapping:
             renamed[sym] = sympy.Symbol(f"{mapping[parsed[0]]}_{parsed[1]}{parsed[2]}", real=True)
-    for old in dict.fromkeys(parse_entry_name(s.name)[0] for s in renamed):
+            olds.append(parsed[0])
+    for old in dict.fromkeys(olds):
         note = f"read {old}_{{ij}} as {mapping[old]}_{{ij}}, the entries of {mapping[old]}"
         if note not in notes:
             notes.append(note)

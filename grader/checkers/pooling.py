@@ -302,7 +302,12 @@ def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
     share = part.points / len(KINDS)
     log = Log()
     context = ref.context(part.task)
-    score, lines, findings, notes, shown, review = 0.0, [], [], [], [], []
+    score = 0.0
+    lines: list[str] = []
+    findings: list[Finding] = []
+    notes: list[str] = []
+    shown: list[str] = []
+    review: list[str] = []
     for kind, sides, read_notes in _answers(given, KINDS, lambda v, piece: _sides(v, context, piece), lines, review,
                                             log):
         shown.append(f"\\text{{{kind}: }} {tex(sides[-1])}")
@@ -379,7 +384,10 @@ def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
     share = part.points / len(kinds)
     log = Log()
     context = ref.context(part.task)
-    score, lines, notes, review = 0.0, [], [], []
+    score = 0.0
+    lines: list[str] = []
+    notes: list[str] = []
+    review: list[str] = []
 
     def claim(value: Any, piece: Log) -> Any:
         try:

@@ -82,7 +82,7 @@ def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
 def size_points(dilation: bool, count: int = 16, seed: str = SEED) -> tuple[dict[str, sympy.Integer], ...]:
     """Seeded valid configurations (the kernel fits in the padded input), with D = 1 unless ``dilation``."""
     rng = random.Random(f"{seed}:sizes:{dilation}")
-    points = []
+    points: list[dict[str, sympy.Integer]] = []
     while len(points) < count:
         i, k, p, s = rng.randint(3, 40), rng.randint(1, 7), rng.randint(0, 3), rng.randint(1, 4)
         d = rng.randint(1, 3) if dilation else 1
@@ -109,7 +109,8 @@ def _variant_values(seed: str = SEED) -> list[tuple[list[str], bool, list[comple
     """(codes, uses D, values at the points) for the reference (no codes) and every recomputed mistake."""
     from grader.diagnose import formula_alternatives
 
-    variants = [([], output_size_expr())] + [(a.code.split(), a.value) for a in formula_alternatives()]
+    variants: list[tuple[list[str], Any]] = [([], output_size_expr())]
+    variants += [(a.code.split(), a.value) for a in formula_alternatives()]
     out = []
     for codes, expr in variants:
         uses_d = needs_dilation(expr)
@@ -181,11 +182,11 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
         if here is not None and not same_values([evaluate(number, {})], [here], ref.tolerance):
             notes.append(f"for this problem's layer your formula gives {here.real:g}, not {tex(number)}")
     has_d = any(getattr(s, "name", "") == "D" for s in renamed.free_symbols)
-    values = {uses_d: [evaluate(renamed, pt) for pt in size_points(uses_d, seed=seed)] for uses_d in (True, False)}
+    by_dilation = {uses_d: [evaluate(renamed, pt) for pt in size_points(uses_d, seed=seed)] for uses_d in (True, False)}
     for codes, uses_d, expected in _variant_values(seed):
         if uses_d != has_d and codes:   # a variant without D only explains a formula without D
             continue
-        if same_values(values[uses_d], expected, ref.tolerance):
+        if same_values(by_dilation[uses_d], expected, ref.tolerance):
             findings = [Finding(c, {"dilation-missing": "D = 1", "padding-forgotten": "P = 0"}.get(c, ""))
                         for c in codes]
             return graded(part, credit(codes, ref.cost) * part.points, findings=findings,

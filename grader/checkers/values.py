@@ -46,21 +46,21 @@ class Log:
 
 
 @lru_cache(maxsize=16384)
-def _read_cached(text: str, expect: str, context: Context | None) -> tuple[Reading | None, ParseError | None]:
+def _read_cached(text: str, expect: str, context: Context | None) -> Reading | ParseError:
     try:
-        return parse_reading(text, expect, context), None
+        return parse_reading(text, expect, context)
     except ParseError as error:
-        return None, error
+        return error
 
 
 def reading(text: str, expect: str = "auto", context: Context | None = None) -> Reading:
     """``grader.parse.read``, memoised by (text, expect, context); raises the same ParseError."""
     if len(text) > MAX_CACHED_TEXT:
         return parse_reading(text, expect, context)
-    value, error = _read_cached(text, expect, context)
-    if error is not None:
-        raise error
-    return value
+    result = _read_cached(text, expect, context)
+    if isinstance(result, ParseError):
+        raise result
+    return result
 
 
 def read(text: str, expect: str = "auto", context: Context | None = None, log: Log | None = None) -> Any:
@@ -85,7 +85,7 @@ def expand_bounded(expr: Any) -> Any:
         mapping = {}
         for w in expr.atoms(WindowReduce):
             lo, hi = (w.domain[0], w.domain[1]) if isinstance(w.domain, sympy.Tuple) else (None, None)
-            if (len(w.bound) == 1 and getattr(lo, "is_Integer", False) and getattr(hi, "is_Integer", False)
+            if (len(w.bound) == 1 and isinstance(lo, sympy.Integer) and isinstance(hi, sympy.Integer)
                     and 0 <= hi - lo < 100 and not w.body.has(WindowReduce)):
                 mapping[w] = w.expand(range(int(lo), int(hi) + 1))
         if not mapping:
