@@ -67,7 +67,7 @@ class Grader:
     """A spec with its reference derived once; ``grade(submission)`` for each submission."""
 
     def __init__(self, spec: Spec | str | Path | dict | None = None):
-        self.spec = load_spec(spec)
+        self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.reference = Reference(self.spec)
         self.reference.warm()
         self._results: dict[Any, PartResult] = {}

@@ -539,6 +539,7 @@ def histogram_png(results: Sequence[Result], spec: Spec) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     top = sum(float(p.points) for p in spec.parts)
     fig = Figure(figsize=(6, 3.2), dpi=80)
@@ -548,7 +549,9 @@ def histogram_png(results: Sequence[Result], spec: Spec) -> bytes:
     ax.set_xlabel(f"total score (out of {number(top)})")
     ax.set_ylabel("submissions")
     ax.set_title(f"{spec.name}: {len(results)} submissions")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one; whole numbers of submissions
+        locator.set_params(integer=True)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})

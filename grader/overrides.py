@@ -131,13 +131,13 @@ def _apply(result: Result, entries: dict[str, dict[str, Any]], where: str) -> Re
     ids = [p.part for p in result.parts]
     keys = {part_key(pid): pid for pid in ids}
     chosen: dict[str, dict[str, Any]] = {}
-    for typed, entry in entries.items():
+    for typed, given in entries.items():
         pid = typed if typed in ids else keys.get(part_key(typed))
         if pid is None:
             raise OverrideError(where, f"{result.student}: no part {typed!r}" + _suggest(typed, ids))
         if pid in chosen:
             raise OverrideError(where, f"{result.student}: part {pid} is given twice")
-        chosen[pid] = entry
+        chosen[pid] = given
     parts = []
     for p in result.parts:
         entry = chosen.get(p.part)

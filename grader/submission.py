@@ -317,8 +317,8 @@ def match_parts(answers: dict[str, Any], part_ids: list[str]) -> PartMatch:
     ({'1.1a': '3x3', '1.1b': 'x'}, ['1.3'])
     """
     keys: dict[str, str] = {}
-    for pid in part_ids:
-        keys.setdefault(part_key(pid), pid)
+    for part_id in part_ids:
+        keys.setdefault(part_key(part_id), part_id)
     matched: dict[str, Any] = {}
     written: dict[str, str] = {}
     unknown: list[str] = []
@@ -374,7 +374,8 @@ def read_answer_sheet(text: str, name: str = "answer sheet") -> tuple[str, dict[
     ('ada', {'1.1a': '3 \\times 3', '1.2a': {'max': 'nn.MaxPool2d'}})
     """
     text = _strip_comments(text)
-    student, answers = "", {}
+    student = ""
+    answers: dict[str, Any] = {}
     for m in _MACRO.finditer(text):
         if _escaped(text, m.start()):
             continue
