@@ -134,7 +134,7 @@ class Builder(BigOpRules, Transformer):
             terms.append(term if op == "+" else -term)
         return _check_number(sympy.Add(*terms), c[1])
 
-    def product(self, c):
+    def product(self, c: list[Any]) -> Any:
         factors = [c[0]]
         pending: Token | None = None
         for item in c[1:]:
