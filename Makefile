@@ -26,6 +26,7 @@ tex:
 
 test: $(STAMP) tex
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy symconv grader
 	$(PY) -m pytest -q tests symconv grader
 
 demo: $(STAMP) tex
@@ -40,6 +41,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy symconv grader
 
 clean:
 	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from symconv.conv import ConvConfig, conv2d, conv2d_grad
 from symconv.errors import ConfigError
@@ -247,5 +248,5 @@ def score_histogram(results: Sequence[Any], *, max_score: float | None = None, a
     ax.set_xlabel(f"total score (out of {top:g})")
     ax.set_ylabel("submissions")
     ax.set_title(f"{len(results)} submissions", fontsize=10)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole numbers of submissions
     return fig
