@@ -184,3 +184,15 @@ def test_bad_submissions_are_typed_errors(homework):
 def test_submission_paths_go_through_the_loader():
     result = grade(None, EXAMPLES / "perfect-plain.yaml")
     assert result.student == "perfect-plain" and result.score == 21.5
+
+
+def test_sympy_values_from_the_python_api_are_graded_like_numbers():
+    """A notebook grades the engine's own objects: a SymPy Matrix, or lists of SymPy Integers."""
+    from symconv import derive_solution
+
+    sol = derive_solution()
+    result = grade(None, {"student": "nb", "answers": {"1.1c": sol.output, "1.1d-matrix": sol.grad_input.tolist()}})
+    assert [(p.score, p.status) for p in result.parts if p.part in ("1.1c", "1.1d-matrix")] == \
+        [(3.0, "graded"), (2.0, "graded")]
+    wrong = grade(None, {"student": "nb", "answers": {"1.1c": sol.output.T}}).parts[2]
+    assert wrong.diagnoses == ["transposed"] and wrong.score < 3

@@ -101,6 +101,8 @@ def _scalar(value: Any, where: str, context: Context | None = None, log: Log | N
         return sympy.Integer(value)
     if isinstance(value, float):
         return sympy.Float(value) if not value.is_integer() else sympy.Integer(int(value))
+    if isinstance(value, sympy.Expr):  # from the Python API (a notebook grading the engine's own values): no text
+        return value
     if isinstance(value, str):
         result = read(value, "expr", context, log)
         if not isinstance(result, sympy.Expr):
@@ -119,6 +121,8 @@ def read_matrix(value: Any, context: Context | None = None, log: Log | None = No
         if not isinstance(result, sympy.MatrixBase):
             raise UnreadableAnswer("expected a matrix")
         return result
+    if isinstance(value, sympy.MatrixBase):  # from the Python API: checked entry by entry like nested lists
+        value = value.tolist()
     if not isinstance(value, list | tuple) or not value:
         raise UnreadableAnswer("expected a matrix: rows of numbers, or LaTeX like \\begin{bmatrix}...\\end{bmatrix}")
     rows = [row if isinstance(row, list | tuple) else [row] for row in value]
