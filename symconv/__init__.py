@@ -18,43 +18,66 @@ the pictures load matplotlib only when first used:
 (False, True)
 """
 
-from typing import Any
+from __future__ import annotations
 
-from symconv import latex, verify  # noqa: F401  (the modules, so symconv.latex.latex and symconv.verify.verify work)
-from symconv.chain import ChainRule, ChainTerm, chain_rule
-from symconv.conv import conv2d, conv2d_grad
-from symconv.derivation import Derivation, derive
-from symconv.errors import ConfigError, SpecError, SymconvError, VerificationError
-from symconv.matrices import as_matrix, entry_symbol, parse_entry_name, sym_matrix
-from symconv.pooling import (
-                             avg_pool2d,
-                             avg_pool2d_grad,
-                             lp_pool2d,
-                             lp_pool2d_grad,
-                             max_pool2d,
-                             max_pool2d_grad,
-                             pool_windows,
-)
-from symconv.sizes import output_size, output_size_expr, pool_output_size
-from symconv.solution import Solution, derive_solution
-from symconv.spec import load_spec
-from symconv.verify import verify_conv2d, verify_conv2d_grad, verify_pool
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "ChainRule", "ChainTerm", "ConfigError", "Derivation", "Solution", "SpecError", "SymconvError",
-    "VerificationError", "as_matrix", "avg_pool2d", "avg_pool2d_grad", "chain_rule", "conv2d", "conv2d_grad",
-    "derive", "derive_solution", "entry_symbol", "load_spec", "lp_pool2d", "lp_pool2d_grad", "max_pool2d",
-    "max_pool2d_grad", "output_size", "output_size_expr", "parse_entry_name", "pool_output_size", "pool_windows",
-    "sym_matrix", "verify_conv2d", "verify_conv2d_grad", "verify_pool",
-]
+# Where each public name lives. Nothing is imported until first use, so `import symconv` is instant (SymPy loads
+# with the first name used) and the command line can handle a Ctrl-C that lands while it loads.
+_HOMES = {
+    "symconv.chain": ("ChainRule", "ChainTerm", "chain_rule"),
+    "symconv.conv": ("conv2d", "conv2d_grad"),
+    "symconv.derivation": ("Derivation", "derive"),
+    "symconv.errors": ("ConfigError", "SpecError", "SymconvError", "VerificationError"),
+    "symconv.matrices": ("as_matrix", "entry_symbol", "parse_entry_name", "sym_matrix"),
+    "symconv.pooling": ("avg_pool2d", "avg_pool2d_grad", "lp_pool2d", "lp_pool2d_grad", "max_pool2d",
+                        "max_pool2d_grad", "pool_windows"),
+    "symconv.sizes": ("output_size", "output_size_expr", "pool_output_size"),
+    "symconv.solution": ("Solution", "derive_solution"),
+    "symconv.spec": ("load_spec",),
+    "symconv.verify": ("verify_conv2d", "verify_conv2d_grad", "verify_pool"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+_SUBMODULES = frozenset({"chain", "conv", "derivation", "document", "errors", "evaluate", "figure_data", "latex",
+                         "limits", "matrices", "norms", "numeric", "plot", "pooling", "sizes", "solution", "spec",
+                         "unicode", "verify"})
 
+__all__ = sorted(_HOME, key=lambda n: (n[0].islower(), n))
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from symconv.chain import ChainRule, ChainTerm, chain_rule  # noqa: F401
+    from symconv.conv import conv2d, conv2d_grad  # noqa: F401
+    from symconv.derivation import Derivation, derive  # noqa: F401
+    from symconv.errors import ConfigError, SpecError, SymconvError, VerificationError  # noqa: F401
+    from symconv.matrices import as_matrix, entry_symbol, parse_entry_name, sym_matrix  # noqa: F401
+    from symconv.pooling import (  # noqa: F401
+        avg_pool2d,
+        avg_pool2d_grad,
+        lp_pool2d,
+        lp_pool2d_grad,
+        max_pool2d,
+        max_pool2d_grad,
+        pool_windows,
+    )
+    from symconv.sizes import output_size, output_size_expr, pool_output_size  # noqa: F401
+    from symconv.solution import Solution, derive_solution  # noqa: F401
+    from symconv.spec import load_spec  # noqa: F401
+    from symconv.verify import verify_conv2d, verify_conv2d_grad, verify_pool  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
-    """``symconv.plot`` on first use: matplotlib is imported then, not by ``import symconv``."""
-    if name == "plot":
-        import importlib
+    """A public name, or a submodule (``symconv.latex``, ``symconv.plot``), imported on first use."""
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"symconv.{name}")
+    else:
+        raise AttributeError(f"module 'symconv' has no attribute {name!r}")
+    globals()[name] = value  # the next access is a plain attribute
+    return value
 
-        return importlib.import_module("symconv.plot")
-    raise AttributeError(f"module 'symconv' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME, *_SUBMODULES})

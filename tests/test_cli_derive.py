@@ -133,3 +133,25 @@ def test_bad_arguments_exit_2_with_one_line(capsys, args):
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert "Traceback" not in err
+
+
+def test_ctrl_c_while_the_engine_loads_is_one_line_and_exit_130(monkeypatch, capsys):
+    """Building the parser imports SymPy (most of a second): a Ctrl-C then is handled like any other."""
+    import symconv.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["derive"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_import_symconv_loads_no_sympy():
+    """`import symconv` (and the command's entry point) is instant: names load on first use."""
+    import subprocess
+    import sys
+
+    code = "import sys, symconv, symconv.cli; print('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"

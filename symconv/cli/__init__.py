@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (also used by tests, in-process)."""
-    parser = build_parser()
-    try:
+    try:  # building the parser imports the engine (SymPy): a Ctrl-C while it loads is handled below too
+        parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()
