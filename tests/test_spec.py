@@ -186,7 +186,7 @@ def test_missing_nested_key(changes, needle):
 
 
 @pytest.mark.parametrize(("changes", "needle"), [
-    ({"problems__0__parts__0__task": "fourier-transform"}, "unknown task 'fourier-transform'"),
+    ({"problems__0__parts__0__task": "fourier-transform"}, "unknown task `fourier-transform`"),
     ({"matrices__X": [[1, 2, 3], [4, 5]]}, "matrices.X"),                   # ragged
     ({"matrices__X": [1, 2, 3]}, "matrices.X"),                             # not 2-D
     ({"matrices__X": [["a", "b"]]}, "matrices.X"),                          # strings are never sympified

@@ -33,6 +33,9 @@ class Reference:
 
     def __init__(self, spec: Spec | str | None):
         self.spec: Spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        # where the grader meets the spec: the engine does not know the diagnosis codes, so a misspelt rubric code
+        # (which would silently cost a mistake all its points) is caught here, with its line and the nearest code
+        self.spec.check_names("grading.rubric", self.spec.rubric, diagnose.CODES, "rubric code")
         self.solution: Solution = derive_solution(self.spec)
         self.tolerance: Tolerance = self.spec.tolerance
         self._alternatives: dict[str, list[diagnose.Alternative]] = {}
