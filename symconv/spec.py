@@ -186,11 +186,18 @@ def unknown_name(where: str, lines: dict[str, int], path: str, name: str, known:
     'bad.yaml: line 24: convolution: unknown key `strides`; did you mean `stride`?'
     """
     line = lines.get(f"{path}.{name}" if path else name) or lines.get(path)
+    shown = _one_line(name)
     folded = {str(k).lower(): str(k) for k in known}
     close = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.6)
     hint = f"did you mean `{folded[close[0]]}`?" if close else f"known: {', '.join(sorted(folded.values()))}"
     at = f"line {line}: " if line else ""
-    return SpecError(where, f"{at}{path or 'top level'}: unknown {what} `{name}`; {hint}")
+    return SpecError(where, f"{at}{_one_line(path) or 'top level'}: unknown {what} `{shown}`; {hint}")
+
+
+def _one_line(name: str, limit: int = 60) -> str:
+    """A name from the spec as it may appear in a one-line message: printable, and not too long."""
+    shown = name if name.isprintable() else repr(name)[1:-1]
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 def _read_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
@@ -218,8 +225,8 @@ def _read_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
                 if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
                     continue
                 if key.value in keys:
-                    raise SpecError(where, f"line {key.start_mark.line + 1}: {path or 'top level'}: key "
-                                           f"`{key.value}` given twice")
+                    raise SpecError(where, f"line {key.start_mark.line + 1}: {_one_line(path) or 'top level'}: key "
+                                           f"`{_one_line(key.value)}` given twice")
                 keys.add(key.value)
                 sub = f"{path}.{key.value}" if path else key.value
                 lines.setdefault(sub, key.start_mark.line + 1)

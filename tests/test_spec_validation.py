@@ -129,6 +129,16 @@ def test_json_and_toml_specs_give_the_key_path(tmp_path, name, text, needle):
     assert one_line(err) == f"{path}: {needle}"   # no line: the key path says where
 
 
+@pytest.mark.parametrize(("key", "shown"), [
+    ("a\nb", "`a\\nb`"),                      # a quoted key with a newline stays on one line
+    ("x" * 5000, "`" + "x" * 60 + "...`"),       # and a huge key does not flood the terminal
+])
+def test_an_unknown_key_is_shown_on_one_line(key, shown):
+    with pytest.raises(SpecError) as err:
+        load_spec({**SMALL, "convolution": {**SMALL["convolution"], key: 1}})
+    assert shown in one_line(err)
+
+
 def test_a_dict_spec_gives_the_key_path():
     with pytest.raises(SpecError) as err:
         load_spec({**SMALL, "pooling": {**SMALL["pooling"], "paddng": 1}})
