@@ -268,6 +268,18 @@ def test_a_wide_matrix_becomes_a_list_of_entries():
     assert "bmatrix" in box.dumps() and "Entry by entry" not in box.dumps()
 
 
+def test_lp_proof_prose_is_typeset_as_maths(homework):
+    _, tex = homework
+    lp = tex.split(r"\partheading{Part 1.2d}")[1]
+    prose = re.sub(r"\$[^$]*\$", "X", re.sub(r"\\texttt\{[^}]*\}", "X", lp))   # what is set as text
+    words = re.sub(r"\\[A-Za-z]+", "", prose)
+    assert not re.findall(r"(?<![\w'])[b-zA-WYZ](?![\w])", words)     # no variable (m, p, N, t) set upright
+    assert not re.search(r"\s-\s", words)                             # no hyphen standing in for a minus sign
+    assert " ," not in words and " ;" not in words and "normalised" not in tex
+    assert r"p t^{p - 1}" in lp and r"\frac{p t^{p}}{t}" not in lp     # the derivative simplified
+    assert "SymPy verified" not in lp and lp.count("Checked by SymPy") == 2 and "(m t_i)" not in lp
+
+
 @pytest.mark.parametrize("log, error", [
     ("! Undefined control sequence.\nl.7 \\foo\n", "! Undefined control sequence. (l.7 \\foo)"),
     ("./a.tex:3: LaTeX Error: File `x.sty' not found.\n", "./a.tex:3: LaTeX Error: File `x.sty' not found."),

@@ -45,7 +45,7 @@ def to_text(obj: Any) -> str:
     'lim[p->oo] 2**(-1/p) = 1'
     """
     if isinstance(obj, str):
-        return obj
+        return obj.replace("`", "")   # `...` marks maths in prose (see escape_prose)
     if isinstance(obj, Relational):
         return f"{to_text(obj.lhs)} {_TEXT_OPS[obj.rel_op]} {to_text(obj.rhs)}"
     if isinstance(obj, sympy.Implies):
@@ -63,15 +63,45 @@ def to_text(obj: Any) -> str:
     return sympy.sstr(obj)
 
 
+def _join(pieces: Sequence[str]) -> str:
+    """Pieces of prose joined by spaces, but none before a comma, semicolon, colon or full stop."""
+    out = ""
+    for piece in pieces:
+        out += piece if not out or piece[:1] in ",;:." else " " + piece
+    return out
+
+
 def _parts_text(parts: Sequence[Part]) -> str:
-    return " ".join(to_text(part) for part in parts)
+    return _join([to_text(part).strip() for part in parts])
 
 
-# Relation arrows, oo and sub/superscripted names (x_i, t_i^p, u^(1/p)) in our own prose become math, so no font
-# encoding turns "<" into an inverted "!" and no name shows its underscore.
+# Maths in our own prose is marked with backticks (`p > 0`) and set as math; unmarked relation arrows, oo and
+# sub/superscripted names (x_i, t_i^p, u^(1/p)) become math too, so no font encoding turns "<" into an inverted "!"
+# and no name shows its underscore.
 _PROSE_MATH = {"->": r"$\to$", "<=": r"$\leq$", ">=": r"$\geq$", "<": "$<$", ">": "$>$", "oo": r"$\infty$"}
 _SCRIPTED = r"[A-Za-z0-9]+(?:[_^](?:\([-+A-Za-z0-9/ ]+\)|[A-Za-z0-9]+))+"
-_PROSE_TOKEN = re.compile(rf"(->|<=|>=|<|>|\boo\b|{_SCRIPTED})")
+_PROSE_TOKEN = re.compile(rf"(`[^`]*`|->|<=|>=|<|>|\boo\b|{_SCRIPTED})")
+_MATH_WORDS = {"->": r"\to", "<=": r"\leq", ">=": r"\geq", "oo": r"\infty", "...": r"\ldots", "max": r"\max",
+               "min": r"\min", "sum": r"\sum", "lim": r"\lim"}
+_MATH_TOKEN = re.compile(r"(->|<=|>=|\.\.\.|\b(?:oo|max|min|sum|lim)\b|[_^]\([^)]*\)|[_^][A-Za-z0-9]+)")
+
+
+def plain_math(text: str) -> str:
+    """LaTeX math for maths written as plain text: ``->``, ``<=``, ``>=``, ``oo``, ``max``, ``...`` become their
+    symbols, scripts are braced (``u^(1/p)`` -> ``u^{1/p}``), and characters special to LaTeX are escaped.
+
+    >>> print(plain_math("(m t_i)^p = m^p t_i^p, x_1 -> ... -> x_N, u^(1/p) >= 0"))
+    (m t_{i})^{p} = m^{p} t_{i}^{p}, x_{1} \\to \\ldots \\to x_{N}, u^{1/p} \\geq 0
+    """
+    out = []
+    for k, piece in enumerate(_MATH_TOKEN.split(text)):
+        if not k % 2:
+            out.append(re.sub(r"[#$%&{}]", lambda m: "\\" + m.group(0), piece.replace("\\", "")))
+        elif piece[0] in "_^":
+            out.append(f"{piece[0]}{{{piece[2:-1] if piece[1] == '(' else piece[1:]}}}")
+        else:
+            out.append(_MATH_WORDS[piece] + " ")
+    return re.sub(r" +", " ", "".join(out)).replace(" ,", ",").strip()
 
 
 def _scripted_math(token: str) -> str:
@@ -89,19 +119,23 @@ def escape_prose(text: str) -> str:
     p $\\to$ $\\infty$ and 50\\% $\\leq$ 1
     >>> print(escape_prose("x_i = m t_i with t_i^p <= 1 and u^(1/p)"))
     $x_{i}$ = m $t_{i}$ with $t_{i}^{p}$ $\\leq$ 1 and $u^{1/p}$
+    >>> print(escape_prose("for `p > 0`, `m = max x_i`"))
+    for $p > 0$, $m = \\max x_{i}$
     """
     pieces = _PROSE_TOKEN.split(text)
     out = []
     for i, piece in enumerate(pieces):
         if not i % 2:
             out.append(escape_latex(piece))
+        elif piece.startswith("`"):
+            out.append(f"${plain_math(piece[1:-1])}$")
         else:
             out.append(_PROSE_MATH.get(piece) or _scripted_math(piece))
     return "".join(out)
 
 
 def _parts_latex(parts: Sequence[Part]) -> str:
-    return " ".join(escape_prose(part) if isinstance(part, str) else f"${latex(part)}$" for part in parts)
+    return _join([escape_prose(part.strip()) if isinstance(part, str) else f"${latex(part)}$" for part in parts])
 
 
 @dataclass(frozen=True)
@@ -129,7 +163,7 @@ class Step:
             "claim": to_text(self.claim),
             "claim_latex": latex(self.claim),
             "justification": _parts_text(self.justification),
-            "check": {"ok": self.check.ok, "method": self.check.method},
+            "check": {"ok": self.check.ok, "method": to_text(self.check.method)},
         }
 
 
@@ -148,34 +182,35 @@ class Proof:
         return bool(self.steps) and all(step.verified for step in self.steps)
 
     def to_text(self) -> str:
-        lines = [self.title, "Assume: " + _parts_text(self.assumptions)]
+        lines = [to_text(self.title), "Assume: " + _parts_text(self.assumptions)]
         for number, step in enumerate(self.steps, 1):
             status = "ok" if step.verified else "FAILED"
             lines += [
                 f"{number:2d}. {to_text(step.claim)}",
                 f"    because {_parts_text(step.justification)}",
-                f"    [SymPy {status}: {step.check.method}]",
+                f"    [SymPy {status}: {to_text(step.check.method)}]",
             ]
         lines.append(("Therefore: " if self.verified else "NOT PROVED: ") + to_text(self.conclusion))
-        lines += [f"Note: {note}" for note in self.notes]
+        lines += [f"Note: {to_text(note)}" for note in self.notes]
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        """A text-mode LaTeX fragment (an ``enumerate``), ready to drop into a document body."""
+        """A text-mode LaTeX fragment (an ``enumerate``), ready to drop into a document body; what SymPy checked
+        follows the proof as one paragraph, and a step whose check failed says so where it stands."""
         out = [
             rf"\paragraph{{{escape_prose(self.title)}}} Assume {_parts_latex(self.assumptions)}.",
             r"\begin{enumerate}",
         ]
         for step in self.steps:
-            status = "verified" if step.verified else "NOT verified"
-            out.append(
-                rf"\item $\displaystyle {latex(step.claim)}$ \\ {_parts_latex(step.justification)}"
-                rf" \\ \emph{{SymPy {status}: {escape_prose(step.check.method)}}}"
-            )
+            failed = "" if step.verified else r" \\ \emph{NOT verified}"
+            out.append(rf"\item $\displaystyle {latex(step.claim)}$ \\ {_parts_latex(step.justification)}{failed}")
         out.append(r"\end{enumerate}")
         lead = "Therefore" if self.verified else "NOT PROVED"
         out.append(rf"{lead}: $\displaystyle {latex(self.conclusion)}$.")
         out += [rf"\par\emph{{Note:}} {escape_prose(note)}" for note in self.notes]
+        checks = "; ".join(f"step {k}: {escape_prose(step.check.method)}" + ("" if step.verified else " (failed)")
+                           for k, step in enumerate(self.steps, 1))
+        out.append(rf"\par{{\small\emph{{SymPy checks:}} {checks}.}}")
         return "\n".join(out)
 
     def _repr_latex_(self) -> str:
@@ -195,11 +230,11 @@ class Proof:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "title": self.title,
+            "title": to_text(self.title),
             "assumptions": _parts_text(self.assumptions),
             "steps": [step.to_dict() for step in self.steps],
             "conclusion": to_text(self.conclusion),
             "conclusion_latex": latex(self.conclusion),
-            "notes": list(self.notes),
+            "notes": [to_text(note) for note in self.notes],
             "verified": self.verified,
         }

@@ -76,13 +76,13 @@ def _definition(xs: tuple[sympy.Symbol, ...], norm: str) -> Step:
     root_n = sympy.Integer(n) ** (1 / P)
     at_equal = expr.xreplace({x: _m for x in xs})
     if norm == "normalized":
-        why: tuple[Part, ...] = ("the normalised power mean of the N =", sympy.Integer(n),
-                                 "entries; at equal entries x_i = m", "it is m")
-        return _step(Eq(name, expr), why, _same(at_equal, _m), "SymPy simplifies M_p at x_i = m to m")
+        why: tuple[Part, ...] = ("the normalized power mean of the", Eq(sympy.Symbol("N"), sympy.Integer(n)),
+                                 "entries; at equal entries `x_i = m` it is `m`")
+        return _step(Eq(name, expr), why, _same(at_equal, _m), "SymPy simplifies `M_p` at `x_i = m` to `m`")
     ok = _same(expr, root_n * power_mean(xs, P, "normalized")) and _same(at_equal, root_n * _m)
-    why = ("PyTorch's LPPool (no 1/N), so", Eq(name, root_n * function_symbol("normalized")))
-    return _step(Eq(name, expr), why, ok, "SymPy confirms L_p = N^(1/p) M_p identically and = N^(1/p) m "
-                                          "at x_i = m")
+    why = ("PyTorch's LPPool has no factor `1/N`, so", Eq(name, root_n * function_symbol("normalized")))
+    return _step(Eq(name, expr), why, ok, "SymPy confirms `L_p = N^(1/p) M_p` identically and `L_p = N^(1/p) m` "
+                                          "at `x_i = m`")
 
 
 def prove_max_limit(n: int, norm: str = "normalized") -> Proof:
@@ -108,52 +108,53 @@ def prove_max_limit(n: int, norm: str = "normalized") -> Proof:
 
     # 2: the all-zero window.
     steps.append(_step(sympy.Implies(Eq(m0, 0), Eq(name, 0)),
-                       ("if the max is 0 every entry is 0, and then", name, "= 0 = m"),
-                       expr.xreplace({x: 0 for x in xs}) == 0, "SymPy evaluates the definition at x_i = 0"))
+                       ("if the max is 0, every entry is 0 and then", name, "`= 0 = m`"),
+                       expr.xreplace({x: 0 for x in xs}) == 0, "SymPy evaluates the definition at `x_i = 0`"))
 
     # 3: symmetry, so the max may be taken to be x_1.
     cycle = {x: xs[(i + 1) % n] for i, x in enumerate(xs)}
     swap = {xs[0]: xs[-1], xs[-1]: xs[0]}
     symmetric = expr.xreplace(cycle) == expr and expr.xreplace(swap) == expr
     steps.append(_step(Eq(m0, xs[0]),
-                       (name, "is symmetric in the entries: relabel them so the largest is", xs[0],
-                        "; from here on m =", xs[0], "> 0"),
-                       symmetric, "SymPy finds the definition unchanged under the swap (x_1 x_N) and the "
-                                  "cycle x_1 -> x_2 -> ... -> x_N -> x_1, which generate all relabellings"))
+                       (name, "is symmetric in the entries: relabel them so that the largest is", xs[0],
+                        f"; from here on `m = {xs[0].name} > 0`"),
+                       symmetric, "SymPy finds the definition unchanged under the swap `(x_1 x_N)` and the "
+                                  "cycle `x_1 -> x_2 -> ... -> x_N -> x_1`, which generate all relabellings"))
 
     # 4: scale by the max.
     scaled = _m * ((_S / big_n) ** (1 / P) if norm == "normalized" else _S ** (1 / P))
     substitution = {xs[0]: _m, **{x: _m * t for x, t in zip(xs[1:], ts, strict=True)}}
     t_i = sympy.Symbol("t_i")
     steps.append(_step(Eq(name, scaled),
-                       ("write", Eq(sympy.Symbol("x_i"), _m * t_i), "with t_1 = 1 and",
+                       ("write", Eq(sympy.Symbol("x_i"), _m * t_i), "with `t_1 = 1` and",
                         Contains(t_i, Interval(0, 1)), "; then", Eq(_S, _plain(s_expr))),
                        _same(expr.xreplace(substitution), scaled.xreplace({_S: s_expr})),
-                       "SymPy expands (m t_i)^p = m^p t_i^p (m > 0, t_i >= 0) and confirms the identity"))
+                       "SymPy expands `(m t_i)^p = m^p t_i^p` (`m > 0`, `t_i >= 0`) and confirms the identity"))
 
     # 5: the termwise bound 0 <= t^p <= 1 on [0, 1].
     derivative = sympy.diff(_tpos**P, _tpos)
     power_ok = bool(derivative.is_positive) and one**P == 1 and sympy.Integer(0) ** P == 0
     steps.append(_step(Le(_t**P, 1),
-                       ("for", Contains(_t, Interval(0, 1)), "and p > 0:",
-                        Eq(sympy.Derivative(_t**P, _t), _plain(derivative)),
-                        "> 0 on t > 0, so t^p rises to 1^p = 1 at t = 1; and 0^p = 0"),
-                       power_ok, "SymPy decides d/dt t^p > 0 for t, p > 0 and evaluates 1^p = 1, 0^p = 0"))
+                       ("for", Contains(_t, Interval(0, 1)), "and `p > 0`:",
+                        Eq(sympy.Derivative(_t**P, _t), _plain(sympy.powsimp(derivative))),
+                        "`> 0` on `t > 0`, so `t^p` rises to `1^p = 1` at `t = 1`; and `0^p = 0`"),
+                       power_ok, "SymPy decides that this derivative is positive for `t, p > 0` and evaluates "
+                                 "`1^p = 1`, `0^p = 0`"))
 
     # 6-7: 1 <= S <= N.
-    steps.append(_step(Le(1, _S), ("S - 1 =", _plain(s_expr - 1), "is a sum of nonnegative powers"),
-                       (s_expr - 1).is_nonnegative, "SymPy decides S - 1 >= 0 from t_i >= 0, p > 0"))
+    steps.append(_step(Le(1, _S), ("`S - 1 =`", _plain(s_expr - 1), "is a sum of nonnegative powers"),
+                       (s_expr - 1).is_nonnegative, "SymPy decides `S - 1 >= 0` from `t_i >= 0`, `p > 0`"))
     termwise = sympy.expand(big_n - s_expr - sympy.Add(*[1 - t**P for t in ts])) == 0
-    steps.append(_step(Le(_S, big_n), ("N - S is the sum of 1 - t_i^p over i >= 2, each >= 0 by step 5",),
+    steps.append(_step(Le(_S, big_n), ("`N - S` is the sum of `1 - t_i^p` over `i >= 2`, each `>= 0` by step 5",),
                        termwise and power_ok,
-                       "SymPy confirms N - S = sum over i >= 2 of (1 - t_i^p); the terms are bounded by "
-                       "step 5"))
+                       "SymPy confirms that `N - S` is the sum over `i >= 2` of `1 - t_i^p`; step 5 bounds the "
+                       "terms"))
 
     # 8: u -> u^(1/p) is increasing.
     root_derivative = sympy.diff(_upos ** (1 / P), _upos)
     steps.append(_step(sympy.StrictGreaterThan(sympy.Derivative(_u ** (1 / P), _u), 0, evaluate=False),
-                       ("for u > 0, p > 0 the derivative", _plain(root_derivative),
-                        "is positive, so u^(1/p) is increasing"),
+                       ("for `u > 0`, `p > 0` the derivative", _plain(root_derivative),
+                        "is positive, so `u^(1/p)` is increasing"),
                        root_derivative.is_positive, "SymPy decides the derivative is positive"))
 
     # 9-10: the bounds, from 6-8 (the order step itself is the lemma, not a SymPy decision).
@@ -165,36 +166,36 @@ def prove_max_limit(n: int, norm: str = "normalized") -> Proof:
     lemma = "; the order step is the lemma of step 8"
     steps.append(_step(Le(lower, name),
                        ("dividing,", Eq(name / lower, _S ** (1 / P)),
-                        "; S >= 1 (step 6) and u^(1/p) increasing (step 8) give", Le(1, _S ** (1 / P))),
+                        "; `S >= 1` (step 6) and `u^(1/p)` increasing (step 8) give", Le(1, _S ** (1 / P))),
                        _same(value / lower, s_expr ** (1 / P)) and one ** (1 / P) == 1
                        and steps[5].verified and steps[7].verified,
-                       f"SymPy confirms the quotient is S^(1/p) and 1^(1/p) = 1{lemma}"))
+                       f"SymPy confirms the quotient is `S^(1/p)` and `1^(1/p) = 1`{lemma}"))
     steps.append(_step(Le(name, upper),
                        ("dividing,", Eq(name / upper, (_S / big_n) ** (1 / P)),
-                        "; S/N <= 1 (step 7) and the same lemma give", Le((_S / big_n) ** (1 / P), 1)),
+                        "; `S/N <= 1` (step 7) and the same lemma give", Le((_S / big_n) ** (1 / P), 1)),
                        _same(value / upper, (s_expr / n) ** (1 / P)) and one ** (1 / P) == 1
                        and steps[6].verified and steps[7].verified,
-                       f"SymPy confirms the quotient is (S/N)^(1/p) and 1^(1/p) = 1{lemma}"))
+                       f"SymPy confirms the quotient is `(S/N)^(1/p)` and `1^(1/p) = 1`{lemma}"))
 
     # 11-12: the squeeze.
     factor = (Rational(1, n) if norm == "normalized" else big_n) ** (1 / P)
-    steps.append(_step(Eq(Limit(factor, P, oo), 1), ("a fixed positive number to the power 1/p tends to 1",),
+    steps.append(_step(Eq(Limit(factor, P, oo), 1), ("a fixed positive number to the power `1/p` tends to 1",),
                        sympy.limit(factor, P, oo) == 1, "sympy.limit"))
     squeezed = sympy.limit(lower, P, oo) == _m and sympy.limit(upper, P, oo) == _m
     steps.append(_step(Eq(Limit(name, P, oo), _m),
-                       ("both bounds (steps 9-10) tend to m (step 11), so the squeeze theorem gives the",
+                       ("both bounds (steps 9 and 10) tend to `m` (step 11), so the squeeze theorem gives the",
                         "limit"),
                        squeezed and all(step.verified for step in steps),
-                       "sympy.limit of both bounds is m, and every earlier step is verified"))
+                       "sympy.limit of both bounds is `m`, and every earlier step is verified"))
 
-    return Proof(f"p -> oo: {to_text(name)} tends to the max (N = {n}, {norm})",
-                 ("entries", Contains(sympy.Symbol("x_i"), Interval(0, oo)), ", p > 0, m = max x_i"),
+    return Proof(f"`p -> oo`: `{to_text(name)}` tends to the max (`N = {n}`, {norm})",
+                 ("entries", Contains(sympy.Symbol("x_i"), Interval(0, oo)), ", `p > 0`, `m = max x_i`"),
                  tuple(steps), Eq(Limit(expr, P, oo), sympy.Max(*xs)),
-                 notes=("Entries of mixed sign: the |x| form tends to max |x|, which is not max pooling.",))
+                 notes=("Entries of mixed sign: the `|x|` form tends to `max |x|`, which is not max pooling.",))
 
 
 def prove_p1(n: int, norm: str = "normalized") -> Proof:
-    """Prove that p = 1 gives average pooling (normalised) or sum pooling (PyTorch).
+    """Prove that p = 1 gives average pooling (normalized) or sum pooling (PyTorch).
 
     >>> print(to_text(prove_p1(2, norm="torch").conclusion))
     L_1 = x_1 + x_2
@@ -208,11 +209,11 @@ def prove_p1(n: int, norm: str = "normalized") -> Proof:
     real_expected = sympy.Add(*real_xs) / (n if norm == "normalized" else 1)
     steps = (
         _definition(xs, norm),
-        _step(Eq(name, expected), ("substitute p = 1: x^1 = x and the root (.)^(1/1) is the identity",),
-              _same(at_one, expected), "SymPy substitutes p = 1 and confirms the identity"),
+        _step(Eq(name, expected), ("substitute `p = 1`: `x^1 = x`, and a root of order 1 is the identity",),
+              _same(at_one, expected), "SymPy substitutes `p = 1` and confirms the identity"),
         _step(Eq(name, expected), ("no sign condition is used, so this holds for real entries of any sign",),
               _same(real_at_one, real_expected), "SymPy repeats the substitution with real (signed) entries"),
     )
     what = "average" if norm == "normalized" else "sum"
-    return Proof(f"p = 1: {to_text(name)} is {what} pooling (N = {n}, {norm})",
-                 ("entries x_i real",), steps, Eq(name, expected))
+    return Proof(f"`p = 1`: `{to_text(name)}` is {what} pooling (`N = {n}`, {norm})",
+                 ("entries `x_i` real",), steps, Eq(name, expected))
