@@ -150,3 +150,10 @@ def test_wide_results_fit_the_page(tmp_path):
     assert box_warnings((tmp_path / "wide.log").read_text(errors="replace")) == []
     (width, _), found = words(pdf)
     assert found and not [w for w in found if w[1] < MARGIN - SLACK or w[3] > width - MARGIN + SLACK]
+
+
+def test_commands_print_as_typed(pdfs):
+    """A command in the text keeps its two hyphens (T1 would join them into an en dash)."""
+    text = subprocess.run(["pdftotext", str(pdfs[(TEMPLATES / "homework.yaml", "full")]), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    assert "symconv limits --symbolic 4" in text and "\u2013symbolic" not in text

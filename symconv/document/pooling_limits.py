@@ -98,7 +98,7 @@ def proof_latex(proof: Proof, heading: str, opts: DocumentOptions, n: int) -> st
     out += [rf"\par\emph{{Note:}} {escape_prose(note)}" for note in proof.notes]
     if opts.verified_notes:   # one note, not a line per step; the CLI prints what each check was
         out.append(rf"\par{{\small\emph{{Checked by SymPy:}} all {len(proof.steps)} steps "
-                   rf"(\texttt{{symconv limits --symbolic {n}}} "
+                   rf"(\texttt{{symconv limits -{{}}-symbolic {n}}} "
                    r"shows each check).}")
     return "\n".join(out) + "\n\n"
 
