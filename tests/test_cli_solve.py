@@ -39,7 +39,7 @@ def test_tex_only_writes_the_tex_of_the_default_homework(tmp_path, capsys):
 @pytest.mark.parametrize("content, message", [
     (None, "cannot read"),
     ("name: x\nmatrices: [1, 2]\n", "'matrices' has the wrong type"),
-    ("{{{", "not valid yaml")])
+    ("{{{", "not valid YAML")])
 def test_bad_specs_are_one_line_errors(tmp_path, capsys, content, message):
     path = tmp_path / "bad.yaml"
     if content is not None:
@@ -51,7 +51,8 @@ def test_bad_specs_are_one_line_errors(tmp_path, capsys, content, message):
 def test_unknown_task_is_one_line_error(tmp_path, capsys):
     path = spec_file(tmp_path, problems=[{"id": "1", "parts": [{"id": "a", "task": "fourier", "points": 1}]}])
     assert main(["solve", path, "--out", str(tmp_path), "--tex-only"]) == 1
-    assert "unknown task 'fourier'" in one_line_error(capsys)
+    err = one_line_error(capsys)
+    assert "unknown task" in err and "fourier" in err
 
 
 def test_pdf_and_tex_only_exclude_each_other(tmp_path, capsys):
