@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import sys
 import tomllib
@@ -348,7 +349,8 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     _check_fits(matrices, setup, pooling, where)
     grading = _get(data, "grading", where, dict, {})
     tol = _get(grading, "tolerance", where, dict, {})
-    rubric = {str(k): float(v) for k, v in _get(grading, "rubric", where, dict, {}).items()}
+    rubric = {str(k): _number(v, f"grading.rubric.{k}", where) for k, v in
+              _get(grading, "rubric", where, dict, {}).items()}
     for code, cost in rubric.items():
         if not 0 <= cost <= 1:
             raise SpecError(where, f"grading.rubric.{code} must be a fraction from 0 to 1")
@@ -360,9 +362,26 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     return Spec(name=str(_get(data, "name", where, str)), course=str(data.get("course", "")),
                 assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
                 matrices=matrices, convolution=setup, pooling=pooling, problems=problems,
-                tolerance=(float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))), rubric=rubric, source=where,
+                tolerance=(_number(tol.get("rel", 1e-6), "grading.tolerance.rel", where),
+                           _number(tol.get("abs", 1e-9), "grading.tolerance.abs", where)), rubric=rubric, source=where,
                 seed=_seed(grading, where), reveal=_reveal(grading, where),
                 document=dict(_get(data, "document", where, dict, {})), lines=lines)
+
+
+def _number(value: Any, key: str, where: str) -> float:
+    """A finite number >= 0 (a tolerance or a rubric cost); a numeric string too, since YAML reads ``1e-6`` (no
+    dot) as a string. Anything else is a one-line SpecError, not a ValueError from float().
+
+    >>> _number("1e-6", "grading.tolerance.rel", "<spec>")
+    1e-06
+    """
+    try:
+        number = float(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not 0 <= number < math.inf:
+        raise SpecError(where, f"{key} must be a finite number >= 0, not {_one_line(repr(value))}")
+    return number
 
 
 def _reveal(grading: dict[str, Any], where: str) -> bool:
@@ -444,8 +463,8 @@ def _problem(data: Any, where: str) -> Problem:
             raise SpecError(w, "must be a mapping")
         task = _get(p, "task", w, str)
         points = _get(p, "points", w, (int, float))
-        if points < 0:
-            raise SpecError(w, "points must be >= 0")
+        if not 0 <= points < math.inf:
+            raise SpecError(w, "points must be a finite number >= 0")
         parts.append(Part(str(_get(p, "id", w, (str, int, float))), task, float(points), str(p.get("text", "")),
                           reveal=_get(p, "reveal", w, bool, True)))
     return Problem(str(_get(data, "id", where, (str, int, float))), str(data.get("title", "")),

@@ -194,3 +194,36 @@ def test_yaml_loading_stays_safe(tmp_path):
     with pytest.raises(SpecError) as err:
         load_spec(path)
     assert "not valid YAML" in one_line(err) and "python/object" in str(err.value)
+
+
+@pytest.mark.parametrize(("section", "value", "key"), [
+    ("rubric", {"output-size-off-by-one": "abc"}, "grading.rubric.output-size-off-by-one"),
+    ("rubric", {"output-size-off-by-one": None}, "grading.rubric.output-size-off-by-one"),
+    ("rubric", {"output-size-off-by-one": float("nan")}, "grading.rubric.output-size-off-by-one"),
+    ("rubric", {"output-size-off-by-one": True}, "grading.rubric.output-size-off-by-one"),
+    ("tolerance", {"rel": "x"}, "grading.tolerance.rel"),
+    ("tolerance", {"abs": None}, "grading.tolerance.abs"),
+    ("tolerance", {"rel": float("nan")}, "grading.tolerance.rel"),
+    ("tolerance", {"abs": float("inf")}, "grading.tolerance.abs"),
+    ("tolerance", {"rel": -1}, "grading.tolerance.rel"),
+])
+def test_a_number_that_is_not_one_is_a_spec_error_not_a_crash(section, value, key):
+    with pytest.raises(SpecError) as err:
+        load_spec({**SMALL, "grading": {section: value}})
+    assert f"{key} must be a finite number >= 0" in one_line(err)
+
+
+@pytest.mark.parametrize(("tolerance", "expected"), [
+    ({"rel": "1e-6", "abs": 0}, (1e-6, 0.0)),   # YAML reads 1e-6 (no dot) as a string: still a number
+    ({}, (1e-6, 1e-9)),
+])
+def test_numeric_strings_and_defaults_are_read(tolerance, expected):
+    assert load_spec({**SMALL, "grading": {"tolerance": tolerance}}).tolerance == expected
+
+
+@pytest.mark.parametrize("points", [float("nan"), float("inf"), -1])
+def test_points_must_be_finite_and_not_negative(points):
+    part = {"id": "a", "task": "convolution", "points": points}
+    with pytest.raises(SpecError) as err:
+        load_spec({**SMALL, "problems": [{**SMALL["problems"][0], "parts": [part]}]})
+    assert "points must be a finite number >= 0" in one_line(err)
