@@ -241,6 +241,8 @@ def _read_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
 
 def _syntax(err: Exception, kind: str) -> str:
     """A YAML or JSON syntax error as one line with its line and column (TOML's message already has them)."""
+    if isinstance(err, RecursionError):   # the parsers recurse into nested brackets
+        return f"not valid {kind}: nested too deeply"
     mark = getattr(err, "problem_mark", None)
     if isinstance(err, yaml.MarkedYAMLError) and mark is not None:
         opened = err.context_mark   # an unclosed bracket or quote: where it was opened
@@ -300,7 +302,7 @@ def load_spec(source: str | Path | dict[str, Any] | None = None) -> Spec:
             data = json.loads(text)
         else:
             data, lines = _read_yaml(text, where)
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError, RecursionError) as err:
         raise SpecError(where, _syntax(err, path.suffix.lstrip(".").upper() or "YAML")) from None
     if not isinstance(data, dict):
         raise SpecError(where, "the top level must be a mapping")

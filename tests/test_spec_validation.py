@@ -227,3 +227,15 @@ def test_points_must_be_finite_and_not_negative(points):
     with pytest.raises(SpecError) as err:
         load_spec({**SMALL, "problems": [{**SMALL["problems"][0], "parts": [part]}]})
     assert "points must be a finite number >= 0" in one_line(err)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("deep.yaml", "name: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    ("deep.json", '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+])
+def test_nesting_too_deep_for_the_parser_is_one_line(tmp_path, capsys, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert main(["solve", str(path), "--out", str(tmp_path / "out"), "--tex-only"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("nested too deeply\n")
