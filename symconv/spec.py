@@ -5,6 +5,9 @@ same spec. Text may use placeholders that the engine fills in, so that changing 
 ``[[A.shape]]`` (``5\\times 5``), ``[[stride]]``, ``[[padding]]``, ``[[dilation]]``, ``[[pool.kernel_size]]``,
 ``[[pool.stride]]``, ``[[pool.padding]]``, ``[[upstream]]`` (``1``, or ``G_{uv}`` for a symbolic upstream).
 
+Every key, task and (in the grader) rubric code is checked: a misspelling is a one-line error with the file, the
+line (YAML; the key path for JSON, TOML and dicts) and the nearest valid name, never silently ignored.
+
 >>> spec = load_spec()
 >>> spec.name, [p.id for p in spec.parts][:3]
 ('homework', ['1.1a', '1.1b', '1.1c'])
