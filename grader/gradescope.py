@@ -22,6 +22,7 @@ from pathlib import Path
 
 import grader
 from grader.batch import DEFAULT_BUDGET, error_result, grade_batch
+from grader.checkers.reference import Reference
 from grader.discover import DiscoveryError, Found, discover
 from grader.errors import GraderError
 from grader.outputs import atomic_write
@@ -59,9 +60,10 @@ exec "$PYTHON" -m grader.gradescope --root "$ROOT" --spec "$ROOT/source/SPEC_NAM
 
 
 def bundle_files(spec: str | Path | None = None) -> dict[str, bytes]:
-    """Name -> content of everything in the zip (the spec is checked by loading it first)."""
+    """Name -> content of everything in the zip. The spec is checked first as the grader will meet it (its rubric
+    codes, its reference solution), so a bad spec fails here and not on Gradescope at the first submission."""
     spec_path = Path(spec) if spec else DEFAULT_SPEC
-    load_spec(spec_path)
+    Reference(spec_path)
     if not (SOURCE / "pyproject.toml").is_file():
         raise GraderError(f"build the bundle from a source checkout (no pyproject.toml in {SOURCE})")
     spec_name = "spec" + spec_path.suffix.lower()

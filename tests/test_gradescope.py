@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.gradescope import ROOT_ENV, build_bundle, bundle_files, find_submission, run_autograder
-from symconv import load_spec
+from symconv import SpecError, load_spec
 from symconv.solution import POOL_MODULES, check_pool_modules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,3 +147,16 @@ def test_run_autograder_unreadable_file(tmp_path):
     (root / "submission" / "x.yaml").write_bytes(b"\xff\xfe bad")
     data = run_autograder(root)
     assert data["score"] == 0 and "x.yaml: not valid UTF-8" in data["output"]
+
+
+def test_a_misspelt_rubric_code_fails_the_bundle_not_the_first_submission(tmp_path):
+    import yaml
+
+    from symconv.spec import DEFAULT_SPEC
+
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    data["grading"]["rubric"]["flipped-kernal"] = 0.5
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    with pytest.raises(SpecError, match="flipped-kernal.*did you mean `flipped-kernel`"):
+        bundle_files(spec)
