@@ -63,7 +63,7 @@ def bundle_files(spec: str | Path | None = None) -> dict[str, bytes]:
     """Name -> content of everything in the zip. The spec is checked first as the grader will meet it (its rubric
     codes, its reference solution), so a bad spec fails here and not on Gradescope at the first submission."""
     spec_path = Path(spec) if spec else DEFAULT_SPEC
-    Reference(spec_path)
+    Reference(load_spec(spec_path))
     if not (SOURCE / "pyproject.toml").is_file():
         raise GraderError(f"build the bundle from a source checkout (no pyproject.toml in {SOURCE})")
     spec_name = "spec" + spec_path.suffix.lower()
