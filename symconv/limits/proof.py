@@ -226,7 +226,7 @@ class Proof:
     def __repr__(self) -> str:
         """One line: the title, how many steps, whether every check passed, and what was proved."""
         status = "verified" if self.verified else "NOT verified"
-        return f"Proof({self.title!r}: {len(self.steps)} steps, {status}; {to_text(self.conclusion)})"
+        return f"Proof({to_text(self.title)!r}: {len(self.steps)} steps, {status}; {to_text(self.conclusion)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
