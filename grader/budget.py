@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from grader.errors import OutOfTime
 
-class OutOfTime(Exception):
-    """The block ran past its budget."""
+__all__ = ["OutOfTime", "available", "time_limit"]
 
 
 def available() -> bool:

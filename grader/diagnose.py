@@ -22,7 +22,7 @@ import sympy
 
 from symconv import conv2d, conv2d_grad, output_size, output_size_expr
 from symconv.pooling import avg_pool2d, max_pool2d
-from symconv.sizes import D, P, pool_output_size
+from symconv.sizes import D, P
 from symconv.solution import Solution
 from symconv.spec import Spec
 
@@ -155,11 +155,6 @@ def pool_alternatives(sol: Solution, kind: str) -> list[Alternative]:
     return _distinct(reference, alts)
 
 
-def matching(given: Any, alternatives: list[Alternative], same: Any) -> list[Alternative]:
-    """The alternatives ``given`` equals (``same(given, value)``)."""
-    return [alt for alt in alternatives if same(given, alt.value)]
-
-
 def shape_codes(given: tuple[int, int], expected: tuple[int, int], alternatives: list[Alternative]) -> list[str]:
     """Why a matrix may have the wrong shape: transposed, the shape of a recomputation, or else off by one (the
     vaguest reason, given only when no other explains the shape).
@@ -237,14 +232,6 @@ def formula_alternatives() -> list[Alternative]:
 
 def needs_dilation(expr: sympy.Expr) -> bool:
     return D in expr.free_symbols
-
-
-def pool_output_shape(sol: Solution, **changes: Any) -> tuple[int, int]:
-    pool = sol.spec.pooling
-    assert pool is not None
-    args = {**dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding), **changes}
-    return tuple(pool_output_size(sol.pool_input.shape[a], args["kernel_size"][a], stride=args["stride"][a],
-                                  padding=args["padding"][a]) for a in (0, 1))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,11 @@ class ParseError(GraderError, ValueError):
 
 def _join_or(items: tuple[str, ...]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+class UnreadableAnswer(GraderError):
+    """An answer whose structure is wrong (not text): a ragged matrix, a size with three numbers, ..."""
+
+
+class OutOfTime(GraderError):
+    """A budgeted block (grader.budget.time_limit) ran past its time."""

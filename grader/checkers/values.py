@@ -22,15 +22,11 @@ from typing import Any
 
 import sympy
 
-from grader.errors import GraderError, ParseError
+from grader.errors import ParseError, UnreadableAnswer
 from grader.parse import Context, Equation, Reading, WindowReduce, entries_from_indexed
 from grader.parse import read as parse_reading
 
 MAX_CACHED_TEXT = 2_000   # longer answers are parsed every time rather than kept
-
-
-class UnreadableAnswer(GraderError):
-    """An answer whose structure is wrong (not text): a ragged matrix, a size with three numbers, ..."""
 
 
 @dataclass

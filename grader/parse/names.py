@@ -16,12 +16,12 @@ the grader maps these onto the engine's symbols by name. Entries follow the engi
 from __future__ import annotations
 
 import re
-from functools import cache
 
 import sympy
 from lark import Token
 
 from grader.parse.context import current
+from symconv.matrices import entry_symbol
 
 
 class Fail(Exception):
@@ -49,19 +49,9 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-@cache
-def _entry_factory():
-    try:
-        from symconv.matrices import entry_symbol
-    except ImportError:  # the engine is optional for the parser; same naming as symconv.matrices
-        def entry_symbol(name: str, i: int, j: int) -> sympy.Symbol:
-            return symbol(f"{name}_{i}{j}" if i < 10 and j < 10 else f"{name}_{i},{j}")
-    return entry_symbol
-
-
 def entry(name: str, i: int, j: int) -> sympy.Symbol:
     """Entry (i, j) of matrix ``name`` (1-based), the engine's symbol."""
-    return _entry_factory()(name, i, j)
+    return entry_symbol(name, i, j)
 
 
 def token_start(token: Token) -> int:
