@@ -188,7 +188,7 @@ def prove_max_limit(n: int, norm: str = "normalized") -> Proof:
                        squeezed and all(step.verified for step in steps),
                        "sympy.limit of both bounds is `m`, and every earlier step is verified"))
 
-    return Proof(f"`p -> oo`: `{to_text(name)}` tends to the max (`N = {n}`, {norm})",
+    return Proof(f"p -> oo: {to_text(name)} tends to the max (N = {n}, {norm})",   # a title: plain text
                  ("entries", Contains(sympy.Symbol("x_i"), Interval(0, oo)), ", `p > 0`, `m = max x_i`"),
                  tuple(steps), Eq(Limit(expr, P, oo), sympy.Max(*xs)),
                  notes=("Entries of mixed sign: the `|x|` form tends to `max |x|`, which is not max pooling.",))
@@ -215,5 +215,5 @@ def prove_p1(n: int, norm: str = "normalized") -> Proof:
               _same(real_at_one, real_expected), "SymPy repeats the substitution with real (signed) entries"),
     )
     what = "average" if norm == "normalized" else "sum"
-    return Proof(f"`p = 1`: `{to_text(name)}` is {what} pooling (`N = {n}`, {norm})",
+    return Proof(f"p = 1: {to_text(name)} is {what} pooling (N = {n}, {norm})",   # a title: plain text
                  ("entries `x_i` real",), steps, Eq(name, expected))
