@@ -289,12 +289,62 @@ def feedback_tex(result: Result, note: str = "") -> str:
         body.append(rf"\subsection*{{{escape_tt(p.part)} \hfill {number(p.score)} / {number(p.max_score)}}}")
         body += block(_without_expected(p.feedback) if p.expected_latex else p.feedback)
         if p.expected_latex:  # the project printer's output, never student text
-            body.append(r"\smallskip Expected: $\displaystyle " + p.expected_latex + r"$\par")
+            body += [r"\smallskip Expected:\par", *display(p.expected_latex)]
         if p.given_latex:
-            body.append(r"\smallskip Your answer, as read: $\displaystyle " + p.given_latex + r"$\par")
+            body += [r"\smallskip Your answer, as read:\par", *display(p.given_latex)]
     return "\n".join([r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
                       r"\usepackage[margin=2cm]{geometry}", r"\setlength{\parindent}{0pt}",
-                      r"\begin{document}", *body, r"\end{document}", ""])
+                      r"\allowdisplaybreaks", r"\begin{document}", *body, r"\end{document}", ""])
+
+
+TERMS_PER_ROW = 5  # products of two fractions per row of a displayed sum: about 12 cm in \small
+
+
+def display(tex: str) -> list[str]:
+    r"""The printer's LaTeX as a display: one line in ``\[...\]``; several lines (``\\`` outside any
+    environment, as in the 25 chain-rule lines) in an ``align*`` that breaks across pages, each line aligned at its
+    first ``=`` and each further ``=`` starting a row of its own, so that no line runs past the margin.
+
+    >>> display(r"\begin{bmatrix}1 & 2\\3 & 4\end{bmatrix}")
+    ['\\[\\begin{bmatrix}1 & 2\\\\3 & 4\\end{bmatrix}\\]']
+    >>> display(r"a = b = 1 \\ c = 2")[1:-1]
+    ['a &= b \\\\', '&= 1 \\\\', 'c &= 2']
+    >>> display(r"x = a + b + c + d + e + f + g \\ y = 1")[2]
+    '&\\quad + f + g \\\\'
+    """
+    lines = _top_level_split(tex, r"\\")
+    if len(lines) == 1:
+        return [r"\[" + tex + r"\]"]
+    rows: list[str] = []
+    for line in lines:
+        sides = _top_level_split(line, "=")
+        if len(sides) == 1:
+            rows.append(f"& {line.strip()}")
+            continue
+        for k, side in enumerate(sides[1:]):
+            # a long sum of products (a chain with nine terms) continues on rows of a few terms each
+            terms = [t.strip() for t in _top_level_split(side, "+")]
+            chunks = [" + ".join(terms[i:i + TERMS_PER_ROW]) for i in range(0, len(terms), TERMS_PER_ROW)]
+            rows.append(f"{sides[0].strip()} &= {chunks[0]}" if k == 0 else f"&= {chunks[0]}")
+            rows += [rf"&\quad + {chunk}" for chunk in chunks[1:]]
+    return [r"{\small\begin{align*}", *(row + r" \\" for row in rows[:-1]), rows[-1], r"\end{align*}}"]
+
+
+def _top_level_split(tex: str, separator: str) -> list[str]:
+    """``tex`` split at ``separator`` where it stands outside braces and ``\\begin...\\end`` environments."""
+    parts, depth, start, k = [], 0, 0, 0
+    while k < len(tex):
+        if tex.startswith(r"\begin", k) or tex[k] == "{":
+            depth += 1
+        elif tex.startswith(r"\end", k) or tex[k] == "}":
+            depth -= 1
+        elif depth == 0 and tex.startswith(separator, k) and not (separator == "=" and tex[k - 1:k] in "<>\\!"):
+            parts.append(tex[start:k])
+            start = k + len(separator)
+            k = start
+            continue
+        k += 2 if tex[k] == "\\" and k + 1 < len(tex) and not tex[k + 1].isalpha() else 1
+    return [*parts, tex[start:]]
 
 
 def _without_expected(text: str) -> str:

@@ -240,7 +240,8 @@ def test_feedback_pdf_is_reproducible_and_shows_text_literally(tmp_path):
     assert "\\input{/etc/passwd}" in text and "root:" not in text
     assert "could not read \\catcode`\\{=12 $x^2$ & 100% ~ #" in text
     assert "Expected:" in text  # the printer's expected_latex, typeset as math:
-    assert r"Expected: $\displaystyle \frac{1}{2}$" in (tmp_path / "one.tex").read_text()
+    source = (tmp_path / "one.tex").read_text()
+    assert r"Expected:\par" in source and r"\[\frac{1}{2}\]" in source
 
 
 def test_an_interrupt_kills_the_pdflatex_runs_under_way(tmp_path, monkeypatch):
@@ -278,3 +279,20 @@ def test_an_interrupt_kills_the_pdflatex_runs_under_way(tmp_path, monkeypatch):
         time.sleep(0.01)
     assert not finished.exists() and not any(Path(f"/proc/{pid}").exists() for pid in pids)
     assert list((tmp_path / "feedback").glob("*.pdf")) == []
+
+
+@pytest.mark.skipif(not HAS_TEX, reason="pdflatex is not installed")
+def test_feedback_pdf_sets_long_expected_answers_within_the_page(tmp_path):
+    """The 25 expected chain-rule lines of 1.1d: one aligned display that breaks across pages and rows, not one
+    overlapping line; the log shows no overfull box."""
+    from grader.grade import grade
+
+    graded = grade(None, "examples/submissions/chain-mistakes.json")
+    tex = feedback_tex(graded)
+    assert r"\begin{align*}" in tex and r"\allowdisplaybreaks" in tex
+    (tmp_path / "f.tex").write_text(tex)
+    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "f.tex"],
+                         cwd=tmp_path, capture_output=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:]
+    log = (tmp_path / "f.log").read_text(errors="replace")
+    assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]
