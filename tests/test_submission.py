@@ -340,3 +340,20 @@ def test_yaml_within_the_caps_reads_the_same_with_either_loader(tmp_path, monkey
     path = tmp_path / "ok.yaml"
     path.write_text(FORMATS["yaml"] + "  '1.1d': " + "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2) + "\n")
     assert load_submission(path).answers["1.1a"] == "3 \\times 3"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_the_filled_example_sheet_compiles_within_the_page_and_scores_full_marks(tmp_path):
+    """examples/submissions/answer-sheet.tex: long chain-rule answers are broken into rows, so the sheet a student
+    would hand in has no overfull line, and it grades to full marks."""
+    from grader.grade import grade
+
+    example = ROOT / "examples" / "submissions" / "answer-sheet.tex"
+    shutil.copy(example, tmp_path / "sheet.tex")
+    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"],
+                         cwd=tmp_path, capture_output=True, timeout=300)
+    assert run.returncode == 0
+    log = (tmp_path / "sheet.log").read_text(errors="replace")
+    assert "Overfull" not in log and "Underfull" not in log
+    result = grade(None, example)
+    assert (result.score, result.max_score, result.diagnoses) == (21.5, 21.5, [])
