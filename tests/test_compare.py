@@ -89,3 +89,27 @@ def test_sums_compare_whatever_the_order(coefficients, order):
                       ((k, coefficients[k]) for k in order))
     assert same_value(parse(text, "expr"), sympy.Add(*terms))
     assert not same_value(parse(text + " + B11", "expr"), sympy.Add(*terms))
+
+
+# ---- failure paths (issue 11): each case fails when its safeguard is weakened ------------------------------------
+X = sympy.Symbol("x", real=True)
+POINTS = [p["x"] for p in seeded_points(["x"], 6)]   # the default seed's values of x, as same_value draws them
+
+
+@pytest.mark.parametrize("agree", range(1, 6))
+def test_every_evaluation_sample_counts(agree):
+    # wrong everywhere except at the first `agree` sample points (and not a polynomial: evaluation decides), so
+    # it is caught only while same_value evaluates at more than `agree` points
+    bump = sympy.Abs(sympy.Mul(*(X - v for v in POINTS[:agree])))
+    assert all(evaluate(bump, {"x": v}) != 0 for v in POINTS[agree:])
+    assert same_value(X + bump, X) is False
+    assert same_value(X + 0 * bump, X) is True
+
+
+@pytest.mark.parametrize("shift, same", [(0, True), (1, False)])
+def test_simplify_decides_when_evaluation_cannot(shift, same):
+    # (x^2 - a^2)/(x - a) has no value at the sample point x = a: evaluation cannot decide, simplify does
+    a = POINTS[0]
+    given = (X ** 2 - a ** 2) / (X - a)
+    assert evaluate(given, {"x": a}) is None
+    assert same_value(given, X + a + shift) is same
