@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 
 # TeX Live from Debian, installed only when missing and only as root; otherwise say how.
 tex:
-	@if command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then :; \
+	@if command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 \
+	   && kpsewhich lmodern.sty >/dev/null 2>&1 && kpsewhich type1ec.sty >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing TeX Live from Debian: $(TEX_PKGS)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PKGS) >/dev/null; \
