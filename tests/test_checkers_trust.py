@@ -383,3 +383,31 @@ def test_one_number_is_read_only_when_it_is_all_there_is(homework, answer, statu
 def test_a_renamed_matrix_is_said_once(homework):
     got = part(homework, "1.1d", chain_answers(homework, A13="b_{11} + b_{12} + b_{13}", A14="b_{12} + b_{13}"))
     assert got.score == 5 and got.feedback.count("the entries of B") == 1, got.feedback
+
+
+# ---- failure paths (issue 11): each case fails when its safeguard is weakened -------------------------------------
+@pytest.mark.parametrize("kind, formula", [
+    ("max", r"\max_{x \in S} |x|"), ("avg", r"\frac{1}{N} \sum_{x \in S} |x|"),
+    ("max", r"\max_{x \in S} \max(x, 0)"), ("avg", r"\frac{1}{N} \sum_{x \in S} \max(x, 0)"),
+    ("max", r"-\min_{x \in S} |x|"), ("avg", r"-\frac{1}{N} \sum_{x \in S} |x|"),   # right on negatives only
+])
+def test_pooling_formulas_right_on_one_sign_only_are_wrong(homework, kind, formula):
+    # right on windows of one sign only: caught only while the formulas are compared on several sample windows
+    assert part(homework, "1.2b", {**GOOD_FORMULAS, kind: formula}).score == 2.0
+
+
+@pytest.mark.parametrize("kind, entries, verdict", [
+    ("max", ["x_11"], None), ("avg", ["x_11"], None), ("max", ["x_11", "x_12", "x_21"], None),
+    ("max", ["x_11", "x_12", "x_21", "x_22"], "max"),
+])
+def test_a_formula_over_another_number_of_entries_is_not_pooling(kind, entries, verdict):
+    from grader.checkers.pooling import Window, _judge
+
+    # a window whose entries are all equal: any max or average of some of them agrees in value, so only the
+    # count of entries tells that x_11 alone is not the pooling of a 2x2 window
+    window = Window((2, 2), "entry-count")
+    window.samples = {"plain": [[sympy.Integer(v)] * 4 for v in (3, -2, 0)],
+                      "lp": [[sympy.Integer(v)] * 4 for v in (3, 5)]}
+    symbols = [sympy.Symbol(name, real=True) for name in entries]
+    expr = sympy.Max(*symbols) if kind == "max" else sympy.Add(*symbols) / len(symbols)
+    assert _judge(expr, kind, window, (1e-6, 1e-9)) == verdict
