@@ -411,3 +411,51 @@ def test_a_formula_over_another_number_of_entries_is_not_pooling(kind, entries, 
     symbols = [sympy.Symbol(name, real=True) for name in entries]
     expr = sympy.Max(*symbols) if kind == "max" else sympy.Add(*symbols) / len(symbols)
     assert _judge(expr, kind, window, (1e-6, 1e-9)) == verdict
+
+
+A24_SHOWN = (r"\frac{\partial E}{\partial A_{24}} = \frac{\partial E}{\partial C_{12}} "
+             r"\frac{\partial C_{12}}{\partial A_{24}}{dots} = B_{12} + B_{13} + B_{22} + B_{23}")
+
+
+@pytest.mark.parametrize("dots, codes", [
+    ("", ["chain-rule-missing-term"]),      # one output of four listed, nothing elided: the others are missing
+    (r" + \dots", []),                      # the rest elided: nothing is called missing
+    (r" + \cdots", []),
+])
+def test_missing_terms_are_judged_only_when_nothing_is_elided(homework, dots, codes):
+    got = part(homework, "1.1d", chain_answers(homework, A24=A24_SHOWN.replace("{dots}", dots)))
+    assert got.diagnoses == codes, got.feedback
+
+
+def _chain_with(homework, key: tuple[int, int], local: dict[int, str]) -> str:
+    """The engine's chain for entry ``key`` written out, the output in the local derivative of term k replaced by
+    local[k]."""
+    rule = homework.reference.solution.chain[key]
+    terms = []
+    for k, term in enumerate(rule.terms):
+        out = latex(term.output)
+        terms.append(rf"\frac{{\partial E}}{{\partial {out}}} "
+                     rf"\frac{{\partial {local.get(k, out)}}}{{\partial {latex(rule.entry)}}}")
+    return rf"\frac{{\partial E}}{{\partial {latex(rule.entry)}}} = {' + '.join(terms)} = {latex(rule.total)}"
+
+
+@pytest.mark.parametrize("mixed, codes", [(False, []), (True, ["chain-rule-wrong-variable"])])
+def test_a_chain_term_that_mixes_two_outputs_is_wrong(homework, mixed, codes):
+    rows, cols = homework.reference.solution.output_shape
+    rule = homework.reference.solution.chain[(2, 4)]
+    fed = {latex(t.output) for t in rule.terms}
+    other = next(f"C_{{{u}{v}}}" for u in range(rows, 0, -1) for v in range(cols, 0, -1)
+                 if f"C_{{{u}{v}}}" not in fed)   # an output A_24 does not feed
+    text = _chain_with(homework, (2, 4), {0: other} if mixed else {})
+    # every output A_24 feeds is listed as the last factor, so only the mixed-output check sees ∂E/∂C_uv · ∂C_u'v'/∂A
+    got = part(homework, "1.1d", chain_answers(homework, A24=text))
+    assert got.diagnoses == codes, got.feedback
+
+
+@pytest.mark.parametrize("slips, reported", [({"A24": "B_{11}"}, "(A₂₄)"), ({"A13": "B_{11}"}, "(A₁₃)"),
+                                             ({"A24": "B_{11}", "A13": "B_{11}"}, None)])
+def test_one_wrong_entry_is_reported_as_a_slip_on_that_entry(homework, slips, reported):
+    got = part(homework, "1.1d", chain_answers(homework, **slips))
+    assert ("entry-slip" in got.diagnoses) is (reported is not None), got.feedback
+    if reported:
+        assert f"a slip {reported}" in got.feedback, got.feedback
