@@ -459,3 +459,14 @@ def test_one_wrong_entry_is_reported_as_a_slip_on_that_entry(homework, slips, re
     assert ("entry-slip" in got.diagnoses) is (reported is not None), got.feedback
     if reported:
         assert f"a slip {reported}" in got.feedback, got.feedback
+
+
+@pytest.mark.parametrize("wrong, reported", [([(2, 0)], "(C₃₁)"), ([(0, 1)], "(C₁₂)"), ([(2, 0), (0, 1)], None)])
+def test_one_wrong_matrix_entry_is_reported_as_a_slip_on_that_entry(homework, wrong, reported):
+    answer = homework.reference.solution.output.tolist()
+    for r, c in wrong:
+        answer[r][c] += 3
+    got = part(homework, "1.1c", answer)
+    assert ("entry-slip" in got.diagnoses) is (reported is not None), got.feedback
+    if reported:
+        assert f"a slip {reported}" in got.feedback, got.feedback
