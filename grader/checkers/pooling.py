@@ -40,7 +40,6 @@ COUNT_NAMES = {"N", "n"}          # the number of cells in a window
 SIDE_NAMES = {"K", "k", "kH", "kW", "k_H", "k_W", "K_H", "K_W"}   # the side of a square window (kH, kW: PyTorch)
 NORM_NAMES = {"p", "P"}           # LP's exponent
 P_VALUES = (sympy.Integer(2), sympy.Integer(3), sympy.Rational(5, 2))
-SAMPLES = 3
 
 
 def _window_symbol(k: int) -> sympy.Symbol:
