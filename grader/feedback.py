@@ -45,6 +45,15 @@ def verdict(score: float, max_score: float) -> str:
     return "partly correct" if score > 1e-9 else "incorrect"
 
 
+def number(x: float) -> str:
+    """Scores in files: at most 4 decimals, no trailing zeros (``2``, ``2.5``, ``1.6667``).
+
+    >>> number(2.0), number(2.5), number(5 / 3), number(-0.0)
+    ('2', '2.5', '1.6667', '0')
+    """
+    return f"{round(x, 4) + 0.0:.10g}"
+
+
 def points(value: float) -> str:
     """A score the way people write it: 2, 2.5, 2.67."""
     return f"{round(value, 2):g}"

@@ -21,11 +21,11 @@ import zipfile
 from pathlib import Path
 
 import grader
+from grader.atomic import atomic_write
 from grader.batch import DEFAULT_BUDGET, error_result, grade_batch
 from grader.checkers.reference import Reference
 from grader.discover import DiscoveryError, Found, discover
 from grader.errors import GraderError
-from grader.outputs import atomic_write
 from grader.submission import SUFFIXES
 from symconv.spec import DEFAULT_SPEC, load_spec
 

@@ -216,7 +216,8 @@ ODD = {
 
 
 def _student_texts(result) -> list[str]:
-    from grader.outputs import feedback_md, feedback_tex, results_json
+    from grader.feedback_pdf import feedback_tex
+    from grader.outputs import feedback_md, results_json
 
     return [feedback_md(result), results_json(result), feedback_tex(result), *(p.feedback for p in result.parts)]
 

@@ -15,18 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from grader.atomic import OutputError, atomic_write
 from grader.batch import Graded, error_result
+from grader.feedback import number
+from grader.feedback_pdf import build_pdf, escape_tt, feedback_tex
 from grader.outputs import (
     MANIFEST,
-    OutputError,
-    atomic_write,
-    build_pdf,
-    escape_tt,
     feedback_md,
-    feedback_tex,
     grades_csv,
     histogram_png,
-    number,
     results_json,
     summary_md,
     write_outputs,
@@ -249,7 +246,7 @@ def test_an_interrupt_kills_the_pdflatex_runs_under_way(tmp_path, monkeypatch):
     pdflatex that would finish after 20 s leaves a marker only if nobody killed it)."""
     import threading
 
-    from grader import outputs
+    from grader import feedback_pdf
     from grader.batch import Graded
     from grader.result import PartResult, Result
 
@@ -271,7 +268,7 @@ def test_an_interrupt_kills_the_pdflatex_runs_under_way(tmp_path, monkeypatch):
 
     threading.Thread(target=interrupt_once_started, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        outputs.build_pdfs(graded, tmp_path / "feedback", jobs=2)
+        feedback_pdf.build_pdfs(graded, tmp_path / "feedback", jobs=2)
     pids = [int(p) for p in started.read_text().split()]
     for _ in range(3000):  # the killed runs disappear (bounded wait; zombies were reaped by Popen)
         if not any(Path(f"/proc/{pid}").exists() for pid in pids):

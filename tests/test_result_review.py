@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from grader.batch import Graded
+from grader.feedback_pdf import feedback_tex
 from grader.grade import grade
-from grader.outputs import feedback_md, feedback_tex, grades_csv, results_json, summary_md
+from grader.outputs import feedback_md, grades_csv, results_json, summary_md
 from grader.result import ERROR, GRADED, NEEDS_REVIEW, OK, REVIEW, PartResult, Result, exit_code, settle
 from symconv import load_spec
 from symconv.cli import main

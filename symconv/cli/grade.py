@@ -154,7 +154,7 @@ def _print_tables(graded: list[Graded]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from grader.outputs import number
+    from grader.feedback import number
 
     console = Console(highlight=False)
     for g in graded:
