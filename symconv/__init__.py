@@ -30,18 +30,20 @@ _HOMES = {
     "symconv.conv": ("conv2d", "conv2d_grad"),
     "symconv.derivation": ("Derivation", "derive"),
     "symconv.errors": ("ConfigError", "SpecError", "SymconvError", "VerificationError"),
+    "symconv.layer": ("conv2d_layer", "conv2d_layer_grad", "relu", "relu_grad"),
     "symconv.matrices": ("as_matrix", "entry_symbol", "parse_entry_name", "sym_matrix"),
     "symconv.pooling": ("avg_pool2d", "avg_pool2d_grad", "lp_pool2d", "lp_pool2d_grad", "max_pool2d",
                         "max_pool2d_grad", "pool_windows"),
-    "symconv.sizes": ("output_size", "output_size_expr", "pool_output_size"),
+    "symconv.sizes": ("output_size", "output_size_expr", "pool_output_size", "transposed_output_size",
+                      "transposed_output_size_expr"),
     "symconv.solution": ("Solution", "derive_solution"),
     "symconv.spec": ("load_spec",),
     "symconv.verify": ("verify_conv2d", "verify_conv2d_grad", "verify_pool"),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
-_SUBMODULES = frozenset({"chain", "conv", "derivation", "document", "errors", "evaluate", "figure_data", "latex",
-                         "limits", "matrices", "norms", "numeric", "plot", "pooling", "sizes", "solution", "spec",
-                         "unicode", "verify"})
+_SUBMODULES = frozenset({"chain", "conv", "derivation", "document", "errors", "evaluate", "figure_data",
+                         "latex", "layer", "limits", "matrices", "norms", "numeric", "plot", "pooling", "sizes",
+                         "solution", "spec", "unicode", "verify"})
 
 __all__ = sorted(_HOME, key=lambda n: (n[0].islower(), n))
 __version__ = "0.1.0"
@@ -51,6 +53,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from symconv.conv import conv2d, conv2d_grad  # noqa: F401
     from symconv.derivation import Derivation, derive  # noqa: F401
     from symconv.errors import ConfigError, SpecError, SymconvError, VerificationError  # noqa: F401
+    from symconv.layer import conv2d_layer, conv2d_layer_grad, relu, relu_grad  # noqa: F401
     from symconv.matrices import as_matrix, entry_symbol, parse_entry_name, sym_matrix  # noqa: F401
     from symconv.pooling import (  # noqa: F401
         avg_pool2d,
@@ -61,7 +64,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         max_pool2d_grad,
         pool_windows,
     )
-    from symconv.sizes import output_size, output_size_expr, pool_output_size  # noqa: F401
+    from symconv.sizes import (  # noqa: F401
+        output_size,
+        output_size_expr,
+        pool_output_size,
+        transposed_output_size,
+        transposed_output_size_expr,
+    )
     from symconv.solution import Solution, derive_solution  # noqa: F401
     from symconv.spec import load_spec  # noqa: F401
     from symconv.verify import verify_conv2d, verify_conv2d_grad, verify_pool  # noqa: F401

@@ -125,3 +125,47 @@ def output_size_expr(*, dilation: bool = True, floor: bool = True) -> sympy.Expr
     effective = D * (K - 1) + 1 if dilation else K
     inner = (I + 2 * P - effective) / S
     return (sympy.floor(inner) if floor else inner) + 1
+
+
+def transposed_output_size(i: int, k: int, *, padding: int = 0, stride: int = 1, output_padding: int = 0,
+                           dilation: int = 1) -> int:
+    """Transposed convolution's output length (ConvTranspose2d): (i − 1)s − 2p + d(k − 1) + output_padding + 1.
+
+    It inverts the floor formula: output_size of the result, with the same arguments, is ``i`` again. PyTorch's
+    checks: output_padding must be smaller than the stride or the dilation, and the length must be >= 1.
+
+    >>> transposed_output_size(3, 3, stride=2, padding=1, output_padding=1)
+    6
+    >>> transposed_output_size(3, 3, stride=2, output_padding=2)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.ConfigError: output_padding: must be smaller than the stride (2) or the dilation (1) (got 2)
+    """
+    i = check_int("input_size", i, 1)
+    k = check_int("kernel_size", k, 1)
+    p = check_int("padding", padding, 0)
+    s = check_int("stride", stride, 1)
+    d = check_int("dilation", dilation, 1)
+    a = check_int("output_padding", output_padding, 0)
+    if a >= s and a >= d:
+        raise ConfigError("output_padding", f"must be smaller than the stride ({s}) or the dilation ({d})", a)
+    out = (i - 1) * s - 2 * p + d * (k - 1) + a + 1
+    if out < 1:
+        raise ConfigError("padding", f"2p = {2 * p} leaves no output for (i-1)s + d(k-1) + output_padding + 1 = "
+                          f"{out + 2 * p}", p)
+    return out
+
+
+P_OUT = sympy.Symbol("P_out", integer=True, nonnegative=True)  # output_padding
+
+
+def transposed_output_size_expr(*, dilation: bool = True, output_padding: bool = True) -> sympy.Expr:
+    """Transposed convolution's output-size formula in I, K, P, S, D and P_out (output_padding), for documents.
+
+    >>> transposed_output_size_expr(dilation=False, output_padding=False)
+    K - 2*P + S*(I - 1)
+    >>> transposed_output_size_expr().subs({I: 3, K: 3, P: 1, S: 2, D: 1, P_OUT: 1})
+    6
+    """
+    effective = D * (K - 1) + 1 if dilation else K
+    return (I - 1) * S - 2 * P + effective + (P_OUT if output_padding else 0)
