@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from grader.batch import grade_batch, grade_file
-from grader.grade import grade
+from grader.grading import grade
 from grader.outputs import write_outputs
 from symconv import conv2d, derive_solution, entry_symbol, load_spec
 from symconv.latex import latex

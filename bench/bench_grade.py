@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from grader.checkers import common, values
-from grader.grade import Grader
+from grader.grading import Grader
 from grader.submission import load_submission
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"

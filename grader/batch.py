@@ -149,7 +149,7 @@ def grade_file(spec: Spec, path: str, grade_fn: GradeFn, default_id: str | None 
 
 
 def _real_grade() -> GradeFn:
-    from grader.grade import grade
+    from grader.grading import grade
 
     return grade
 

@@ -13,7 +13,7 @@ from grader import Grader
 from grader.checkers import values
 from grader.compare import polynomial_identity, same_value, seeded_points
 from grader.diagnose import DEFAULT_COST, cost
-from grader.grade import grader_for
+from grader.grading import grader_for
 from grader.parse import Reading
 from grader.result import GRADED, NEEDS_REVIEW
 from symconv.latex import latex

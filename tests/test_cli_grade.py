@@ -239,7 +239,7 @@ HARNESS = r"""
 import os, signal, sys, time
 from pathlib import Path
 
-import grader.batch, grader.grade, grader.outputs
+import grader.batch, grader.grading, grader.outputs
 from grader.result import PartResult, Result
 
 mode, markers, argv = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
@@ -259,7 +259,7 @@ def slow_histogram(results, spec):
     time.sleep(3600)
 
 
-sys.modules["grader.grade"].grade = stand_in  # the package rebinds its name grader.grade to the function
+grader.grading.grade = stand_in
 if mode == "writing":
     grader.outputs.histogram_png = slow_histogram
 if mode == "no-prctl":

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 import yaml
 
 from grader.diagnose import CODES, conv_alternatives, cost
-from grader.grade import grader_for
+from grader.grading import grader_for
 from symconv import conv2d, lp_pool2d, max_pool2d, output_size, output_size_expr, sym_matrix
 from symconv.chain import partial
 from symconv.latex import latex

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from grader import ParseError, parse
+from grader import ParseError
 from grader.diagnose import Finding
 from grader.feedback import (
     REVIEW_LINE,
@@ -25,7 +25,8 @@ from grader.feedback import (
     verdict,
     withhold,
 )
-from grader.grade import Grader, grader_for
+from grader.grading import Grader, grader_for
+from grader.parse import parse
 from grader.result import NEEDS_REVIEW, PartResult
 from grader.submission import load_submission
 from symconv.latex import latex

@@ -13,7 +13,7 @@ import yaml
 
 from grader import Grader, GraderError, Result, grade
 from grader.diagnose import cost
-from grader.grade import grader_for
+from grader.grading import grader_for
 from grader.result import NEEDS_REVIEW
 from symconv.latex import latex
 from symconv.spec import DEFAULT_SPEC

@@ -4,7 +4,6 @@ quickly, and costs at most its own part."""
 from __future__ import annotations
 
 import copy
-import importlib
 import time
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import grader
-from grader.grade import PART_BUDGET, Grader
+from grader import grading
+from grader.grading import PART_BUDGET, Grader
 from symconv.spec import DEFAULT_SPEC
 
 PERFECT = yaml.safe_load((Path(__file__).parent.parent / "examples/submissions/perfect-plain.yaml").read_text())
@@ -53,12 +53,11 @@ def test_pathological_answers_cost_only_their_part(submission, part):
 
 
 def test_a_fault_in_a_checker_costs_one_part_with_a_message(monkeypatch):
-    grade_module = importlib.import_module("grader.grade")   # `grader.grade` is also the function
 
     def broken(reference, part, answer):
         raise KeyError("boom")
     graderobj = Grader(None)
-    monkeypatch.setitem(grade_module.CHECKERS, "max-pool", broken)
+    monkeypatch.setitem(grading.CHECKERS, "max-pool", broken)
     result = graderobj.grade(PERFECT)
     bad = [p for p in result.parts if p.score < p.max_score]
     assert [p.part for p in bad] == ["1.2c"] and "internal error: KeyError" in bad[0].feedback

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from grader.diagnose import CODES, cost
-from grader.grade import Grader
+from grader.grading import Grader
 from grader.result import GRADED, NEEDS_REVIEW, PartResult
 from symconv.spec import load_spec
 

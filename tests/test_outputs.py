@@ -282,7 +282,7 @@ def test_an_interrupt_kills_the_pdflatex_runs_under_way(tmp_path, monkeypatch):
 def test_feedback_pdf_sets_long_expected_answers_within_the_page(tmp_path):
     """The 25 expected chain-rule lines of 1.1d: one aligned display that breaks across pages and rows, not one
     overlapping line; the log shows no overfull box."""
-    from grader.grade import grade
+    from grader.grading import grade
 
     graded = grade(None, "examples/submissions/chain-mistakes.json")
     tex = feedback_tex(graded)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import Graded
-from grader.grade import grade
+from grader.grading import grade
 from grader.outputs import feedback_md, grades_csv, results_json, summary_md
 from grader.overrides import OverrideError, apply_overrides, check, load_overrides
 from grader.result import NEEDS_REVIEW, OK, REVIEW

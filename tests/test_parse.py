@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
 import sympy
 from sympy import Derivative, Indexed, IndexedBase, Integer, Matrix, Max, Min, Rational, Tuple, ceiling, floor, oo
 
+import grader.parse as gp
 from grader.parse import ELLIPSIS, Approach, Equation, ParseError, WindowReduce, chain_terms, parse
 from symconv import entry_symbol
-
-# grader/__init__ re-exports the function parse, which shadows the package attribute grader.parse
-gp = importlib.import_module("grader.parse")
 
 
 def sym(name: str) -> sympy.Symbol:

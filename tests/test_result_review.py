@@ -16,7 +16,7 @@ import yaml
 
 from grader.batch import Graded
 from grader.feedback_pdf import feedback_tex
-from grader.grade import grade
+from grader.grading import grade
 from grader.outputs import feedback_md, grades_csv, results_json, summary_md
 from grader.result import ERROR, GRADED, NEEDS_REVIEW, OK, REVIEW, PartResult, Result, exit_code, settle
 from symconv import load_spec

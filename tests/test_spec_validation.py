@@ -13,7 +13,7 @@ import pytest
 from test_spec import SMALL, SMALL_TOML
 
 from grader.diagnose import CODES
-from grader.grade import Grader
+from grader.grading import Grader
 from symconv import SpecError, load_spec
 from symconv.cli import main
 from symconv.spec import DEFAULT_SPEC, KEYS, TASKS, TEMPLATES

@@ -265,7 +265,7 @@ def test_part_key_is_one_rule():
 
 
 def test_the_answer_sheet_is_matched_by_the_same_rule(tmp_path):
-    from grader.grade import grade
+    from grader.grading import grade
 
     sheet = tmp_path / "ada.tex"
     sheet.write_text(r"\student{ada} \answer{1.1 (A)}{3 \times 3} \answer{Q1.2d/max}{p \to \infty} "
@@ -278,7 +278,7 @@ def test_the_answer_sheet_is_matched_by_the_same_rule(tmp_path):
 
 @pytest.mark.parametrize("answers", [{"1.3a": "3x3"}, {"bonus": "x", "2.1": "y"}])
 def test_a_file_with_no_answer_for_any_part_is_an_error_not_a_zero(answers):
-    from grader.grade import grade
+    from grader.grading import grade
 
     result = grade(None, {"student": "zed", "answers": answers})
     assert result.status == "error" and "none of the answers is for a part of this spec" in result.error
@@ -286,7 +286,7 @@ def test_a_file_with_no_answer_for_any_part_is_an_error_not_a_zero(answers):
 
 
 def test_an_empty_answers_mapping_is_graded_as_all_missing():
-    from grader.grade import grade
+    from grader.grading import grade
 
     result = grade(None, {"student": "zed", "answers": {}})
     assert result.status == "ok" and {p.status for p in result.parts} == {"missing"}
@@ -294,7 +294,7 @@ def test_an_empty_answers_mapping_is_graded_as_all_missing():
 
 def test_unknown_parts_reach_the_feedback_and_the_summary(tmp_path):
     from grader.batch import Graded
-    from grader.grade import grade
+    from grader.grading import grade
     from grader.outputs import feedback_md, summary_md
 
     result = grade(None, {"student": "ada", "answers": {"1.1a": "3x3", "1.1cc": "x"}})
@@ -346,7 +346,7 @@ def test_yaml_within_the_caps_reads_the_same_with_either_loader(tmp_path, monkey
 def test_the_filled_example_sheet_compiles_within_the_page_and_scores_full_marks(tmp_path):
     """examples/submissions/answer-sheet.tex: long chain-rule answers are broken into rows, so the sheet a student
     would hand in has no overfull line, and it grades to full marks."""
-    from grader.grade import grade
+    from grader.grading import grade
 
     example = ROOT / "examples" / "submissions" / "answer-sheet.tex"
     shutil.copy(example, tmp_path / "sheet.tex")

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from grader.writeup.annotate import annotate, load_writeup
+from grader.writeup.annotation import annotate, load_writeup
 from grader.writeup.extract import SUFFIXES, Extraction, Found, extract
 from grader.writeup.text import WriteupError
 

@@ -68,7 +68,7 @@ def annotate_part(p: PartResult, f: Found, source: str) -> PartResult:
                      where="not found")
     line = _where_line(f, source, p.feedback)
     extra = [f"- {n}" for n in f.notes]
-    from grader.grade import raw_text
+    from grader.grading import raw_text
 
     return _with(p, feedback="\n".join([p.feedback.rstrip(), *extra, f"- {line}"]), notes=[*p.notes, *f.notes, line],
                  where=f.where, raw=p.raw or raw_text(f.answer))   # what was read, for the TA
