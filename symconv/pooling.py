@@ -207,24 +207,71 @@ def _scatter(xm: sympy.Matrix, windows: list[list[Window]], upstream: Any, local
     return sympy.Matrix(grad)
 
 
-def max_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                    ceil_mode: bool = False, upstream: Any = None) -> sympy.Matrix:
-    """∂E/∂x for max pooling: each window's upstream entry goes to its first maximum in row-major order
-    (PyTorch's tie rule); overlapping windows accumulate. Needs numeric entries to find the maxima."""
+@dataclass(frozen=True)
+class MaxRoute:
+    """Where one max-pooling window sends its upstream gradient. ``winner`` is the first cell holding the maximum
+    in the window's row-major scan (PyTorch's tie rule; None for a window of padding only, whose maximum is -oo);
+    ``ties`` lists every cell holding the maximum, the winner first. Cells are 0-based, as in :class:`Window`."""
+
+    window: Window
+    maximum: sympy.Expr
+    winner: tuple[int, int] | None
+    ties: tuple[tuple[int, int], ...]
+
+
+def max_pool2d_routes(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                      ceil_mode: bool = False) -> list[list[MaxRoute]]:
+    """Each max-pooling window's maximum, the cell that wins it and the cells tied with it, as rows of
+    :class:`MaxRoute`. The scan keeps a later cell only if it is strictly greater, so the first maximum wins.
+    Entries are compared exactly (PyTorch compares their float64 roundings: values closer than that may differ).
+    Needs real numeric entries.
+
+    >>> r = max_pool2d_routes([[5, 1], [5, 2]], 2)[0][0]
+    >>> r.maximum, r.winner, r.ties
+    (5, (0, 0), ((0, 0), (1, 0)))
+    """
     xm = as_matrix(x, "x")
     if not all(e.is_number and e.is_real for e in xm):
         raise ConfigError("x", "max pooling's gradient needs real numeric entries to find each window's maximum")
-    windows = pool_windows(xm.shape, kernel_size, stride, padding, dilation, ceil_mode)
 
-    def first_max(w: Window) -> dict[tuple[int, int], sympy.Expr]:
+    def route(w: Window) -> MaxRoute:
         if not w.cells:  # a window of padding only: its max is -inf and nothing receives a gradient
-            return {}
+            return MaxRoute(w, -sympy.oo, None, ())
         best = w.cells[0]
         for cell in w.cells[1:]:
             if xm[cell] > xm[best]:  # strictly greater: the first maximum wins
                 best = cell
-        return {best: sympy.Integer(1)}
-    return _scatter(xm, windows, upstream, first_max)
+        ties = tuple(c for c in w.cells if not xm[c] < xm[best])
+        return MaxRoute(w, xm[best], best, ties)
+    return [[route(w) for w in row] for row in pool_windows(xm.shape, kernel_size, stride, padding, dilation,
+                                                             ceil_mode)]
+
+
+def max_pool2d_argmax(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                      ceil_mode: bool = False) -> list[list[tuple[int, int] | None]]:
+    """The 1-based (i, j) of the input entry x_ij that receives each output's gradient (its window's first
+    maximum), None for a window of padding only. PyTorch's ``return_indices`` holds (i-1)·W + (j-1).
+
+    >>> max_pool2d_argmax([[1, 3, 3, 0], [3, 2, 0, 3]], 2)
+    [[(1, 2), (1, 3)]]
+    """
+    return [[None if r.winner is None else (r.winner[0] + 1, r.winner[1] + 1) for r in row]
+            for row in max_pool2d_routes(x, kernel_size, stride, padding, dilation, ceil_mode)]
+
+
+def max_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                    ceil_mode: bool = False, upstream: Any = None) -> sympy.Matrix:
+    """∂E/∂x for max pooling: each window's upstream entry goes to its first maximum in row-major order
+    (PyTorch's tie rule, :func:`max_pool2d_routes`); overlapping windows accumulate. Needs numeric entries to find
+    the maxima."""
+    xm = as_matrix(x, "x")
+    routes = max_pool2d_routes(xm, kernel_size, stride, padding, dilation, ceil_mode)
+    winner = {(r.window.u, r.window.v): r.winner for row in routes for r in row}
+
+    def first_max(w: Window) -> dict[tuple[int, int], sympy.Expr]:
+        cell = winner[(w.u, w.v)]
+        return {} if cell is None else {cell: sympy.Integer(1)}
+    return _scatter(xm, [[r.window for r in row] for row in routes], upstream, first_max)
 
 
 def avg_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -247,12 +294,15 @@ def avg_pool2d_grad(x: Any, kernel_size: Any, stride: Any = None, padding: Any =
 def lp_pool2d_grad(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: bool = False,
                    norm: str = "torch", upstream: Any = None) -> sympy.Matrix:
     """∂E/∂x for LP pooling by the chain rule: with Y = (c S)^(1/p) and S = Σ x^p,
-    ∂Y/∂x_i = c · x_i^(p-1) · (c S)^(1/p - 1); for ``norm_type = inf``, max pooling's gradient.
+    ∂Y/∂x_i = c · x_i^(p-1) · (c S)^(1/p - 1); for ``norm_type = inf``, max pooling's gradient. Where a window
+    sum S is 0 the gradient is 0 (NaN if some x_i^(p-1) is infinite), as PyTorch sets it.
 
     >>> lp_pool2d_grad([[3, 4]], 2, (1, 2))
     Matrix([[3/5, 4/5]])
     >>> lp_pool2d_grad([[3, 4]], float("inf"), (1, 2))
     Matrix([[0, 1]])
+    >>> lp_pool2d_grad([[0, 0, -1, 1]], 1, (1, 2))
+    Matrix([[0, 0, 0, 0]])
     """
     p, norm = check_norm_type(norm_type), check_norm(norm)
     if p == sympy.oo:
@@ -263,5 +313,12 @@ def lp_pool2d_grad(x: Any, norm_type: Any, kernel_size: Any, stride: Any = None,
     def local(w: Window) -> dict[tuple[int, int], sympy.Expr]:
         c = _lp_scale(w, norm)
         inner = c * sympy.Add(*(xm[cell] ** p for cell in w.cells))
-        return {cell: c * xm[cell] ** (p - 1) * inner ** (1 / p - 1) for cell in w.cells}
+        # torch's sign(S)·relu(|S|) passes no gradient where the window sum is 0 (0·oo stays NaN, as in torch)
+        outer = sympy.Integer(0) if inner.is_zero else inner ** (1 / p - 1)
+        return {cell: c * _power(xm[cell], p - 1) * outer for cell in w.cells}
     return _scatter(xm, windows, upstream, local)
+
+
+def _power(x: sympy.Expr, e: sympy.Expr) -> sympy.Expr:
+    """x**e, but 0 to a negative power is +oo (torch's pow, the limit from x > 0), not SymPy's complex zoo."""
+    return sympy.oo if x.is_zero and e.is_negative else x**e
