@@ -38,12 +38,13 @@ _HOMES = {
                       "transposed_output_size_expr"),
     "symconv.solution": ("Solution", "derive_solution"),
     "symconv.spec": ("load_spec",),
+    "symconv.transposed": ("conv_transpose2d",),
     "symconv.verify": ("verify_conv2d", "verify_conv2d_grad", "verify_pool"),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 _SUBMODULES = frozenset({"chain", "conv", "derivation", "document", "errors", "evaluate", "figure_data",
                          "latex", "layer", "limits", "matrices", "norms", "numeric", "plot", "pooling", "sizes",
-                         "solution", "spec", "unicode", "verify"})
+                         "solution", "spec", "transposed", "unicode", "verify"})
 
 __all__ = sorted(_HOME, key=lambda n: (n[0].islower(), n))
 __version__ = "0.1.0"
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from symconv.solution import Solution, derive_solution  # noqa: F401
     from symconv.spec import load_spec  # noqa: F401
+    from symconv.transposed import conv_transpose2d  # noqa: F401
     from symconv.verify import verify_conv2d, verify_conv2d_grad, verify_pool  # noqa: F401
 
 
