@@ -113,7 +113,7 @@ class _Layer:
                               per_group)
         if flip:  # true convolution = cross-correlation with each kernel rotated by 180 degrees
             self.ws = [[k[::-1, ::-1] for k in f] for f in self.ws]
-        self.bias = None if bias is None else _bias(bias, c_out)
+        self.bias = None if bias is None else bias_values(bias, c_out)
         self.sides = padding_sides(padding, self.ws[0][0].shape, stride=stride, dilation=dilation)
         top, bottom, left, right = self.sides
         self.args: dict[str, Any]
@@ -139,7 +139,12 @@ class _Layer:
         return m[top:top + self.xs[0].rows, left:left + self.xs[0].cols]
 
 
-def _bias(bias: Any, c_out: int) -> list[sympy.Expr]:
+def bias_values(bias: Any, c_out: int) -> list[sympy.Expr]:
+    """One exact value per output channel, from a list, a 1-D array or a SymPy vector.
+
+    >>> bias_values((1, sympy.Symbol("b")), 2)
+    [1, b]
+    """
     if isinstance(bias, str) or not hasattr(bias, "__iter__"):
         raise ConfigError("bias", f"must be a list of {c_out} values", bias)
     items = list(bias)

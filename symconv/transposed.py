@@ -19,7 +19,7 @@ import sympy
 
 from symconv.conv import ConvConfig, _product, _sum, taps
 from symconv.errors import ConfigError
-from symconv.layer import _bias, channels, filters
+from symconv.layer import bias_values, channels, filters
 from symconv.matrices import as_matrix
 from symconv.sizes import check_int, pair, transposed_output_size
 
@@ -63,7 +63,7 @@ def conv_transpose2d(x: Any, w: Any, bias: Any = None, *, stride: Any = 1, paddi
         raise ConfigError("in_channels", f"must be divisible by groups ({groups})", len(xs))
     per_group, in_per_group = len(ws[0]), len(xs) // groups
     c_out = per_group * groups
-    biases = None if bias is None else _bias(bias, c_out)
+    biases = None if bias is None else bias_values(bias, c_out)
     (H, W), k_shape = xs[0].shape, ws[0][0].shape
     s, p, a, d = (pair(name, value, lo) for name, value, lo in (
         ("stride", stride, 1), ("padding", padding, 0), ("output_padding", output_padding, 0),
