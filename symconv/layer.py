@@ -187,8 +187,6 @@ def conv2d_layer_grad(x: Any, w: Any, upstream: Any = None, *, stride: Any = 1, 
     gs = [sympy.ones(*layer.out_shape)] * len(layer.ws) if upstream is None else channels(upstream, "upstream")
     if len(gs) != len(layer.ws):
         raise ConfigError("upstream", f"must have one matrix per output channel ({len(layer.ws)})", len(gs))
-    if gs[0].shape != layer.out_shape:
-        raise ConfigError("upstream", f"must have the output's shape {layer.out_shape}", gs[0].shape)
     grad_x = [sympy.zeros(*m.shape) for m in layer.xs]
     grad_w, grad_b = [], []
     for o, (f, g) in enumerate(zip(layer.ws, gs)):

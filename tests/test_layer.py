@@ -197,6 +197,14 @@ def test_bad_layers_are_config_errors(call, argument):
     assert err.value.argument == argument and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_a_filter_with_the_wrong_number_of_kernels_is_named_in_the_layer_s_terms(groups):
+    """conv2d alone would complain about one kernel per input channel; the layer says what groups asks for."""
+    kernels = 2 // groups + 1
+    with pytest.raises(ConfigError, match=f"in_channels/groups = {2 // groups} kernels"):
+        conv2d_layer(X2, [[sympy.ones(2, 2)] * kernels] * 2, groups=groups)
+
+
 # --- ReLU -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("values", [[[-2, 0, 3]], [[0, 0], [1, -1]], [[sympy.Rational(-1, 2), sympy.Rational(5, 3)]]])
