@@ -1,30 +1,23 @@
-"""Diagnosed mistakes: each one is the engine's answer RECOMPUTED under a mistaken assumption.
+"""Diagnosed mistakes: what each code means, what it costs, and how a wrong shape or a chain rule is explained.
 
-A wrong answer is compared with these recomputations; a match names the mistake by its stable code. Nothing here
-holds a number: flipped-kernel is ``conv2d(..., flip=True)``, pool-wrong-stride is the pool at other strides, and
-so on. The alternatives depend only on the spec, so :class:`grader.checkers.Reference` computes them once.
+Each task's alternatives (its answer RECOMPUTED under a mistaken assumption: flipped-kernel is
+``conv2d(..., flip=True)``, pool-wrong-stride the pool at other strides) live in the task's module in
+:mod:`symconv.tasks`; a wrong answer that matches one is named by its stable code, listed here with its words.
 
->>> from symconv import derive_solution
->>> sol = derive_solution()
->>> [a.code for a in conv_alternatives(sol)]
-['flipped-kernel', 'transposed']
->>> [a.code for a in size_alternatives(sol.spec)][:2]
-['output-size-off-by-one', 'output-size-off-by-one']
+>>> sorted(CODES)[:2]
+['ceil-instead-of-floor', 'chain-rule-extra-term']
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
-from symconv import conv2d, conv2d_grad, output_size, output_size_expr
-from symconv.pooling import avg_pool2d, max_pool2d
-from symconv.sizes import D, P
-from symconv.solution import Solution
+from symconv.sizes import D
 from symconv.spec import Spec
+from symconv.tasks import Alternative
 
 #: Every diagnosis code, with what it means in words (the feedback's sentence).
 CODES: dict[str, str] = {
@@ -74,87 +67,6 @@ def cost(spec: Spec, code: str) -> float:
     return spec.rubric.get(code, DEFAULT_COSTS.get(code, DEFAULT_COST))
 
 
-@dataclass(frozen=True)
-class Alternative:
-    """A recomputation under a mistaken assumption: its code, its value, and the assumption in words."""
-
-    code: str
-    value: Any
-    assumption: str = ""
-
-
-def _distinct(reference: Any, alternatives: list[Alternative]) -> list[Alternative]:
-    """Drop recomputations that coincide with the reference (they diagnose nothing) or repeat an earlier one
-    with the same code; one value may carry two codes (a rounded-up size is also one too large)."""
-    kept: list[Alternative] = []
-    for alt in alternatives:
-        if alt.value != reference and all((alt.code, alt.value) != (k.code, k.value) for k in kept):
-            kept.append(alt)
-    return kept
-
-
-def _conv_config(spec: Spec) -> dict[str, Any]:
-    c = spec.convolution
-    return dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
-
-
-def conv_alternatives(sol: Solution) -> list[Alternative]:
-    """C = A ⋆ B recomputed with a flipped kernel, transposed, and without the padding."""
-    cfg = _conv_config(sol.spec)
-    alts = [Alternative("flipped-kernel", conv2d(sol.input, sol.kernel, flip=True, **cfg), "kernel flipped"),
-            Alternative("transposed", sol.output.T)]
-    if any(cfg["padding"]):
-        alts.append(Alternative("padding-forgotten", conv2d(sol.input, sol.kernel, **{**cfg, "padding": 0})))
-    return _distinct(sol.output, alts)
-
-
-def input_gradient_alternatives(sol: Solution) -> list[Alternative]:
-    """∂E/∂A recomputed with the unrotated kernel, and transposed.
-
-    Correlating the (padded, dilated) upstream with the kernel as given is the gradient of a layer whose kernel
-    is rotated by 180 degrees: ``conv2d_grad(A, rot180(B), G)[0]``.
-    """
-    cfg = _conv_config(sol.spec)
-    unflipped = conv2d_grad(sol.input, sol.kernel[::-1, ::-1], sol.upstream, **cfg)[0]
-    return _distinct(sol.grad_input, [Alternative("unflipped-kernel-in-gradient", unflipped),
-                                      Alternative("transposed", sol.grad_input.T)])
-
-
-def kernel_gradient_alternatives(sol: Solution) -> list[Alternative]:
-    """∂E/∂B recomputed as for a flipped kernel (rotated result), and transposed."""
-    return _distinct(sol.grad_kernel, [Alternative("flipped-kernel", sol.grad_kernel[::-1, ::-1]),
-                                       Alternative("transposed", sol.grad_kernel.T)])
-
-
-def pool_alternatives(sol: Solution, kind: str) -> list[Alternative]:
-    """The pool recomputed with every other stride (1 .. kernel size + 1), in ceil mode, without padding, and
-    transposed."""
-    pool = sol.spec.pooling
-    assert pool is not None
-    x = sol.pool_input
-    reference = sol.pooled_max if kind == "max" else sol.pooled_avg
-    assert reference is not None  # pooled_max/pooled_avg are None only without a pooling section (asserted above)
-
-    def run(**changes: Any) -> sympy.Matrix | None:
-        args = {**dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding), **changes}
-        try:
-            return (max_pool2d if kind == "max" else avg_pool2d)(x, **args)
-        except Exception:  # an impossible configuration (window larger than the input): no alternative
-            return None
-
-    alts = []
-    strides = sorted({(s, s) for s in range(1, max(pool.kernel_size) + 2)} - {pool.stride})
-    for stride in strides:
-        if (value := run(stride=stride)) is not None:
-            alts.append(Alternative("pool-wrong-stride", value, f"stride {stride[0]}"))
-    if (value := run(ceil_mode=True)) is not None:
-        alts.append(Alternative("ceil-instead-of-floor", value, "ceil_mode=True"))
-    if any(pool.padding) and (value := run(padding=0)) is not None:
-        alts.append(Alternative("padding-forgotten", value))
-    alts.append(Alternative("transposed", reference.T))
-    return _distinct(reference, alts)
-
-
 def shape_codes(given: tuple[int, int], expected: tuple[int, int], alternatives: list[Alternative]) -> list[str]:
     """Why a matrix may have the wrong shape: transposed, the shape of a recomputation, or else off by one (the
     vaguest reason, given only when no other explains the shape).
@@ -180,54 +92,6 @@ def most_specific(codes: list[str]) -> list[str]:
     """
     specific = [c for c in codes if c != "output-size-off-by-one"]
     return specific or codes
-
-
-def size_alternatives(spec: Spec) -> list[Alternative]:
-    """The output size recomputed off by one on either axis, rounding up, without padding, and transposed."""
-    c, (A, B) = spec.convolution, (spec.matrices[spec.convolution.input], spec.matrices[spec.convolution.kernel])
-
-    def size(axis: int, **changes: Any) -> int:
-        args = {**dict(padding=c.padding[axis], stride=c.stride[axis], dilation=c.dilation[axis]), **changes}
-        return output_size(A.shape[axis], B.shape[axis], **args)
-
-    right = (size(0), size(1))
-    alts = [Alternative("output-size-off-by-one", (right[0] + dh, right[1] + dw))
-            for dh, dw in itertools.product((-1, 0, 1), repeat=2) if (dh, dw) != (0, 0)]
-    ceil = output_size_expr().replace(sympy.floor, sympy.ceiling)
-    alts.append(Alternative("ceil-instead-of-floor", tuple(
-        int(ceil.subs(dict(zip(sympy.symbols("I K P S D", integer=True, positive=True),
-                               (A.shape[a], B.shape[a], c.padding[a], c.stride[a], c.dilation[a])))))
-        for a in (0, 1))))
-    if any(c.padding):
-        alts.append(Alternative("padding-forgotten", (size(0, padding=0), size(1, padding=0))))
-    alts.append(Alternative("transposed", right[::-1]))
-    return _distinct(right, alts)
-
-
-def formula_alternatives() -> list[Alternative]:
-    """The output-size formula without dilation, without padding, without floor, with ceiling, and off by one
-    (and their combinations), each labelled with every code that applies; the reference is
-    ``output_size_expr()``.
-
-    >>> [a.code for a in formula_alternatives()][:3]
-    ['output-size-off-by-one', 'output-size-off-by-one', 'ceil-instead-of-floor']
-    """
-    alts = []
-    for dilation, padding, rounding, offset in itertools.product((True, False), (True, False),
-                                                                 ("floor", "ceil", "none"), (0, 1, -1)):
-        if (dilation, padding, rounding, offset) == (True, True, "floor", 0):
-            continue
-        expr = output_size_expr(dilation=dilation, floor=rounding != "none")
-        if rounding == "ceil":
-            expr = expr.replace(sympy.floor, sympy.ceiling)
-        if not padding:
-            expr = expr.subs(P, 0)
-        codes = ([] if dilation else ["dilation-missing"]) + ([] if padding else ["padding-forgotten"])
-        codes += {"floor": [], "ceil": ["ceil-instead-of-floor"], "none": ["floor-missing"]}[rounding]
-        codes += ["output-size-off-by-one"] if offset else []
-        assumption = ", ".join(x for x, used in (("D = 1", not dilation), ("P = 0", not padding)) if used)
-        alts.append(Alternative(" ".join(codes), expr + offset, assumption))
-    return alts
 
 
 def needs_dilation(expr: sympy.Expr) -> bool:

@@ -47,15 +47,11 @@ def _templates() -> Path:
 TEMPLATES = _templates()
 DEFAULT_SPEC = TEMPLATES / "homework.yaml"
 
-#: What a part asks for; each task has one reference answer in symconv.solution and one checker in the grader.
-TASKS = (
-    "output-size", "output-size-formula", "convolution", "input-gradient", "input-gradient-matrix",
-    "kernel-gradient-matrix", "pooling-modules", "pooling-formulas", "max-pool", "avg-pool", "lp-limits",
-)
 MAX_SPEC_BYTES = 1_000_000
-#: The keys each section of a spec may use; any other key is an error naming its line and the nearest known key
-#: (a typo such as ``strides:`` would otherwise be ignored silently). ``matrices`` holds names the instructor
-#: chooses, and ``document`` is checked by :mod:`symconv.document.options`. "[]" marks each item of a list.
+#: The keys each section of a spec may use (a task may add its own: ``Task.keys``); any other key is an error naming
+#: its line and the nearest known key (a typo such as ``strides:`` would otherwise be ignored silently).
+#: ``matrices`` holds names the instructor chooses, and ``document`` is checked by :mod:`symconv.document.options`.
+#: "[]" marks each item of a list.
 KEYS: dict[str, tuple[str, ...]] = {
     "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "grading", "problems",
          "document"),
@@ -259,11 +255,17 @@ def _syntax(err: Exception, kind: str) -> str:
 
 def _check_keys(data: dict[str, Any], lines: dict[str, int], where: str) -> None:
     """Every key of every section is one the spec language knows (:data:`KEYS`); each part's task is a task."""
+    from symconv.tasks import registry  # the task modules import this module
+
+    known = {schema: tuple(dict.fromkeys(names + tuple(key for t in registry().values()
+                                                      for key in t.keys.get(schema, ()))))
+             for schema, names in KEYS.items()}
+
     def check(section: Any, path: str, schema: str) -> None:
         if isinstance(section, dict):
             for key in section:
-                if str(key) not in KEYS[schema]:
-                    raise unknown_name(where, lines, path, str(key), KEYS[schema])
+                if str(key) not in known[schema]:
+                    raise unknown_name(where, lines, path, str(key), known[schema])
 
     check(data, "", "")
     for name in ("convolution", "pooling", "grading"):
@@ -278,8 +280,8 @@ def _check_keys(data: dict[str, Any], lines: dict[str, int], where: str) -> None
         for j, part in enumerate(parts if isinstance(parts, list) else []):
             check(part, f"problems[{k}].parts[{j}]", "problems[].parts[]")
             task = part.get("task") if isinstance(part, dict) else None
-            if isinstance(task, str) and task not in TASKS:
-                raise unknown_name(where, lines, f"problems[{k}].parts[{j}].task", task, TASKS, "task")
+            if isinstance(task, str) and task not in registry():
+                raise unknown_name(where, lines, f"problems[{k}].parts[{j}].task", task, registry(), "task")
 
 
 def load_spec(source: str | Path | dict[str, Any] | None = None) -> Spec:
@@ -364,6 +366,7 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     ids = [part.id for prob in problems for part in prob.parts]
     if len(set(ids)) != len(ids):
         raise SpecError(where, "part ids must be unique")
+    _check_needs(problems, {"pooling": pooling}, where)
     return Spec(name=str(_get(data, "name", where, str)), course=str(data.get("course", "")),
                 assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
                 matrices=matrices, convolution=setup, pooling=pooling, problems=problems,
@@ -371,6 +374,17 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
                            _number(tol.get("abs", 1e-9), "grading.tolerance.abs", where)), rubric=rubric, source=where,
                 seed=_seed(grading, where), reveal=_reveal(grading, where),
                 document=dict(_get(data, "document", where, dict, {})), lines=lines)
+
+
+def _check_needs(problems: tuple[Problem, ...], sections: dict[str, Any], where: str) -> None:
+    """Each part's task has the spec sections it needs (a ``max-pool`` part needs ``pooling:``)."""
+    from symconv.tasks import task
+
+    for problem in problems:
+        for part in problem.parts:
+            for need in task(part.task).needs:
+                if sections.get(need) is None:
+                    raise SpecError(where, f"part {part.id} ({part.task}) needs a {need} section")
 
 
 def _number(value: Any, key: str, where: str) -> float:

@@ -13,12 +13,13 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from grader.diagnose import CODES, conv_alternatives, cost
+from grader.diagnose import CODES, cost
 from grader.grading import grader_for
 from symconv import conv2d, lp_pool2d, max_pool2d, output_size, output_size_expr, sym_matrix
 from symconv.chain import partial
 from symconv.latex import latex
 from symconv.spec import DEFAULT_SPEC, load_spec
+from symconv.tasks.convolution import alternatives as conv_alternatives
 
 
 def rows(m) -> list[list]:

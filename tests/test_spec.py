@@ -13,7 +13,8 @@ from conftest import HOMEWORK_A, HOMEWORK_B
 
 from symconv import SpecError, load_spec
 from symconv.cli import main
-from symconv.spec import DEFAULT_SPEC, TASKS, Spec
+from symconv.spec import DEFAULT_SPEC, Spec
+from symconv.tasks import TASKS
 
 SMALL = {
     "name": "small",
@@ -83,7 +84,8 @@ def spec_error(source) -> SpecError:
 def edited(**changes) -> dict:
     data = copy.deepcopy(SMALL)
     for path, value in changes.items():
-        *parents, key = path.split("__")
+        *parents, name = path.split("__")
+        key: str | int = int(name) if name.isdigit() else name
         target = data
         for p in parents:
             target = target[p] if not p.isdigit() else target[int(p)]
@@ -163,7 +165,10 @@ def test_defaults():
     assert spec.convolution.stride == (1, 1) and spec.convolution.upstream == "ones"
     assert spec.pooling.stride == spec.pooling.kernel_size == (2, 2)   # stride defaults to the kernel size
     assert spec.tolerance == (1e-6, 1e-9) and spec.rubric == {}
-    assert load_spec(edited(pooling=...)).pooling is None
+    without = edited(pooling=...)
+    assert "(max-pool) needs a pooling section" in str(spec_error(without))   # a task's needs, checked at load
+    without["problems"][0]["parts"] = [p for p in without["problems"][0]["parts"] if p["task"] != "max-pool"]
+    assert load_spec(without).pooling is None
 
 
 # --- errors -------------------------------------------------------------------------------------------------------
@@ -319,8 +324,8 @@ def test_kernel_or_window_larger_than_padded_input_is_a_one_line_spec_error(tmp_
 
 
 @pytest.mark.parametrize("changes", [
-    {"matrices__K": [[1] * 5] * 5, "pooling": ...},        # fits exactly, thanks to padding 1
-    {"convolution__dilation": 4, "pooling": ...},           # effective kernel 5 = padded input 5
+    {"matrices__K": [[1] * 5] * 5, "pooling": ..., "problems__0__parts__1": ...},   # fits exactly: padding 1
+    {"convolution__dilation": 4, "pooling": ..., "problems__0__parts__1": ...},     # effective 5 = padded 5
     {"pooling__kernel_size": [4, 2]},                       # the whole 4x2 output
     {"pooling__kernel_size": 3, "pooling__padding": 1},     # 2 + 2*1 = 4 >= 3
     {"pooling__input": "X", "pooling__kernel_size": 3},

@@ -16,7 +16,8 @@ from grader.diagnose import CODES
 from grader.grading import Grader
 from symconv import SpecError, load_spec
 from symconv.cli import main
-from symconv.spec import DEFAULT_SPEC, KEYS, TASKS, TEMPLATES
+from symconv.spec import DEFAULT_SPEC, KEYS, TEMPLATES
+from symconv.tasks import TASKS
 
 HOMEWORK = DEFAULT_SPEC.read_text(encoding="utf-8")
 SUBMISSION = Path(__file__).resolve().parent.parent / "examples" / "submissions" / "perfect-plain.yaml"

@@ -329,8 +329,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
 
 
 def warm(ref: Reference, part: Part) -> None:
+    """Compute the per-entry sums and the expected LaTeX before a batch forks."""
     ref.chain_totals  # noqa: B018  (computes and keeps the per-entry sums)
     check_chain(ref, part, {})  # prints and keeps the expected LaTeX
 
-
-check_chain.warm = warm  # type: ignore[attr-defined]

@@ -18,15 +18,15 @@ from grader.compare import compare_entries, same_value
 from grader.diagnose import Finding, shape_codes
 from grader.result import PartResult
 from symconv.spec import Part
+from symconv.tasks import task as registry_task
 
 MAX_LINES = 8
 
 
 def label(ref: Reference, task: str) -> str:
-    """How the feedback names an entry of the answer: C_{12}, (∂E/∂A)_{12}, Y_{12}."""
-    c = ref.spec.convolution
-    return {"convolution": c.output, "input-gradient-matrix": f"(\\partial E/\\partial {c.input})",
-            "kernel-gradient-matrix": f"(\\partial E/\\partial {c.kernel})"}.get(task, "Y")
+    """How the feedback names an entry of the answer: C_{12}, (∂E/∂A)_{12}, Y_{12} (the task's ``label``)."""
+    name = registry_task(task).label
+    return name(ref.spec) if name is not None else "Y"
 
 
 def _shape_guessed(answer: Any, given: Any, expected: Any) -> bool:
@@ -67,11 +67,3 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
         findings.append(Finding("entry-slip", f"{name}_{{{wrong[0][0] + 1}{wrong[0][1] + 1}}}"))
     score = max(part.points * (n - len(wrong)) / n, best * part.points)
     return graded(part, score, lines=lines, findings=findings, notes=log.notes if wrong else (), **shown)
-
-
-def warm(ref: Reference, part: Part) -> None:
-    ref.expected(part.task)
-    ref.alternatives(part.task)
-
-
-check_matrix.warm = warm  # type: ignore[attr-defined]

@@ -429,12 +429,15 @@ def _gives(kind: str, p: sympy.Expr, window: Window) -> bool:
 
 
 def warm(ref: Reference, part: Part) -> None:
+    """Compute the sample windows' expected values (and, for the limits, the proofs) before a batch forks."""
     windows = (_window(ref, part), _window(ref, part, grow=1))
     for window in windows:
         window.expected  # noqa: B018
-    if part.task == "lp-limits":
-        _proved("max", windows[0].n), _proved("avg", windows[0].n)
 
 
-check_formulas.warm = warm  # type: ignore[attr-defined]
-check_limits.warm = warm  # type: ignore[attr-defined]
+def warm_limits(ref: Reference, part: Part) -> None:
+    """The sample windows, and the engine's proofs for the window size, before a batch forks."""
+    warm(ref, part)
+    n = _window(ref, part).n
+    _proved("max", n), _proved("avg", n)
+

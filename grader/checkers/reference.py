@@ -22,10 +22,13 @@ import sympy
 from grader import diagnose
 from grader.compare import Tolerance, by_name
 from grader.parse.context import DEFAULT, SIZE_FORMULA, Context
+from grader.tasks import warmer
 from symconv import derive_solution, load_spec
 from symconv.errors import SpecError, SymconvError
 from symconv.solution import Solution
-from symconv.spec import Spec
+from symconv.spec import Part, Spec
+from symconv.tasks import Alternative
+from symconv.tasks import task as registry_task
 
 
 class Reference:
@@ -38,7 +41,7 @@ class Reference:
         self.spec.check_names("grading.rubric", self.spec.rubric, diagnose.CODES, "rubric code")
         self.solution: Solution = derive_solution(self.spec)
         self.tolerance: Tolerance = self.spec.tolerance
-        self._alternatives: dict[str, list[diagnose.Alternative]] = {}
+        self._alternatives: dict[str, list[Alternative]] = {}
         self._memo: dict[str, Any] = {}
 
     def cost(self, code: str) -> float:
@@ -65,24 +68,17 @@ class Reference:
         return self.memo(f"context:{task}", lambda: _context_for(self.spec, task))
 
     def expected(self, task: str) -> Any:
-        """The engine's reference value for a matrix task."""
-        sol = self.solution
-        return {"convolution": sol.output, "input-gradient-matrix": sol.grad_input,
-                "kernel-gradient-matrix": sol.grad_kernel, "max-pool": sol.pooled_max,
-                "avg-pool": sol.pooled_avg}[task]
+        """The engine's reference value for a matrix task (the task's ``reference``)."""
+        reference = registry_task(task).reference
+        if reference is None:
+            raise KeyError(f"task {task!r} has no matrix reference")
+        return reference(self.solution)
 
-    def alternatives(self, task: str) -> list[diagnose.Alternative]:
-        """The diagnosis alternatives of a task, computed on first use."""
+    def alternatives(self, task: str) -> list[Alternative]:
+        """The diagnosis alternatives of a task (the task's ``alternatives``), computed on first use."""
         if task not in self._alternatives:
-            sol = self.solution
-            make = {"convolution": lambda: diagnose.conv_alternatives(sol),
-                    "input-gradient-matrix": lambda: diagnose.input_gradient_alternatives(sol),
-                    "kernel-gradient-matrix": lambda: diagnose.kernel_gradient_alternatives(sol),
-                    "max-pool": lambda: diagnose.pool_alternatives(sol, "max"),
-                    "avg-pool": lambda: diagnose.pool_alternatives(sol, "avg"),
-                    "output-size": lambda: diagnose.size_alternatives(self.spec),
-                    "output-size-formula": diagnose.formula_alternatives}[task]
-            self._alternatives[task] = make()
+            make = registry_task(task).alternatives
+            self._alternatives[task] = make(self.solution) if make is not None else []
         return self._alternatives[task]
 
     def memo(self, key: str, make: Callable[[], Any]) -> Any:
@@ -105,12 +101,8 @@ class Reference:
 
         An engine error here is the spec's, not a student's: it is raised once, as a SpecError naming the spec
         and the part, and never swallowed (a batch would otherwise report it for every student)."""
-        from grader.checkers import CHECKERS
-
         for part in self.spec.parts:
-            warm = getattr(CHECKERS.get(part.task), "warm", None)
-            if warm is None:
-                continue
+            warm = warmer(part.task) or _warm_reference
             try:
                 warm(self, part)
             except SpecError:
@@ -119,6 +111,13 @@ class Reference:
                 raise SpecError(self.spec.source, f"part {part.id} ({part.task}): {err}") from None
 
 
+def _warm_reference(ref: Reference, part: Part) -> None:
+    """Without a warm-up of its own, a task needs its reference (a matrix task) and its alternatives."""
+    if registry_task(part.task).reference is not None:
+        ref.expected(part.task)
+    ref.alternatives(part.task)
+
+
 def _context_for(spec: Spec, task: str) -> Context:
-    base = SIZE_FORMULA if task == "output-size-formula" else DEFAULT
+    base = SIZE_FORMULA if registry_task(task).reading == "size-formula" else DEFAULT
     return base.extend(matrices=[*spec.matrices, spec.convolution.output], losses=("E", "L", "J"))

@@ -29,6 +29,7 @@ from grader.parse import Equation
 from grader.result import PartResult
 from symconv.sizes import output_size_expr
 from symconv.spec import Part
+from symconv.tasks.output_size_formula import alternatives as formula_alternatives
 
 NAMES = ("I", "K", "P", "S", "D")
 #: Other ways students name the sizes; matched case-insensitively after dropping a word subscript (I_in).
@@ -107,8 +108,6 @@ def _canonical_names(expr: sympy.Expr) -> tuple[sympy.Expr, list[str]]:
 @cache
 def _variant_values(seed: str = SEED) -> list[tuple[list[str], bool, list[complex | None]]]:
     """(codes, uses D, values at the points) for the reference (no codes) and every recomputed mistake."""
-    from grader.diagnose import formula_alternatives
-
     variants: list[tuple[list[str], Any]] = [([], output_size_expr())]
     variants += [(a.code.split(), a.value) for a in formula_alternatives()]
     out = []
@@ -194,12 +193,6 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
     return graded(part, 0.0, notes=notes + log.notes, **shown)
 
 
-def warm(ref: Reference, part: Part) -> None:
-    if part.task == "output-size":
-        ref.alternatives(part.task)
-    else:
-        _variant_values(ref.seed_for(part.id))
-
-
-check_size.warm = warm  # type: ignore[attr-defined]
-check_formula.warm = warm  # type: ignore[attr-defined]
+def warm_formula(ref: Reference, part: Part) -> None:
+    """Evaluate the reference formula and every recomputed mistake at the part's points before a batch forks."""
+    _variant_values(ref.seed_for(part.id))

@@ -162,3 +162,7 @@ def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]]) ->
     return Piece(answer, lines, notes, where)
 
 
+def find_input_chain(units: list[Unit], spec: Spec) -> Piece | None:
+    """The chain-rule lines of every entry of the convolution's input (task ``input-gradient``)."""
+    rows, cols = spec.matrices[spec.convolution.input].shape
+    return find_chain(units, spec, [(i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)])

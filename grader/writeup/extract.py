@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.writeup.chain import find_chain
-from grader.writeup.locate import Piece, find_formula, find_matrix, find_size
+from grader.tasks import locator
+from grader.writeup.locate import Piece, find_matrix
 from grader.writeup.notebook import meta_student, notebook_lines
-from grader.writeup.pooling import find_formulas, find_limits, find_modules
 from grader.writeup.structure import Unit, split_units
 from grader.writeup.text import Page, WriteupError, lines_of, where
-from symconv.sizes import output_size, pool_output_size
 from symconv.spec import Part, Spec, load_spec
+from symconv.tasks import TASKS
+from symconv.tasks import task as registry_task
 
 SUFFIXES = (".md", ".markdown", ".txt", ".ipynb", ".tex")
 MAX_SHOWN = 160       # characters of a candidate or an answer shown in a note
@@ -107,41 +107,22 @@ def find_student(page: Page, metadata: dict[str, Any] | None = None) -> str:
     return ""
 
 
-# --- the shapes the spec expects ------------------------------------------------------------------------------------
+# --- finding each part's answer by what its task expects -------------------------------------------------------
 
 def expected_shapes(spec: Spec) -> dict[str, tuple[int, int]]:
-    """The shape of each matrix task's answer, from the spec's sizes (the engine's size rules)."""
-    conv = spec.convolution
-    a, b = spec.matrices[conv.input].shape, spec.matrices[conv.kernel].shape
-    out = tuple(output_size(a[k], b[k], padding=conv.padding[k], stride=conv.stride[k], dilation=conv.dilation[k])
-                for k in (0, 1))
-    shapes = {"convolution": out, "input-gradient-matrix": tuple(a), "kernel-gradient-matrix": tuple(b)}
-    if spec.pooling is not None:
-        pool = spec.pooling
-        pin = spec.matrices[pool.input].shape if pool.input in spec.matrices else out
-        pooled = tuple(pool_output_size(pin[k], pool.kernel_size[k], stride=pool.stride[k], padding=pool.padding[k])
-                       for k in (0, 1))
-        shapes["max-pool"] = shapes["avg-pool"] = pooled
-    return shapes  # type: ignore[return-value]
+    """The shape of each matrix task's answer, from the spec's sizes alone (each task's ``shape``)."""
+    return {name: t.shape(spec) for name, t in TASKS.items()
+            if t.shape is not None and all(getattr(spec, need, None) is not None for need in t.needs)}
 
 
 def _find(part: Part, units: list[Unit], spec: Spec, strict: bool = False) -> Piece | None:
-    task = part.task
-    if task == "output-size":
-        return find_size(units, spec)
-    if task == "output-size-formula":
-        return find_formula(units, spec)
-    if task == "input-gradient":
-        rows, cols = spec.matrices[spec.convolution.input].shape
-        return find_chain(units, spec, [(i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)])
-    if task == "pooling-modules":
-        return find_modules(units, spec)
-    if task == "pooling-formulas":
-        return find_formulas(units, spec)
-    if task == "lp-limits":
-        return find_limits(units, spec)
-    shape = expected_shapes(spec).get(task)
-    return find_matrix(units, spec, shape, task, strict) if shape else None
+    find = locator(part.task)
+    if find is not None:
+        return find(units, spec)  # type: ignore[no-any-return]
+    t = registry_task(part.task)
+    if t.shape is None or t.written_as is None:
+        return None
+    return find_matrix(units, spec, t.shape(spec), t.written_as(spec), strict)
 
 
 def _base(part: Part, spec: Spec) -> str | None:

@@ -21,6 +21,7 @@ from grader.writeup.maths import clean, spans
 from grader.writeup.structure import Unit
 from grader.writeup.text import Line
 from symconv.spec import Spec
+from symconv.tasks import WrittenAs
 
 
 @dataclass
@@ -167,23 +168,23 @@ def _base_name(name: str) -> str:
     return bare
 
 
-def find_matrix(units: list[Unit], spec: Spec, shape: tuple[int, int], task: str, strict: bool = False
+def find_matrix(units: list[Unit], spec: Spec, shape: tuple[int, int], written: WrittenAs, strict: bool = False
                 ) -> Piece | None:
-    """The part's matrix among the units; ``strict`` (text under no label) wants its name or its shape."""
-    out = spec.convolution.output
-    avoid = set(spec.matrices)
-    if task in ("max-pool", "avg-pool") and spec.pooling is not None:
-        avoid.add(spec.pooling.input)
+    """The part's matrix among the units, recognised by how the task's answer is written (its name, or the
+    matrix it is the gradient with respect to) and its shape; ``strict`` (text under no label) wants its name or
+    its shape."""
+    avoid = set(spec.matrices) | set(written.avoid)
     best: tuple[int, int, str, Unit] | None = None
     for order, (text, name, u) in enumerate(_matrices(units)):
         base = _base_name(name)
         gradient = bool(_GRADIENT_NAME.search(name))
         score = 0
-        if task.endswith("gradient-matrix"):
-            by = spec.convolution.kernel if task.startswith("kernel") else spec.convolution.input
+        if written.gradient_of is not None:
+            by = written.gradient_of
             score += (3 + bool(re.search(r"(?:\\partial|∂|\\nabla_?|∇_?|d)\s*\{?\s*" + re.escape(by) + r"(?![A-Za-z_])",
                                          name))) if gradient else 0
-        elif task == "convolution":
+        elif written.name is not None:
+            out = written.name
             score += 3 if base == out or base.endswith(out) and not gradient else 0
         elif base and base not in avoid:
             score += 3 if not gradient else 0

@@ -1,4 +1,7 @@
-"""The LP-pooling part of a solution document: max pooling as p -> oo and average pooling as p = 1.
+"""Task ``lp-limits``: LP pooling becomes max pooling as p -> oo and average pooling at p = 1.
+
+An answer gives the limit for max and the exponent for avg (answer-sheet fields ``max`` and ``avg``), checked by
+:func:`grader.checkers.pooling.check_limits` against the engine's proofs.
 
 The proofs come from :mod:`symconv.limits` over N = (pool window size) symbolic entries, each step checked by
 SymPy; a proof or a table that is not verified aborts the document (VerificationError). The document sets them
@@ -32,6 +35,7 @@ from symconv.limits.proof import escape_prose
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.spec import Part
+from symconv.tasks.base import Task
 
 _LIMIT_LABELS = {"p=1": "p = 1", "p->inf": r"p \to \infty", "p->0": r"p \to 0^+", "p->-inf": r"p \to -\infty"}
 _TORCH_MEANING = {"p=1": "the sum", "p->inf": "the max", "p->0": "", "p->-inf": "the min"}
@@ -122,7 +126,9 @@ def limits_table(result: WindowLimits) -> str:
         r"\end{tabular}", r"\end{center}"])
 
 
-def lp_limits(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
+def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
+    """The two proofs over a window of N symbolic entries, PyTorch's unnormalised definition, and one window's
+    convergence table; an unverified proof or table aborts the document."""
     pool = sol.spec.pooling
     if pool is None:
         raise SpecError(sol.spec.source, f"part {part.id} ({part.task}) needs a pooling section")
@@ -162,3 +168,8 @@ def lp_limits(box: Container, sol: Solution, part: Part, opts: DocumentOptions) 
                         rf"$({shown})$, PyTorch's $L_p$ and its "
                         rf"exact limits{how}:" + "\n\n"))
     box.append(NoEscape(limits_table(result)))
+
+
+TASK = Task("lp-limits", render, checker="grader.checkers.pooling:check_limits", needs=("pooling",),
+            fields=lambda spec: ["max", "avg"], locate="grader.writeup.pooling:find_limits",
+            warm="grader.checkers.pooling:warm_limits")

@@ -1,4 +1,4 @@
-"""The pooling parts of a solution document: the torch.nn modules, the three formulas, max and average pooling.
+"""Tasks ``max-pool`` and ``avg-pool``: the pooled matrix, window by window (one family, two records).
 
 What the prose says about a pooling comes from its sizes: the padding note only when there is padding, and the
 rows and columns that the floor of the output size leaves out of every window, read off the engine's windows.
@@ -9,57 +9,28 @@ rows and columns that the floor of the output size leaves out of every window, r
 ([4], [4])
 >>> describe_dropped("C", [4], [4], (5, 5))
 "$C$'s last row and last column"
+>>> [a.code for a in alternatives(derive_solution(), "max")][:2]
+['pool-wrong-stride', 'transposed']
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sympy
-from pylatex import Itemize, NoEscape
 from pylatex.base_classes import Container
-from pylatex.utils import escape_latex
 
 from symconv.document import equations as eq
 from symconv.document.blocks import aligned_rows, matrix_result, prose
 from symconv.document.options import DocumentOptions
 from symconv.errors import SpecError
 from symconv.latex import latex
-from symconv.pooling import pool_windows
-from symconv.solution import Solution, check_pool_modules
-from symconv.spec import Part
-
-_MODULE_ROLES = {"max": "max pooling", "avg": "average pooling", "lp": "LP pooling"}
-
-
-def _pooling_modules(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
-    pool = sol.spec.pooling
-    items = Itemize()
-    for kind, path in sol.pool_modules.items():
-        args = ""
-        if pool is not None:
-            k, s = (pool.kernel_size[0] if pool.kernel_size[0] == pool.kernel_size[1] else pool.kernel_size,
-                    pool.stride[0] if pool.stride[0] == pool.stride[1] else pool.stride)
-            args = f"kernel_size={k}, stride={s}"
-            args = f"norm_type=p, {args}" if kind == "lp" else args
-        items.add_item(NoEscape(rf"{escape_latex(_MODULE_ROLES[kind])}: "
-                                rf"\texttt{{{escape_latex(path)}({escape_latex(args)})}}"))
-    box.append(items)
-    if opts.verified_notes:   # student-facing: which PyTorch, not which installed build
-        prose(box, "These import paths were checked against PyTorch." if check_pool_modules()
-                   else "(PyTorch was not available, so these paths were not checked against it.)", end=True)
-
-
-def _pooling_formulas(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
-    prose(box, r"For channel $k$ and output entry $(i, j)$ with window $S^k_{ij}$ of $|S^k_{ij}|$ entries "
-               r"$x^k_{mn}$:")
-    box.append(aligned_rows([
-        [r"\text{max:}\quad Y^k_{ij} &= \max_{(m,n) \in S^k_{ij}} x^k_{mn}"],
-        [r"\text{average:}\quad Y^k_{ij} &= \frac{1}{|S^k_{ij}|} \sum_{(m,n) \in S^k_{ij}} x^k_{mn}"],
-        [r"\text{LP (PyTorch):}\quad Y^k_{ij} &= \Bigl(\sum_{(m,n) \in S^k_{ij}} \bigl(x^k_{mn}\bigr)^p"
-         r"\Bigr)^{1/p}"]]))
-    prose(box, r"PyTorch's LP pooling has no factor $1/|S^k_{ij}|$; the power mean "
-               r"$\bigl(\sum x^p / |S|\bigr)^{1/p}$ is that value times $|S|^{-1/p}$.", end=True)
+from symconv.pooling import avg_pool2d, max_pool2d, pool_windows
+from symconv.solution import Solution
+from symconv.spec import Part, Spec
+from symconv.tasks.base import Alternative, Task, WrittenAs, distinct
+from symconv.tasks.common import pooled_shape
 
 
 def dropped_cells(sol: Solution) -> tuple[list[int], list[int]]:
@@ -123,7 +94,45 @@ def _pool(kind: str) -> Callable[[Container, Solution, Part, DocumentOptions], N
     return render
 
 
-POOLING_RENDERERS: dict[str, Callable[[Container, Solution, Part, DocumentOptions], None]] = {
-    "pooling-modules": _pooling_modules, "pooling-formulas": _pooling_formulas,
-    "max-pool": _pool("max"), "avg-pool": _pool("avg"),
-}
+def alternatives(sol: Solution, kind: str) -> list[Alternative]:
+    """The pool recomputed with every other stride (1 .. kernel size + 1), in ceil mode, without padding, and
+    transposed."""
+    pool = sol.spec.pooling
+    assert pool is not None
+    x = sol.pool_input
+    reference = sol.pooled_max if kind == "max" else sol.pooled_avg
+    assert reference is not None  # pooled_max/pooled_avg are None only without a pooling section (asserted above)
+
+    def run(**changes: Any) -> sympy.Matrix | None:
+        args = {**dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding), **changes}
+        try:
+            return (max_pool2d if kind == "max" else avg_pool2d)(x, **args)
+        except Exception:  # an impossible configuration (window larger than the input): no alternative
+            return None
+
+    alts = []
+    strides = sorted({(s, s) for s in range(1, max(pool.kernel_size) + 2)} - {pool.stride})
+    for stride in strides:
+        if (value := run(stride=stride)) is not None:
+            alts.append(Alternative("pool-wrong-stride", value, f"stride {stride[0]}"))
+    if (value := run(ceil_mode=True)) is not None:
+        alts.append(Alternative("ceil-instead-of-floor", value, "ceil_mode=True"))
+    if any(pool.padding) and (value := run(padding=0)) is not None:
+        alts.append(Alternative("padding-forgotten", value))
+    alts.append(Alternative("transposed", reference.T))
+    return distinct(reference, alts)
+
+
+def _written_as(spec: Spec) -> WrittenAs:
+    assert spec.pooling is not None   # needs=("pooling",)
+    return WrittenAs(avoid=(spec.pooling.input,))
+
+
+def _record(kind: str) -> Task:
+    return Task(f"{kind}-pool", _pool(kind), checker="grader.checkers.matrices:check_matrix", needs=("pooling",),
+                reference=lambda sol: sol.pooled_max if kind == "max" else sol.pooled_avg, shape=pooled_shape,
+                label=lambda spec: "Y", written_as=_written_as,
+                alternatives=lambda sol: alternatives(sol, kind))
+
+
+TASKS = (_record("max"), _record("avg"))

@@ -1,0 +1,59 @@
+"""What several tasks share: the convolution's configuration, its shapes, names as LaTeX, the index rule.
+
+>>> from symconv.spec import load_spec
+>>> spec = load_spec()
+>>> conv_config(spec), output_shape(spec), symbol("A_1")
+({'stride': (1, 1), 'padding': (0, 0), 'dilation': (1, 1)}, (3, 3), 'A_{1}')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sympy
+
+from symconv.latex import latex
+from symconv.sizes import output_size, pool_output_size
+
+if TYPE_CHECKING:
+    from symconv.solution import Solution
+    from symconv.spec import Spec
+
+
+def conv_config(spec: Spec) -> dict[str, Any]:
+    """The convolution's stride, padding and dilation as keyword arguments of :func:`symconv.conv2d`."""
+    c = spec.convolution
+    return dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+
+
+def output_shape(spec: Spec) -> tuple[int, int]:
+    """The convolution output's shape, from the spec's sizes alone (before anything is derived)."""
+    c = spec.convolution
+    a, b = spec.matrices[c.input].shape, spec.matrices[c.kernel].shape
+    rows, cols = (output_size(a[k], b[k], padding=c.padding[k], stride=c.stride[k], dilation=c.dilation[k])
+                  for k in (0, 1))
+    return rows, cols
+
+
+def pooled_shape(spec: Spec) -> tuple[int, int]:
+    """The pooling output's shape, from the spec's sizes alone (the pooling's input may be the convolution's
+    output or one of the spec's matrices)."""
+    pool = spec.pooling
+    assert pool is not None   # a pooling task needs the pooling section (checked when the spec is loaded)
+    pin = spec.matrices[pool.input].shape if pool.input in spec.matrices else output_shape(spec)
+    rows, cols = (pool_output_size(pin[k], pool.kernel_size[k], stride=pool.stride[k], padding=pool.padding[k])
+                  for k in (0, 1))
+    return rows, cols
+
+
+def symbol(name: str) -> str:
+    """A matrix name as LaTeX (``A_1`` -> ``A_{1}``)."""
+    return latex(sympy.Symbol(name))
+
+
+def index_rule(sol: Solution, axis: int, out: str, k: str) -> str:
+    """The input index that output index ``out`` meets through kernel index ``k`` (1-based), simplified by
+    SymPy from the spec's stride, padding and dilation: S(u - 1) + D(m - 1) + 1 - P."""
+    c = sol.spec.convolution
+    u, m = sympy.Symbol(out), sympy.Symbol(k)
+    return latex(c.stride[axis] * (u - 1) + c.dilation[axis] * (m - 1) + 1 - c.padding[axis])

@@ -1,0 +1,68 @@
+"""Task ``input-gradient``: every ∂E/∂A_ij by the chain rule, as a sum of kernel terms.
+
+An answer sheet gives one line per input entry (``A_{11}`` …); the grader's
+:func:`grader.checkers.chain.check_chain` checks each sum and each written chain-rule term.
+
+>>> from symconv.spec import load_spec
+>>> fields(load_spec())[:3]
+['A_{11}', 'A_{12}', 'A_{13}']
+"""
+
+from __future__ import annotations
+
+from pylatex.base_classes import Container
+
+from symconv.document import equations as eq
+from symconv.document import figures
+from symconv.document.blocks import aligned_rows, picture, prose
+from symconv.document.options import DocumentOptions
+from symconv.solution import Solution
+from symconv.spec import Part, Spec
+from symconv.tasks.base import Task
+from symconv.tasks.common import index_rule, symbol
+
+
+def fields(spec: Spec) -> list[str]:
+    """One answer line per input entry, named as the input's entries are written (``A_{11}``)."""
+    name = spec.convolution.input
+    rows, cols = spec.matrices[name].shape
+    return [f"{name}_{{{i}{j}}}" for i in range(1, rows + 1) for j in range(1, cols + 1)]
+
+
+def _representatives(sol: Solution) -> list[tuple[int, int]]:
+    """One input entry (1-based) per distinct number of chain-rule terms, the first in row-major order."""
+    seen: dict[int, tuple[int, int]] = {}
+    for key, rule in sol.chain.items():
+        seen.setdefault(len(rule.terms), key)
+    return sorted(seen.values())
+
+
+def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
+    """Why each entry's gradient is a sum over the outputs it feeds, a figure of how many, and the numbered
+    chain-rule equations (every entry, or one per number of terms in a summary)."""
+    c = sol.spec.convolution
+    counts = eq.feed_counts(sol)
+    eq.check_chain(sol)
+    A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
+    upstream = "1" if c.upstream == "ones" else r"G_{uv}"
+    prose(box, rf"$E$ depends on ${A}_{{ij}}$ only through the entries ${C}_{{uv}}$ whose window covers it, "
+               rf"and $\partial {C}_{{uv}}/\partial {A}_{{ij}}$ is the kernel entry that meets ${A}_{{ij}}$ in "
+               rf"that window; the upstream gradient is $\partial E/\partial {C}_{{uv}} = {upstream}$. "
+               r"Figure~\ref{fig:feeds} shows how many terms each sum has.", end=True)
+    box.append(picture(figures.heatmap_picture(counts, c.input, c.output),
+                       caption=rf"How many entries of ${C}$ each ${A}_{{ij}}$ feeds.\label{{fig:feeds}}"))
+    keys = sorted(sol.chain)
+    if opts.summary:
+        keys = _representatives(sol)
+        i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
+        prose(box, rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
+                   rf"whose window covers it, each term $\partial E/\partial {C}_{{uv}} \cdot {B}_{{mn}}$ with "
+                   rf"$i = {i}$ and $j = {j}$:")
+    else:
+        prose(box, rf"For each entry of ${A}$:")
+    box.append(aligned_rows([eq.chain_equation(sol, sol.chain[key], **opts.printer) for key in keys],
+                            numbered=True))
+
+
+TASK = Task("input-gradient", render, checker="grader.checkers.chain:check_chain", fields=fields,
+            locate="grader.writeup.chain:find_input_chain", warm="grader.checkers.chain:warm")

@@ -1,0 +1,44 @@
+"""Task ``kernel-gradient-matrix``: ∂E/∂B as one matrix.
+
+>>> from symconv import derive_solution
+>>> [a.code for a in alternatives(derive_solution())]
+['flipped-kernel', 'transposed']
+"""
+
+from __future__ import annotations
+
+from pylatex.base_classes import Container
+
+from symconv.document.blocks import matrix_result, prose
+from symconv.document.options import DocumentOptions
+from symconv.solution import Solution
+from symconv.spec import Part, Spec
+from symconv.tasks.base import Alternative, Task, WrittenAs, distinct
+from symconv.tasks.common import symbol
+
+
+def alternatives(sol: Solution) -> list[Alternative]:
+    """∂E/∂B recomputed as for a flipped kernel (rotated result), and transposed."""
+    return distinct(sol.grad_kernel, [Alternative("flipped-kernel", sol.grad_kernel[::-1, ::-1]),
+                                      Alternative("transposed", sol.grad_kernel.T)])
+
+
+def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
+    """What each kernel entry's gradient sums, and the matrix ∂E/∂B."""
+    c = sol.spec.convolution
+    A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
+    prose(box, rf"Each kernel entry ${B}_{{mn}}$ multiplies one input entry in every output, so "
+               rf"$\partial E/\partial {B}_{{mn}}$ sums $\partial E/\partial {C}_{{uv}}$ times the entry of ${A}$ "
+               "it meets.")
+    matrix_result(box, rf"\frac{{\partial E}}{{\partial {B}}}", sol.grad_kernel, f"dE/d{c.kernel}", "Altogether",
+                  **opts.printer)
+
+
+def _label(spec: Spec) -> str:
+    return f"(\\partial E/\\partial {spec.convolution.kernel})"
+
+
+TASK = Task("kernel-gradient-matrix", render, checker="grader.checkers.matrices:check_matrix",
+            reference=lambda sol: sol.grad_kernel, shape=lambda spec: spec.matrices[spec.convolution.kernel].shape,
+            label=_label, written_as=lambda spec: WrittenAs(gradient_of=spec.convolution.kernel),
+            alternatives=alternatives)
