@@ -106,13 +106,13 @@ def test_max_pool2d_grad_overlapping_windows_accumulate():
 
 def test_max_pool2d_grad_all_padding_window():
     # with dilation 2 the one window reads rows -1 and 1 of a 1-row input: only padding. torch's forward gives
-    # -inf there and its gradient is 0
+    # -inf there and an index outside the input (no cell wins); its backward must not be run here: it scatters to
+    # that index, out of bounds, and corrupts the heap
     args = {"kernel_size": (2, 1), "padding": (1, 0), "dilation": (2, 1)}
-    x = tensor([[3.0]], grad=True)
-    out = F.max_pool2d(x[None, None], **args)
-    out.sum().backward()
+    out, index = F.max_pool2d(tensor([[3.0]])[None, None], **args, return_indices=True)
     assert max_pool2d([[3]], **args)[0, 0] == -sympy.oo == out.item()
-    assert max_pool2d_grad([[3]], **args).tolist() == x.grad.to(torch.int64).tolist() == [[0]]
+    assert index.item() >= 1
+    assert max_pool2d_grad([[3]], **args).tolist() == [[0]]
 
 
 def test_max_pool2d_grad_refuses_symbols():

@@ -28,9 +28,11 @@ FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChec
 
 
 def torch_max_grad(x, kwargs, g=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """torch's output, its return_indices and dL/dx for upstream g (ones by default)."""
+    """torch's output, its return_indices and dL/dx for upstream g (ones by default). Only for windows holding a
+    real cell: for a window of padding only torch's index lies outside the input and its backward writes there."""
     xt = tensor(x, grad=True)
     out, idx = F.max_pool2d(xt[None, None], **kwargs, return_indices=True)
+    assert torch.isfinite(out).all(), "a window of padding only: torch's backward would write out of bounds"
     out.backward(torch.ones_like(out) if g is None else g[None, None])
     return out[0, 0].detach(), idx[0, 0], xt.grad
 
@@ -110,8 +112,8 @@ def test_max_pool2d_routes_padding_only_window():
     (route,), = max_pool2d_routes([[3]], **args)
     assert (route.maximum, route.winner, route.ties) == (-sympy.oo, None, ())
     assert max_pool2d_argmax([[3]], **args) == [[None]]
-    out, _, tgrad = torch_max_grad([[3.0]], args)
-    assert out.item() == -float("inf") and tgrad.tolist() == [[0.0]]
+    out, index = F.max_pool2d(tensor([[3.0]])[None, None], **args, return_indices=True)
+    assert out.item() == -float("inf") and index.item() >= 1   # torch: no cell of the 1x1 input wins
 
 
 @pytest.mark.parametrize("function", [max_pool2d_routes, max_pool2d_argmax, max_pool2d_grad])
@@ -162,8 +164,8 @@ def check_jacobian(grad_fn, torch_fn, x, args, extra=()) -> None:
 @given(pool_cases())
 def test_max_pool2d_grad_and_argmax_match_torch_with_ties(case):
     xs = np.random.default_rng(case["seed"]).integers(-1, 2, case["shape"]).tolist()   # ties almost everywhere
+    assume(torch.isfinite(F.max_pool2d(tensor(xs)[None, None], **case["args"])).all())   # no padding-only window
     out, idx, _ = torch_max_grad(xs, case["args"])
-    assume(torch.isfinite(out).all())
     W = case["shape"][1]
     assert [[(i - 1) * W + j - 1 for i, j in row] for row in max_pool2d_argmax(xs, **case["args"])] == idx.tolist()
     for route in (r for row in max_pool2d_routes(xs, **case["args"]) for r in row):
