@@ -34,18 +34,21 @@ _HOMES = {
     "symconv.layer": ("conv2d_layer", "conv2d_layer_grad", "relu", "relu_grad"),
     "symconv.matrices": ("as_matrix", "entry_symbol", "parse_entry_name", "sym_matrix"),
     "symconv.pooling": ("avg_pool2d", "avg_pool2d_grad", "lp_pool2d", "lp_pool2d_grad", "max_pool2d",
-                        "max_pool2d_grad", "pool_windows"),
+                        "max_pool2d_grad", "pool_windows",
+                        "MaxRoute", "max_pool2d_argmax", "max_pool2d_routes"),
     "symconv.sizes": ("output_size", "output_size_expr", "pool_output_size", "transposed_output_size",
                       "transposed_output_size_expr"),
     "symconv.solution": ("Solution", "derive_solution"),
     "symconv.spec": ("load_spec",),
+    "symconv.stack": ("AvgPool2d", "Conv2d", "Flatten", "LPPool2d", "Linear", "MaxPool2d", "ReLU", "multiply_adds",
+                      "output_shape", "parameter_count", "receptive_field"),
     "symconv.transposed": ("conv_transpose2d",),
     "symconv.verify": ("verify_conv2d", "verify_conv2d_grad", "verify_pool"),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 _SUBMODULES = frozenset({"chain", "conv", "conv1d", "derivation", "document", "errors", "evaluate", "figure_data",
                          "latex", "layer", "limits", "matrices", "norms", "numeric", "plot", "pooling", "sizes",
-                         "solution", "spec", "transposed", "unicode", "verify"})
+                         "solution", "spec", "stack", "transposed", "unicode", "verify"})
 
 __all__ = sorted(_HOME, key=lambda n: (n[0].islower(), n))
 __version__ = "0.1.0"
@@ -59,12 +62,15 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from symconv.layer import conv2d_layer, conv2d_layer_grad, relu, relu_grad  # noqa: F401
     from symconv.matrices import as_matrix, entry_symbol, parse_entry_name, sym_matrix  # noqa: F401
     from symconv.pooling import (  # noqa: F401
+        MaxRoute,
         avg_pool2d,
         avg_pool2d_grad,
         lp_pool2d,
         lp_pool2d_grad,
         max_pool2d,
+        max_pool2d_argmax,
         max_pool2d_grad,
+        max_pool2d_routes,
         pool_windows,
     )
     from symconv.sizes import (  # noqa: F401
@@ -76,6 +82,19 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from symconv.solution import Solution, derive_solution  # noqa: F401
     from symconv.spec import load_spec  # noqa: F401
+    from symconv.stack import (  # noqa: F401
+        AvgPool2d,
+        Conv2d,
+        Flatten,
+        Linear,
+        LPPool2d,
+        MaxPool2d,
+        ReLU,
+        multiply_adds,
+        output_shape,
+        parameter_count,
+        receptive_field,
+    )
     from symconv.transposed import conv_transpose2d  # noqa: F401
     from symconv.verify import verify_conv2d, verify_conv2d_grad, verify_pool  # noqa: F401
 
