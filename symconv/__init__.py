@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "symconv.chain": ("ChainRule", "ChainTerm", "chain_rule"),
     "symconv.conv": ("conv2d", "conv2d_grad"),
-    "symconv.conv1d": ("conv1d", "conv1d_grad"),
+    "symconv.sequence": ("conv1d", "conv1d_grad"),
     "symconv.derivation": ("Derivation", "derive"),
     "symconv.errors": ("ConfigError", "SpecError", "SymconvError", "VerificationError"),
     "symconv.layer": ("conv2d_layer", "conv2d_layer_grad", "relu", "relu_grad"),
@@ -46,7 +46,7 @@ _HOMES = {
     "symconv.verify": ("verify_conv2d", "verify_conv2d_grad", "verify_pool"),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
-_SUBMODULES = frozenset({"chain", "conv", "conv1d", "derivation", "document", "errors", "evaluate", "figure_data",
+_SUBMODULES = frozenset({"chain", "conv", "derivation", "document", "errors", "evaluate", "figure_data",
                          "latex", "layer", "limits", "matrices", "norms", "numeric", "plot", "pooling", "sizes",
                          "solution", "spec", "stack", "transposed", "unicode", "verify"})
 
@@ -56,7 +56,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from symconv.chain import ChainRule, ChainTerm, chain_rule  # noqa: F401
     from symconv.conv import conv2d, conv2d_grad  # noqa: F401
-    from symconv.conv1d import conv1d, conv1d_grad  # noqa: F401
+    from symconv.sequence import conv1d, conv1d_grad  # noqa: F401
     from symconv.derivation import Derivation, derive  # noqa: F401
     from symconv.errors import ConfigError, SpecError, SymconvError, VerificationError  # noqa: F401
     from symconv.layer import conv2d_layer, conv2d_layer_grad, relu, relu_grad  # noqa: F401

@@ -1,4 +1,4 @@
-"""symconv.conv1d: 1-D convolution and its gradients against torch's conv1d (float64) and autograd."""
+"""symconv.sequence: 1-D convolution and its gradients against torch's conv1d (float64) and autograd."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symconv import ConfigError, conv1d, conv1d_grad, conv2d, sym_matrix
-from symconv.conv1d import sequences
+from symconv.sequence import sequences
 from symconv.verify import evaluate
 
 SMALL = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
