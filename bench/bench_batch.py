@@ -51,7 +51,7 @@ def reference_answers(sol) -> dict:
 
 def mistakes(sol, spec) -> list:
     """Functions answers -> answers, each one mistake, every wrong value recomputed by the engine."""
-    conv = spec.convolution
+    conv = spec.conv
     flipped = conv2d(as_matrix(sol.input), as_matrix(sol.kernel), stride=conv.stride, padding=conv.padding,
                      dilation=conv.dilation, flip=True)
 

@@ -46,11 +46,10 @@ def check_pool_modules() -> bool:
     return True
 
 
-@dataclass
-class Solution:
-    """Reference answers for a spec; symbolic forms are in the entry symbols A_ij, B_mn (and G_uv)."""
+@dataclass(frozen=True)
+class ConvResults:
+    """The convolution's derived answers; symbolic forms are in the entry symbols A_ij, B_mn (and G_uv)."""
 
-    spec: Spec
     input: sympy.Matrix                  # A, numbers
     kernel: sympy.Matrix                 # B, numbers
     output_shape: tuple[int, int]
@@ -62,6 +61,76 @@ class Solution:
     grad_kernel: sympy.Matrix            # ∂E/∂B
     chain: dict[tuple[int, int], ChainRule]   # (i, j) 1-based -> chain-rule expansion
     symbols: dict[str, sympy.Matrix] = field(default_factory=dict)
+
+
+@dataclass
+class Solution:
+    """Reference answers for a spec: the convolution's (``conv``, None for a spec without a convolution section;
+    its answers are also attributes, ``sol.output``), the pooling's and the network's, each derived and verified.
+    """
+
+    spec: Spec
+    conv: ConvResults | None = None
+
+    def _conv(self) -> ConvResults:
+        if self.conv is None:
+            raise SpecError(self.spec.source, "this spec has no convolution section")
+        return self.conv
+
+    @property
+    def input(self) -> sympy.Matrix:
+        """The convolution's input, numbers."""
+        return self._conv().input
+
+    @property
+    def kernel(self) -> sympy.Matrix:
+        """The kernel, numbers."""
+        return self._conv().kernel
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        """The convolution output's shape."""
+        return self._conv().output_shape
+
+    @property
+    def output(self) -> sympy.Matrix:
+        """C = A ⋆ B, numbers."""
+        return self._conv().output
+
+    @property
+    def output_symbolic(self) -> sympy.Matrix:
+        """C in the entry symbols A_ij and B_mn."""
+        return self._conv().output_symbolic
+
+    @property
+    def upstream(self) -> sympy.Matrix:
+        """∂E/∂C: ones or G_uv."""
+        return self._conv().upstream
+
+    @property
+    def grad_input(self) -> sympy.Matrix:
+        """∂E/∂A, numbers (or in G_uv when the upstream is symbolic)."""
+        return self._conv().grad_input
+
+    @property
+    def grad_input_symbolic(self) -> sympy.Matrix:
+        """∂E/∂A as sums of kernel terms."""
+        return self._conv().grad_input_symbolic
+
+    @property
+    def grad_kernel(self) -> sympy.Matrix:
+        """∂E/∂B."""
+        return self._conv().grad_kernel
+
+    @property
+    def chain(self) -> dict[tuple[int, int], ChainRule]:
+        """(i, j) 1-based -> the chain-rule expansion of ∂E/∂A_ij."""
+        return self._conv().chain
+
+    @property
+    def symbols(self) -> dict[str, sympy.Matrix]:
+        """The symbolic input and kernel by name."""
+        return self._conv().symbols
 
     @cached_property
     def pooled_max(self) -> sympy.Matrix | None:
@@ -86,7 +155,7 @@ class Solution:
         pool = self.spec.pooling
         if pool is None:
             raise SpecError(self.spec.source, "this spec has no pooling section")
-        if pool.input == self.spec.convolution.output:
+        if self.spec.convolution is not None and pool.input == self.spec.convolution.output:
             return self.output
         if pool.input not in self.spec.matrices:
             raise SpecError(self.spec.source, f"pooling.input {pool.input!r} is neither the convolution output "
@@ -104,12 +173,16 @@ class Solution:
     # How a solution shows itself (REPL, notebook) and its pictures; the results in the documents' order.
 
     def _config(self) -> dict[str, Any]:
-        c = self.spec.convolution
+        c = self.spec.conv
         return {"stride": c.stride, "padding": c.padding, "dilation": c.dilation}
 
     def __repr__(self) -> str:
         """One line: the spec's name, the convolution and its configuration, the pooling."""
-        c, pool = self.spec.convolution, self.spec.pooling
+        if self.conv is None:
+            net = self.spec.network
+            what = f"a network of {len(net.layers)} layers on {net.input}" if net else "no convolution"
+            return f"Solution({self.spec.name}: {what})"
+        c, pool = self.spec.conv, self.spec.pooling
         (kh, kw), (H, W) = self.kernel.shape, self.input.shape
         config = ", ".join(f"{k}={v[0] if v[0] == v[1] else v}" for k, v in self._config().items())
         text = (f"Solution({self.spec.name}: {c.input} {H}x{W} ⋆ {c.kernel} {kh}x{kw} -> {c.output} "
@@ -120,8 +193,10 @@ class Solution:
 
     def _results(self) -> list[tuple[sympy.Basic | str, sympy.Matrix]]:
         """(name, matrix) of each result, in the documents' order."""
-        c, E = self.spec.convolution, sympy.Symbol("E")
-        rows = [(sympy.Symbol(c.output), self.output),
+        if self.conv is None:
+            return []
+        c, E = self.spec.conv, sympy.Symbol("E")
+        rows: list[tuple[sympy.Basic | str, sympy.Matrix]] = [(sympy.Symbol(c.output), self.output),
                 (sympy.Derivative(E, sympy.Symbol(c.input), evaluate=False), self.grad_input),
                 (sympy.Derivative(E, sympy.Symbol(c.kernel), evaluate=False), self.grad_kernel)]
         if self.spec.pooling is not None:
@@ -171,7 +246,12 @@ class Solution:
 def derive_solution(spec: Spec | str | None = None) -> Solution:
     """Derive and verify the reference answers of ``spec`` (a Spec, a path, or None for the homework)."""
     spec = load_spec(spec) if not isinstance(spec, Spec) else spec
-    c = spec.convolution
+    return Solution(spec=spec, conv=_derive_conv(spec) if spec.convolution is not None else None)
+
+
+def _derive_conv(spec: Spec) -> ConvResults:
+    """The convolution's answers, each verified numerically, and the chain rule checked against the gradient."""
+    c = spec.conv
     cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
     A, B = spec.matrices[c.input], spec.matrices[c.kernel]
     As, Bs = sym_matrix(c.input, *A.shape), sym_matrix(c.kernel, *B.shape)
@@ -191,6 +271,6 @@ def derive_solution(spec: Spec | str | None = None) -> Solution:
     for (i, j), rule in chain.items():  # the chain rule and the gradient are two routes to one answer
         if sympy.expand(rule.total - g_in_sym[i - 1, j - 1]) != 0:
             raise SpecError(spec.source, f"internal check failed: chain rule for {rule.entry} disagrees")
-    return Solution(spec=spec, input=A, kernel=B, output_shape=out.shape, output=out, output_symbolic=out_sym,
-                    upstream=upstream, grad_input=g_in, grad_input_symbolic=g_in_sym, grad_kernel=g_k,
-                    chain=chain, symbols={c.input: As, c.kernel: Bs})
+    return ConvResults(input=A, kernel=B, output_shape=out.shape, output=out, output_symbolic=out_sym,
+                       upstream=upstream, grad_input=g_in, grad_input_symbolic=g_in_sym, grad_kernel=g_k,
+                       chain=chain, symbols={c.input: As, c.kernel: Bs})

@@ -33,6 +33,7 @@ import yaml
 
 from symconv.errors import ConfigError, SpecError
 from symconv.matrices import as_matrix
+from symconv.network import Network, parse_network
 from symconv.sizes import Pair, output_size, pair, pool_output_size
 
 
@@ -53,8 +54,8 @@ MAX_SPEC_BYTES = 1_000_000
 #: ``matrices`` holds names the instructor chooses, and ``document`` is checked by :mod:`symconv.document.options`.
 #: "[]" marks each item of a list.
 KEYS: dict[str, tuple[str, ...]] = {
-    "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "grading", "problems",
-         "document"),
+    "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "network", "grading",
+         "problems", "document"),
     "convolution": ("input", "kernel", "output", "stride", "padding", "dilation", "upstream"),
     "pooling": ("input", "kernel_size", "stride", "padding"),
     "grading": ("tolerance", "rubric", "seed", "seed_file", "feedback"),
@@ -73,6 +74,7 @@ class Part:
     points: float
     text: str = ""
     reveal: bool = True     # False: the document states the part but not its solution (a handout)
+    options: dict[str, Any] = field(default_factory=dict, compare=False)   # keys a task adds (``Task.keys``)
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,10 @@ class Spec:
     assignment: str
     date: str
     matrices: dict[str, sympy.Matrix]
-    convolution: ConvSetup
+    convolution: ConvSetup | None
     pooling: PoolSetup | None
     problems: tuple[Problem, ...]
+    network: Network | None = None
     tolerance: tuple[float, float] = (1e-6, 1e-9)   # (relative, absolute)
     rubric: dict[str, float] = field(default_factory=dict)
     source: str = "<spec>"
@@ -146,6 +149,13 @@ class Spec:
                 raise unknown_name(self.source, self.lines, path, str(name), known, what)
 
     @property
+    def conv(self) -> ConvSetup:
+        """The convolution section; a SpecError when the spec has none (a part that needs it says so at load)."""
+        if self.convolution is None:
+            raise SpecError(self.source, "this spec has no convolution section")
+        return self.convolution
+
+    @property
     def max_score(self) -> float:
         return sum(p.points for p in self.parts)
 
@@ -168,8 +178,9 @@ def _show(p: Pair) -> str:
 def _placeholders(spec: Spec) -> dict[str, str]:
     values = {f"{n}.shape": rf"{m.rows}\times {m.cols}" for n, m in spec.matrices.items()}
     c = spec.convolution
-    values.update(stride=_show(c.stride), padding=_show(c.padding), dilation=_show(c.dilation))
-    values["upstream"] = "1" if c.upstream == "ones" else "G_{uv}"   # dE/dC_uv, as the problem text states it
+    if c is not None:
+        values.update(stride=_show(c.stride), padding=_show(c.padding), dilation=_show(c.dilation))
+        values["upstream"] = "1" if c.upstream == "ones" else "G_{uv}"   # dE/dC_uv, as the problem text states it
     if spec.pooling:
         kh, kw = spec.pooling.kernel_size
         values.update({"pool.kernel_size": rf"{kh}\times {kw}", "pool.stride": _show(spec.pooling.stride),
@@ -329,30 +340,34 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     lines = lines or {}
     _check_keys(data, lines, where)
     try:
-        matrices = {str(k): as_matrix(v, f"matrices.{k}") for k, v in _get(data, "matrices", where, dict).items()}
-        conv = _get(data, "convolution", where, dict)
-        setup = ConvSetup(
+        matrices = {str(k): as_matrix(v, f"matrices.{k}")
+                    for k, v in _get(data, "matrices", where, dict, {}).items()}
+        conv = _get(data, "convolution", where, dict, None)
+        setup = None if conv is None else ConvSetup(
             input=_matrix_name(conv, "input", matrices, where), kernel=_matrix_name(conv, "kernel", matrices, where),
             output=str(conv.get("output", "C")), stride=pair("convolution.stride", conv.get("stride", 1), 1),
             padding=pair("convolution.padding", conv.get("padding", 0), 0),
             dilation=pair("convolution.dilation", conv.get("dilation", 1), 1),
             upstream=str(conv.get("upstream", "ones")))
-        for key, name in [*((f"matrices.{n}", n) for n in matrices), ("convolution.output", setup.output)]:
+        names = [*((f"matrices.{n}", n) for n in matrices)] + ([("convolution.output", setup.output)] if setup else [])
+        for key, name in names:
             if not NAME.fullmatch(name):   # names become symbols and reach LaTeX: letters only
                 raise SpecError(where, f"{key}: a matrix name must be letters only, like A or C")
-        if setup.upstream not in ("ones", "symbolic"):
+        if setup is not None and setup.upstream not in ("ones", "symbolic"):
             raise SpecError(where, "convolution.upstream must be 'ones' or 'symbolic'")
         pool = _get(data, "pooling", where, dict, None)
         pooling = None
         if pool is not None:
             kernel = pair("pooling.kernel_size", _get(pool, "kernel_size", where, (int, list)), 1)
-            if not NAME.fullmatch(str(pool.get("input", setup.output))):
+            pool_input = str(pool.get("input", setup.output if setup else ""))
+            if not NAME.fullmatch(pool_input):
                 raise SpecError(where, "pooling.input: a matrix name must be letters only, like A or C")
-            pooling = PoolSetup(input=str(pool.get("input", setup.output)), kernel_size=kernel,
+            pooling = PoolSetup(input=pool_input, kernel_size=kernel,
                                 stride=pair("pooling.stride", pool.get("stride", list(kernel)), 1),
                                 padding=pair("pooling.padding", pool.get("padding", 0), 0))
     except ConfigError as err:
         raise SpecError(where, str(err)) from None
+    network = parse_network(data["network"], where, lines) if "network" in data else None
     _check_fits(matrices, setup, pooling, where)
     grading = _get(data, "grading", where, dict, {})
     tol = _get(grading, "tolerance", where, dict, {})
@@ -366,10 +381,10 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     ids = [part.id for prob in problems for part in prob.parts]
     if len(set(ids)) != len(ids):
         raise SpecError(where, "part ids must be unique")
-    _check_needs(problems, {"pooling": pooling}, where)
+    _check_needs(problems, {"convolution": setup, "pooling": pooling, "network": network}, where)
     return Spec(name=str(_get(data, "name", where, str)), course=str(data.get("course", "")),
                 assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
-                matrices=matrices, convolution=setup, pooling=pooling, problems=problems,
+                matrices=matrices, convolution=setup, pooling=pooling, problems=problems, network=network,
                 tolerance=(_number(tol.get("rel", 1e-6), "grading.tolerance.rel", where),
                            _number(tol.get("abs", 1e-9), "grading.tolerance.abs", where)), rubric=rubric, source=where,
                 seed=_seed(grading, where), reveal=_reveal(grading, where),
@@ -429,7 +444,8 @@ def _shape(shape: tuple[int, ...]) -> str:
     return f"{shape[0]}x{shape[1]}"
 
 
-def _check_fits(matrices: dict[str, sympy.Matrix], conv: ConvSetup, pool: PoolSetup | None, where: str) -> None:
+def _check_fits(matrices: dict[str, sympy.Matrix], conv: ConvSetup | None, pool: PoolSetup | None,
+                where: str) -> None:
     """The kernel fits its padded input and the pooling window its padded pooled input, along both axes (the
     engine's own size rules, symconv.sizes), so no spec reaches the engine only to fail there.
 
@@ -440,29 +456,37 @@ def _check_fits(matrices: dict[str, sympy.Matrix], conv: ConvSetup, pool: PoolSe
     symconv.errors.SpecError: <spec>: convolution: kernel B (1x3) over input A (1x2) with padding 0, dilation 1: \
 kernel_size: effective kernel d*(k-1)+1 = 3 must be <= padded input i+2p = 2 (got 3)
     """
-    x, w = matrices[conv.input], matrices[conv.kernel]
-    try:
-        out = tuple(output_size(x.shape[a], w.shape[a], padding=conv.padding[a], stride=conv.stride[a],
-                                dilation=conv.dilation[a]) for a in (0, 1))
-    except ConfigError as err:
-        raise SpecError(where, f"convolution: kernel {conv.kernel} ({_shape(w.shape)}) over input {conv.input} "
-                               f"({_shape(x.shape)}) with padding {_show(conv.padding)}, dilation "
-                               f"{_show(conv.dilation)}: {err}") from None
+    out: tuple[int, ...] = ()
+    if conv is not None:
+        out = _conv_output(matrices, conv, where)
     if pool is None:
         return
-    if pool.input == conv.output:
+    if conv is not None and pool.input == conv.output:
         shape = out
     elif pool.input in matrices:
         shape = matrices[pool.input].shape
     else:
-        raise SpecError(where, f"pooling.input {pool.input!r} is neither the convolution output "
-                               f"{conv.output} nor one of the matrices ({', '.join(matrices)})")
+        output = f"the convolution output {conv.output} " if conv is not None else "a convolution output "
+        raise SpecError(where, f"pooling.input {pool.input!r} is neither {output}"
+                               f"nor one of the matrices ({', '.join(matrices)})")
     try:
         for a in (0, 1):
             pool_output_size(shape[a], pool.kernel_size[a], stride=pool.stride[a], padding=pool.padding[a])
     except ConfigError as err:
         raise SpecError(where, f"pooling: window {_shape(pool.kernel_size)} over its input {pool.input} "
                                f"({_shape(shape)}) with padding {_show(pool.padding)}: {err}") from None
+
+
+def _conv_output(matrices: dict[str, sympy.Matrix], conv: ConvSetup, where: str) -> tuple[int, ...]:
+    """The convolution output's shape, or a SpecError saying why the kernel does not fit its padded input."""
+    x, w = matrices[conv.input], matrices[conv.kernel]
+    try:
+        return tuple(output_size(x.shape[a], w.shape[a], padding=conv.padding[a], stride=conv.stride[a],
+                                dilation=conv.dilation[a]) for a in (0, 1))
+    except ConfigError as err:
+        raise SpecError(where, f"convolution: kernel {conv.kernel} ({_shape(w.shape)}) over input {conv.input} "
+                               f"({_shape(x.shape)}) with padding {_show(conv.padding)}, dilation "
+                               f"{_show(conv.dilation)}: {err}") from None
 
 
 def _matrix_name(conv: dict[str, Any], key: str, matrices: dict[str, Any], where: str) -> str:
@@ -484,7 +508,8 @@ def _problem(data: Any, where: str) -> Problem:
         points = _get(p, "points", w, (int, float))
         if not 0 <= points < math.inf:
             raise SpecError(w, "points must be a finite number >= 0")
+        options = {str(k): v for k, v in p.items() if k not in KEYS["problems[].parts[]"]}  # checked: Task.keys
         parts.append(Part(str(_get(p, "id", w, (str, int, float))), task, float(points), str(p.get("text", "")),
-                          reveal=_get(p, "reveal", w, bool, True)))
+                          reveal=_get(p, "reveal", w, bool, True), options=options))
     return Problem(str(_get(data, "id", where, (str, int, float))), str(data.get("title", "")),
                    str(data.get("text", "")), tuple(parts))

@@ -286,7 +286,7 @@ def test_a_rounded_up_size_is_not_also_off_by_one():
     data["matrices"]["A"] = [[(3 * i + 5 * j) % 7 - 2 for j in range(6)] for i in range(6)]
     data["convolution"].update(stride=2, padding=1)
     strided = Grader(data)
-    a, b, c = strided.spec.matrices["A"], strided.spec.matrices["B"], strided.spec.convolution
+    a, b, c = strided.spec.matrices["A"], strided.spec.matrices["B"], strided.spec.conv
     ceil = [-(-(a.shape[k] + 2 * c.padding[k] - b.shape[k]) // c.stride[k]) + 1 for k in (0, 1)]
     assert part(strided, "1.1a", f"{ceil[0]} x {ceil[1]}").diagnoses == ["ceil-instead-of-floor"]
     right = strided.reference.solution.output_shape

@@ -81,7 +81,7 @@ def test_output_size_off_by_one(homework):
 
 def test_ceil_instead_of_floor(strided):
     spec = strided.spec
-    a, b, c = spec.matrices["A"], spec.matrices["B"], spec.convolution
+    a, b, c = spec.matrices["A"], spec.matrices["B"], spec.conv
     ceil = [math.ceil((a.shape[k] + 2 * c.padding[k] - b.shape[k]) / c.stride[k]) + 1 for k in (0, 1)]
     got = part(strided, {"1.1a": f"{ceil[0]} \\times {ceil[1]}"}, "1.1a")
     assert "ceil-instead-of-floor" in got.diagnoses

@@ -116,7 +116,7 @@ def test_a_result_that_fails_verification_aborts_naming_the_entry(homework):
     wrong = sol.grad_input.copy()
     wrong[1, 2] += 1
     with pytest.raises(VerificationError, match=r"A_\{23\}"):
-        build_document(dataclasses.replace(sol, grad_input=wrong))
+        build_document(dataclasses.replace(sol, conv=dataclasses.replace(sol.conv, grad_input=wrong)))
 
 
 def test_a_pooling_part_without_pooling_is_a_spec_error():
@@ -372,7 +372,7 @@ def test_document_refuses_an_output_size_the_formula_does_not_give(homework, axi
     shape = list(sol.output_shape)
     shape[axis] += 1
     with pytest.raises(VerificationError, match="output size"):
-        build_document(dataclasses.replace(sol, output_shape=tuple(shape)))
+        build_document(dataclasses.replace(sol, conv=dataclasses.replace(sol.conv, output_shape=tuple(shape))))
 
 
 def _off_by_one(matrix, u=0, v=1):

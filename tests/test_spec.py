@@ -173,9 +173,17 @@ def test_defaults():
 
 # --- errors -------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("key", ["name", "matrices", "convolution", "problems"])
+@pytest.mark.parametrize("key", ["name", "problems"])
 def test_missing_top_level_key(key):
     assert repr(key) in str(spec_error(edited(**{key: ...})))
+
+
+@pytest.mark.parametrize(("key", "needle"), [
+    ("convolution", "part a (convolution) needs a convolution section"),   # optional, unless a part needs it
+    ("matrices", "convolution.input must name one of the matrices"),
+])
+def test_an_optional_section_a_part_needs(key, needle):
+    assert needle in str(spec_error(edited(**{key: ...})))
 
 
 @pytest.mark.parametrize(("changes", "needle"), [

@@ -167,7 +167,7 @@ def test_aliases_cannot_make_the_line_walk_loop():
             "p = pathlib.Path(tempfile.mkdtemp()) / 'a.yaml'\np.write_text('name: &x [*x]\\ncourse: [*x, *x]\\n')\n"
             "try:\n    load_spec(p)\nexcept SpecError as e:\n    print(e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0 and "missing key 'matrices'" in done.stdout
+    assert done.returncode == 0 and "missing key 'problems'" in done.stdout
 
 
 BAD_FOR_SOLVE = [MISSPELLINGS[1], MISSPELLINGS[7], ("tolerance: {rel:", "tolerance: {rel: [", "")]

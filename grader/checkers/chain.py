@@ -143,7 +143,7 @@ def _output_aliases(sides: list[Any], ref: Reference) -> dict[str, str]:
         for d in side.atoms(sympy.Derivative) if isinstance(side, sympy.Basic) else ():
             top = parse_entry_name(getattr(d.expr, "name", ""))
             wrt = parse_entry_name(getattr(d.variables[0], "name", ""))
-            if top and wrt and wrt[0] == ref.spec.convolution.input and top[0] not in known:
+            if top and wrt and wrt[0] == ref.spec.conv.input and top[0] not in known:
                 aliases[top[0]] = ref.output_name
     return aliases
 
@@ -196,7 +196,7 @@ def _unknown_matrices(expr: sympy.Expr, ref: Reference) -> list[str]:
 
 def _kernel_values(ref: Reference) -> dict[str, Any]:
     """The spec's kernel entries by symbol name (to check a numeric side)."""
-    name = ref.spec.convolution.kernel
+    name = ref.spec.conv.kernel
     kernel = ref.spec.matrices[name]
     return ref.memo("kernel-values", lambda: {f"{name}_{i + 1}{j + 1}": kernel[i, j] for i in range(kernel.rows)
                                                for j in range(kernel.cols)})
@@ -243,7 +243,7 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
     if not symbolic:
         if numeric and value.is_number and same_value(numeric[-1], value, ref.tolerance):
             return False, findings, f"{label}: your value {tex(numeric[-1])} is right, but the question asks for " \
-                                    f"the sum of entries of {ref.spec.convolution.kernel}", notes, bool(written)
+                                    f"the sum of entries of {ref.spec.conv.kernel}", notes, bool(written)
         return False, findings, f"{label}: no final sum of kernel entries; expected {tex(rule.total)}", notes, \
             bool(written)
     answer = symbolic[-1]
@@ -258,7 +258,7 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
     if right and value.is_number:
         for number in numeric:
             if not same_value(number, value, ref.tolerance):
-                notes.append(f"{label}: with the given {ref.spec.convolution.kernel}, {tex(answer)} is "
+                notes.append(f"{label}: with the given {ref.spec.conv.kernel}, {tex(answer)} is "
                              f"{tex(value)}, not {tex(number)}")
     if right:
         return True, findings, "", notes, bool(written)
@@ -279,7 +279,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
     sol = ref.solution
     entries = sorted(sol.chain)
     context = ref.context(part.task)
-    answers, lines, review = _by_entry(answer, ref.spec.convolution.input, context,
+    answers, lines, review = _by_entry(answer, ref.spec.conv.input, context,
                                        frozenset(ref.spec.matrices) | {ref.output_name})
     share = part.points / len(entries)
     score, findings, wrong, notes, shown, judged = 0.0, [], [], [], False, 0

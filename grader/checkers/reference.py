@@ -53,8 +53,9 @@ class Reference:
         if self.spec.seed:
             return self.spec.seed
         spec = self.spec
+        network = (spec.network,) if spec.network is not None else ()   # (the digest of older specs unchanged)
         content = repr((sorted((k, m.tolist()) for k, m in spec.matrices.items()), spec.convolution,
-                        spec.pooling, [(p.id, p.task, p.points, p.text) for p in spec.parts]))
+                        spec.pooling, [(p.id, p.task, p.points, p.text) for p in spec.parts], *network))
         return hashlib.sha256(content.encode()).hexdigest()[:16]
 
     def seed_for(self, part_id: str) -> str:
@@ -89,7 +90,7 @@ class Reference:
 
     @cached_property
     def output_name(self) -> str:
-        return self.spec.convolution.output
+        return self.spec.conv.output
 
     @cached_property
     def chain_totals(self) -> dict[tuple[int, int], sympy.Expr]:
@@ -120,4 +121,5 @@ def _warm_reference(ref: Reference, part: Part) -> None:
 
 def _context_for(spec: Spec, task: str) -> Context:
     base = SIZE_FORMULA if registry_task(task).reading == "size-formula" else DEFAULT
-    return base.extend(matrices=[*spec.matrices, spec.convolution.output], losses=("E", "L", "J"))
+    outputs = [spec.convolution.output] if spec.convolution is not None else []
+    return base.extend(matrices=[*spec.matrices, *outputs], losses=("E", "L", "J"))

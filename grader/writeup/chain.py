@@ -142,7 +142,7 @@ def _resolve(equations: list[_Equation], keys: list[tuple[int, int]], name: str)
 
 
 def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]]) -> Piece | None:
-    name = spec.convolution.input
+    name = spec.conv.input
     equations = [eq for eq in _equations(units, name) if eq.key in set(entries) or eq.key is not None]
     if not equations:
         return None
@@ -164,5 +164,5 @@ def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]]) ->
 
 def find_input_chain(units: list[Unit], spec: Spec) -> Piece | None:
     """The chain-rule lines of every entry of the convolution's input (task ``input-gradient``)."""
-    rows, cols = spec.matrices[spec.convolution.input].shape
+    rows, cols = spec.matrices[spec.conv.input].shape
     return find_chain(units, spec, [(i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)])

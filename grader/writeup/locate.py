@@ -42,7 +42,7 @@ _CAPITAL = re.compile(r"(?<![A-Za-z\\])([A-Z])(?![A-Za-z])")
 
 
 def find_size(units: list[Unit], spec: Spec) -> Piece | None:
-    out, others = spec.convolution.output, set(spec.matrices)
+    out, others = spec.conv.output, set(spec.matrices)
     best: tuple[int, int, str, Unit] | None = None
     order = 0
     for u in units:

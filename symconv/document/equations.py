@@ -104,10 +104,11 @@ def rows_text(rows: Sequence[str]) -> str:
 def check_solution(sol: Solution) -> None:
     """Re-verify every matrix the document prints against :mod:`symconv.numeric` (raises VerificationError)."""
     c = sol.spec.convolution
-    cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
-    verify_conv2d(sol.input, sol.kernel, sol.output, name=c.output, **cfg)
-    verify_conv2d_grad(sol.input, sol.kernel, sol.upstream, sol.grad_input, sol.grad_kernel,
-                       names=(f"dE/d{c.input}", f"dE/d{c.kernel}"), **cfg)
+    if c is not None:
+        cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+        verify_conv2d(sol.input, sol.kernel, sol.output, name=c.output, **cfg)
+        verify_conv2d_grad(sol.input, sol.kernel, sol.upstream, sol.grad_input, sol.grad_kernel,
+                           names=(f"dE/d{c.input}", f"dE/d{c.kernel}"), **cfg)
     pool = sol.spec.pooling
     if pool is not None:
         kw = dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding)
@@ -116,13 +117,13 @@ def check_solution(sol: Solution) -> None:
 
 
 def _numbers(sol: Solution) -> dict[sympy.Symbol, sympy.Expr]:
-    c = sol.spec.convolution
+    c = sol.spec.conv
     return {**dict(zip(sol.symbols[c.input], sol.input)), **dict(zip(sol.symbols[c.kernel], sol.kernel))}
 
 
 def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Expr]]:
     """The products of output entry (u, v) (0-based) in kernel order: (A_ab, B_mn, A_ab's number, B_mn's number)."""
-    kernel = sol.spec.convolution.kernel
+    kernel = sol.spec.conv.kernel
     values = _numbers(sol)
     keyed = []
     for term in sympy.Add.make_args(sol.output_symbolic[u, v]):
@@ -137,7 +138,7 @@ def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr
 
 def check_products(sol: Solution) -> None:
     """The written-out products of every output entry, summed, are the convolution (checked numerically)."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     rows, cols = sol.output_shape
     sums = sympy.Matrix(rows, cols, lambda u, v: sum((a * b for _, _, a, b in products(sol, u, v)), sympy.Integer(0)))
     verify(sums, lambda x, w: numeric.conv2d(x, w, stride=c.stride, padding=c.padding, dilation=c.dilation),
@@ -147,7 +148,7 @@ def check_products(sol: Solution) -> None:
 def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[str]:
     """The rows of ``C_uv = A_11 B_11 + ... = 4 \\cdot 4 + ... = 109`` (0-based u, v): each product input entry
     times kernel entry, in symbols and in numbers alike."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     terms = products(sol, u, v)
     lhs = latex(entry_symbol(c.output, u + 1, v + 1))
     symbolic = [f"{latex(a)} {latex(b)}" for a, b, _, _ in terms]
@@ -175,7 +176,7 @@ def chain_equation(sol: Solution, rule: ChainRule, **settings: object) -> list[s
 
 def check_chain(sol: Solution) -> None:
     """Every chain-rule equation's terms, as numbers, sum to the input gradient (checked numerically)."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     values = _numbers(sol)
     sums = sympy.Matrix(sol.input.rows, sol.input.cols,
                         lambda i, j: sympy.Add(*(t.value.xreplace(values) for t in sol.chain[(i + 1, j + 1)].terms)))
@@ -186,7 +187,7 @@ def check_chain(sol: Solution) -> None:
 def feed_counts(sol: Solution) -> sympy.Matrix:
     """How many output entries each input entry feeds (its number of chain-rule terms), checked numerically:
     it is the input gradient of a kernel of ones under an upstream of ones."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     cfg = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
     counts = sympy.Matrix(sol.input.rows, sol.input.cols, lambda i, j: len(sol.chain[(i + 1, j + 1)].terms))
 

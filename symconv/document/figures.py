@@ -43,7 +43,7 @@ def _label(x: float, y: float, text: str) -> str:
 
 def _window(sol: Solution, u: int, v: int) -> dict[tuple[int, int], tuple[int, int]]:
     """Cells (in padded coordinates) of output (u, v)'s window -> the kernel entry (m, n) that meets them."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     return {(u * c.stride[0] + c.dilation[0] * m, v * c.stride[1] + c.dilation[1] * n): (m, n)
             for m in range(sol.kernel.rows) for n in range(sol.kernel.cols)}
 
@@ -51,7 +51,7 @@ def _window(sol: Solution, u: int, v: int) -> dict[tuple[int, int], tuple[int, i
 def window_picture(sol: Solution) -> str:
     """The window of the first output entry over the (padded) input, the kernel, and the output; the next
     window along the row is outlined to show the stride."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     A, B, C = sol.input, sol.kernel, sol.output
     (ph, pw) = c.padding
     rows, cols = A.rows + 2 * ph, A.cols + 2 * pw

@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 
 def conv_config(spec: Spec) -> dict[str, Any]:
     """The convolution's stride, padding and dilation as keyword arguments of :func:`symconv.conv2d`."""
-    c = spec.convolution
+    c = spec.conv
     return dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
 
 
 def output_shape(spec: Spec) -> tuple[int, int]:
     """The convolution output's shape, from the spec's sizes alone (before anything is derived)."""
-    c = spec.convolution
+    c = spec.conv
     a, b = spec.matrices[c.input].shape, spec.matrices[c.kernel].shape
     rows, cols = (output_size(a[k], b[k], padding=c.padding[k], stride=c.stride[k], dilation=c.dilation[k])
                   for k in (0, 1))
@@ -54,6 +54,6 @@ def symbol(name: str) -> str:
 def index_rule(sol: Solution, axis: int, out: str, k: str) -> str:
     """The input index that output index ``out`` meets through kernel index ``k`` (1-based), simplified by
     SymPy from the spec's stride, padding and dilation: S(u - 1) + D(m - 1) + 1 - P."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     u, m = sympy.Symbol(out), sympy.Symbol(k)
     return latex(c.stride[axis] * (u - 1) + c.dilation[axis] * (m - 1) + 1 - c.padding[axis])

@@ -32,7 +32,7 @@ def alternatives(sol: Solution) -> list[Alternative]:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The first window as a figure, each entry's sum of products (or the first and last), the matrix."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     eq.check_products(sol)
     A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
     prose(box, rf"Each entry of ${C}$ is the sum of the products of the kernel ${B}$ with the window of ${A}$ "
@@ -56,9 +56,10 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
 
 
 def _written_as(spec: Spec) -> WrittenAs:
-    return WrittenAs(name=spec.convolution.output)
+    return WrittenAs(name=spec.conv.output)
 
 
-TASK = Task("convolution", render, checker="grader.checkers.matrices:check_matrix",
-            reference=lambda sol: sol.output, shape=output_shape, label=lambda spec: spec.convolution.output,
+TASK = Task("convolution", render, needs=("convolution",),
+            checker="grader.checkers.matrices:check_matrix",
+            reference=lambda sol: sol.output, shape=output_shape, label=lambda spec: spec.conv.output,
             written_as=_written_as, alternatives=alternatives)

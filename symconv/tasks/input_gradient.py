@@ -24,7 +24,7 @@ from symconv.tasks.common import index_rule, symbol
 
 def fields(spec: Spec) -> list[str]:
     """One answer line per input entry, named as the input's entries are written (``A_{11}``)."""
-    name = spec.convolution.input
+    name = spec.conv.input
     rows, cols = spec.matrices[name].shape
     return [f"{name}_{{{i}{j}}}" for i in range(1, rows + 1) for j in range(1, cols + 1)]
 
@@ -40,7 +40,7 @@ def _representatives(sol: Solution) -> list[tuple[int, int]]:
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """Why each entry's gradient is a sum over the outputs it feeds, a figure of how many, and the numbered
     chain-rule equations (every entry, or one per number of terms in a summary)."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     counts = eq.feed_counts(sol)
     eq.check_chain(sol)
     A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
@@ -64,5 +64,6 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
                             numbered=True))
 
 
-TASK = Task("input-gradient", render, checker="grader.checkers.chain:check_chain", fields=fields,
+TASK = Task("input-gradient", render, needs=("convolution",),
+            checker="grader.checkers.chain:check_chain", fields=fields,
             locate="grader.writeup.chain:find_input_chain", warm="grader.checkers.chain:warm")

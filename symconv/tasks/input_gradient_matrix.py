@@ -31,16 +31,17 @@ def alternatives(sol: Solution) -> list[Alternative]:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The matrix ∂E/∂A."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     matrix_result(box, rf"\frac{{\partial E}}{{\partial {symbol(c.input)}}}", sol.grad_input, f"dE/d{c.input}",
                   **opts.printer)
 
 
 def _label(spec: Spec) -> str:
-    return f"(\\partial E/\\partial {spec.convolution.input})"
+    return f"(\\partial E/\\partial {spec.conv.input})"
 
 
-TASK = Task("input-gradient-matrix", render, checker="grader.checkers.matrices:check_matrix",
-            reference=lambda sol: sol.grad_input, shape=lambda spec: spec.matrices[spec.convolution.input].shape,
-            label=_label, written_as=lambda spec: WrittenAs(gradient_of=spec.convolution.input),
+TASK = Task("input-gradient-matrix", render, needs=("convolution",),
+            checker="grader.checkers.matrices:check_matrix",
+            reference=lambda sol: sol.grad_input, shape=lambda spec: spec.matrices[spec.conv.input].shape,
+            label=_label, written_as=lambda spec: WrittenAs(gradient_of=spec.conv.input),
             alternatives=alternatives)

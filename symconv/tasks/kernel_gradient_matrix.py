@@ -25,7 +25,7 @@ def alternatives(sol: Solution) -> list[Alternative]:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """What each kernel entry's gradient sums, and the matrix ∂E/∂B."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
     prose(box, rf"Each kernel entry ${B}_{{mn}}$ multiplies one input entry in every output, so "
                rf"$\partial E/\partial {B}_{{mn}}$ sums $\partial E/\partial {C}_{{uv}}$ times the entry of ${A}$ "
@@ -35,10 +35,11 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
 
 
 def _label(spec: Spec) -> str:
-    return f"(\\partial E/\\partial {spec.convolution.kernel})"
+    return f"(\\partial E/\\partial {spec.conv.kernel})"
 
 
-TASK = Task("kernel-gradient-matrix", render, checker="grader.checkers.matrices:check_matrix",
-            reference=lambda sol: sol.grad_kernel, shape=lambda spec: spec.matrices[spec.convolution.kernel].shape,
-            label=_label, written_as=lambda spec: WrittenAs(gradient_of=spec.convolution.kernel),
+TASK = Task("kernel-gradient-matrix", render, needs=("convolution",),
+            checker="grader.checkers.matrices:check_matrix",
+            reference=lambda sol: sol.grad_kernel, shape=lambda spec: spec.matrices[spec.conv.kernel].shape,
+            label=_label, written_as=lambda spec: WrittenAs(gradient_of=spec.conv.kernel),
             alternatives=alternatives)

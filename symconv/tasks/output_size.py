@@ -30,7 +30,7 @@ from symconv.tasks.common import symbol
 def alternatives(sol: Solution) -> list[Alternative]:
     """The output size recomputed off by one on either axis, rounding up, without padding, and transposed."""
     spec = sol.spec
-    c, (A, B) = spec.convolution, (spec.matrices[spec.convolution.input], spec.matrices[spec.convolution.kernel])
+    c, (A, B) = spec.conv, (spec.matrices[spec.conv.input], spec.matrices[spec.conv.kernel])
 
     def size(axis: int, **changes: Any) -> int:
         args = {**dict(padding=c.padding[axis], stride=c.stride[axis], dilation=c.dilation[axis]), **changes}
@@ -52,7 +52,7 @@ def alternatives(sol: Solution) -> list[Alternative]:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The formula, then each axis with the spec's numbers in it, cross-checked against the derived output."""
-    c = sol.spec.convolution
+    c = sol.spec.conv
     formula = output_size_expr()
     rows = [rf"O &= {latex(formula)}"]
     for axis, name in ((0, "rows"), (1, "columns")):
@@ -72,5 +72,6 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
                rf"${latex(sympy.Integer(rows_))} \times {latex(sympy.Integer(cols))}$.")
 
 
-TASK = Task("output-size", render, checker="grader.checkers.sizes:check_size", alternatives=alternatives,
+TASK = Task("output-size", render, needs=("convolution",),
+            checker="grader.checkers.sizes:check_size", alternatives=alternatives,
             locate="grader.writeup.locate:find_size")
