@@ -3,7 +3,8 @@ in parallel (``build_pdfs``), reproducibly (SOURCE_DATE_EPOCH=0).
 
 Student text never enters LaTeX unescaped: the document holds only escaped text (``escape_tt``) and the project
 printer's output (``expected_latex``/``given_latex``), set as displays that break across lines and pages;
-pdflatex runs with -no-shell-escape and openin_any=p, openout_any=p. An interrupt kills the runs under way.
+pdflatex runs through the engine's one TeX runner (symconv.document.tex_runner: no shell escape,
+openin_any=p, openout_any=p, a timeout). An interrupt kills the runs under way.
 
 >>> escape_tt(r"\input{/etc/passwd} 50% x_1")
 '{\\char92}input{\\char123}/etc/passwd{\\char125}\\ 50{\\char37}\\ x{\\char95}1'
@@ -11,13 +12,9 @@ pdflatex runs with -no-shell-escape and openin_any=p, openout_any=p. An interrup
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +24,7 @@ from grader.batch import Graded
 from grader.feedback import number
 from grader.result import ERROR, Result
 from grader.submission import safe_id
+from symconv.document.tex_runner import TexRuns
 from symconv.unicode import SUB, SUP
 
 PDF_TIMEOUT = 60  # seconds for one pdflatex run
@@ -155,7 +153,7 @@ def build_pdfs(graded: Sequence[Graded], folder: Path, jobs: int = 1) -> list[st
     """Write ``<student>.tex`` and build ``<student>.pdf`` for each; returns one line per failed build."""
     if shutil.which("pdflatex") is None:
         return ["pdflatex is not installed: no feedback PDFs were built"]
-    pool, runs = ThreadPoolExecutor(max(1, jobs)), _Runs()
+    pool, runs = ThreadPoolExecutor(max(1, jobs)), TexRuns()
     try:
         futures = [pool.submit(build_pdf, feedback_tex(g.result, g.note), folder / safe_id(g.result.student), runs)
                    for g in graded]
@@ -167,59 +165,18 @@ def build_pdfs(graded: Sequence[Graded], folder: Path, jobs: int = 1) -> list[st
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _Runs:
-    """The pdflatex processes under way, so that an interrupt can kill them instead of waiting for them."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._live: set[subprocess.Popen[bytes]] = set()
-        self._stopped = False
-
-    def run(self, argv: list[str], cwd: str, env: dict[str, str]) -> tuple[int, bytes]:
-        """(exit code, stdout) of one run; -9 without running once ``stop()`` was called."""
-        with self._lock:
-            if self._stopped:
-                return -signal.SIGKILL, b""
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            self._live.add(proc)
-        try:
-            out, _ = proc.communicate(timeout=PDF_TIMEOUT)
-            return proc.returncode, out
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise
-        finally:
-            with self._lock:
-                self._live.discard(proc)
-
-    def stop(self) -> None:
-        """Kill every run under way and refuse new ones."""
-        with self._lock:
-            self._stopped = True
-            for proc in self._live:  # each run leads its own session: kill its whole group
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-
-
-
-def build_pdf(tex: str, stem: Path, runs: _Runs | None = None) -> str:
+def build_pdf(tex: str, stem: Path, runs: TexRuns | None = None) -> str:
     """``stem.tex`` and ``stem.pdf`` from ``tex`` by a locked-down pdflatex; returns "" or why it failed."""
     atomic_write(stem.with_suffix(".tex"), tex)
-    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f",
-           "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
     with tempfile.TemporaryDirectory(prefix=".pdf-", dir=stem.parent) as tmp:
         (Path(tmp) / "feedback.tex").write_text(tex)
-        try:
-            code, stdout = (runs or _Runs()).run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode",
-                                          "-halt-on-error", "feedback.tex"], tmp, env)
-        except subprocess.TimeoutExpired:
+        run = (runs or TexRuns()).run("pdflatex", "feedback.tex", tmp, timeout=PDF_TIMEOUT, env=env)
+        if run.timed_out:
             return f"{stem.name}.pdf: pdflatex timed out after {PDF_TIMEOUT}s"
         pdf = Path(tmp) / "feedback.pdf"
-        if code != 0 or not pdf.exists():
-            error = next((line for line in stdout.decode(errors="replace").splitlines() if line.startswith("!")),
-                         "no PDF produced")
+        if run.returncode != 0 or not pdf.exists():
+            error = next((line for line in run.output.splitlines() if line.startswith("!")), "no PDF produced")
             return f"{stem.name}.pdf: pdflatex failed ({error[:120]})"
         atomic_write(stem.with_suffix(".pdf"), pdf.read_bytes())
     return ""

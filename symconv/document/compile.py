@@ -1,9 +1,8 @@
 """The edge of the document pipeline: write the .tex, and run latexmk (pdflatex) on it, locked down.
 
-latexmk runs with ``-norc`` (no latexmkrc, which is Perl), pdflatex with ``-no-shell-escape``,
-``-interaction=nonstopmode -halt-on-error``, in the output directory, with TeX's paranoid file access
-(``openin_any=p openout_any=p``: no absolute paths, no ``..``, no dot files) and a timeout. A failed run
-becomes one line: the first error in the .log.
+latexmk runs through the project's one TeX runner (``symconv.document.tex_runner``: no shell escape, paranoid
+file access, nonstopmode, halt on error, a timeout, killed with its process group), with ``-norc`` (no
+latexmkrc, which is Perl), in the output directory. A failed run becomes one line: the first error in the .log.
 
 >>> first_error("This is pdfTeX\\n! Undefined control sequence.\\nl.12 \\\\foo\\n")
 '! Undefined control sequence. (l.12 \\\\foo)'
@@ -15,21 +14,20 @@ becomes one line: the first error in the .log.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 from pylatex import Document
 
+from symconv.document.tex_runner import TexRuns
 from symconv.errors import SymconvError
 
 TEX_PACKAGES = ("texlive-latex-recommended", "texlive-pictures", "lmodern", "cm-super", "latexmk")
 INSTALL_HINT = ("install TeX Live to build the PDF; on Debian/Ubuntu: sudo apt-get install "
                 + " ".join(TEX_PACKAGES))
 TIMEOUT = 300.0  # seconds for the whole latexmk run
+LATEXMK_OPTIONS = ("-norc", "-pdf", "-file-line-error")  # no latexmkrc (Perl); errors as file:line:
 
 
 class LatexError(SymconvError):
@@ -101,22 +99,14 @@ def compile_pdf(tex: str | Path, timeout: float = TIMEOUT) -> Path:
         raise TexMissing()
     tex = Path(tex)
     cwd = tex.parent.resolve()
-    cmd = ["latexmk", "-norc", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-           "-file-line-error", tex.name]
-    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # latexmk and the pdflatex it started
-        proc.communicate()
-        raise LatexError(f"{tex}: latexmk timed out after {timeout:g} s") from None
+    run = TexRuns().run("latexmk", tex.name, cwd, timeout=timeout, options=LATEXMK_OPTIONS)
+    if run.timed_out:
+        raise LatexError(f"{tex}: latexmk timed out after {timeout:g} s")
     pdf = cwd / f"{tex.stem}.pdf"
-    if proc.returncode != 0 or not pdf.exists():
+    if run.returncode != 0 or not pdf.exists():
         log = cwd / f"{tex.stem}.log"
         text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-        reason = first_error(text) or first_error(output) or _last_line(output) or f"exit {proc.returncode}"
+        reason = first_error(text) or first_error(run.output) or _last_line(run.output) or f"exit {run.returncode}"
         raise LatexError(f"{tex}: LaTeX failed: {reason}")
     return tex.parent / pdf.name
 
