@@ -1,7 +1,8 @@
 """Reading one student's submission file: ``load_submission(path) -> Submission(student, answers, source)``.
 
 A submission is ``{"student": <id>, "answers": {<part>: <value>}}`` in YAML, JSON or TOML, or a LaTeX answer sheet
-(templates/answer-sheet.tex) whose ``\\answer{<part>}{...}`` macros are extracted by a brace-matching scanner.
+(``symconv answer-sheet`` generates it from the spec) whose ``\\answer{<part>}{...}`` macros are extracted by a
+brace-matching scanner.
 ``\\answer{1.2a/max}{...}`` fills one key of a part whose answer is a mapping (``{"max": ...}``).
 
 Files are hostile. Before anything is parsed the loader refuses, with a one-line ``SubmissionError`` naming the file:

@@ -23,10 +23,11 @@ from grader.submission import (
     unknown_parts_note,
 )
 from symconv import derive_solution, entry_symbol, load_spec
+from symconv.document.answer_sheet import answer_sheet
 from symconv.latex import latex
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "templates" / "answer-sheet.tex"
+SHEET = answer_sheet(load_spec(None))   # the homework's generated answer sheet (symconv answer-sheet)
 ANSWERS = {"1.1a": "3 \\times 3", "1.1c": [[1, 2], [3, 4]], "1.2a": {"max": "nn.MaxPool2d", "avg": "x"}}
 
 FORMATS = {
@@ -161,14 +162,14 @@ def test_answer_sheet_scanner():
 
 def _template_labels() -> list[str]:
     import re
-    return re.findall(r"^\\answer\{([^}]*(?:\{[^}]*\})?)\}\{\}", TEMPLATE.read_text(), flags=re.M)
+    return re.findall(r"^\\answer\{([^}]*(?:\{[^}]*\})?)\}\{\}", SHEET, flags=re.M)
 
 
 def test_template_has_one_answer_per_part_of_the_homework():
     parts = [p.id for p in load_spec(None).parts]
     labels = _template_labels()
     assert sorted({label.split("/")[0] for label in labels}) == sorted(parts)
-    assert read_answer_sheet(TEMPLATE.read_text()) == ("", {})  # an empty sheet has no answers
+    assert read_answer_sheet(SHEET) == ("", {})  # an empty sheet has no answers
 
 
 def _filled_sheet() -> tuple[str, dict]:
@@ -189,7 +190,7 @@ def _filled_sheet() -> tuple[str, dict]:
         **{f"1.2a/{k}": v for k, v in sol.pool_modules.items()},
         **{f"1.1d/{latex(entry_symbol('A', r, c))}": latex(rule.total) for (r, c), rule in sol.chain.items()},
     }
-    text = TEMPLATE.read_text()
+    text = SHEET
     for label, value in fills.items():
         assert f"\\answer{{{label}}}{{}}" in text, label
         text = text.replace(f"\\answer{{{label}}}{{}}", f"\\answer{{{label}}}{{{value}}}")
@@ -209,7 +210,7 @@ def test_filled_template_extracts():
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 @pytest.mark.parametrize("filled", [False, True])
 def test_template_compiles(tmp_path, filled):
-    text = _filled_sheet()[0] if filled else TEMPLATE.read_text()
+    text = _filled_sheet()[0] if filled else SHEET
     (tmp_path / "sheet.tex").write_text(text)
     run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from pylatex import Document
+
 from symconv.document import build_document, compile_pdf, tex_available, write_tex
 from symconv.document.compile import INSTALL_HINT, TexMissing, safe_name
 from symconv.solution import derive_solution
@@ -23,18 +25,28 @@ def register(sub: Any) -> None:
                "error (exit 1); --tex-only never runs TeX. " + INSTALL_HINT[0].upper() + INSTALL_HINT[1:] + ".")
     p.add_argument("spec", nargs="?", default=None, metavar="SPEC",
                    help="problem spec (YAML, TOML or JSON); default: the built-in homework")
+    add_typeset_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_typeset_arguments(p: argparse.ArgumentParser) -> None:
+    """--out DIR, --pdf | --tex-only and --timeout (shared by ``solve`` and ``handout``)."""
     p.add_argument("--out", default="out", metavar="DIR", help="output directory (default: out)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--pdf", action="store_true", help="require the PDF: fail (exit 1) when TeX is missing")
     mode.add_argument("--tex-only", action="store_true", help="write the .tex only; do not run TeX")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="limit for latexmk (default 300)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    solution = derive_solution(spec)
-    tex = write_tex(build_document(solution), args.out, safe_name(spec.name))
+    return typeset(build_document(derive_solution(spec)), safe_name(spec.name), args)
+
+
+def typeset(doc: Document, name: str, args: argparse.Namespace) -> int:
+    """Write ``doc`` as args.out/<name>.tex and, as ``--pdf``/``--tex-only`` and TeX's presence say, its PDF
+    (shared by ``solve`` and ``handout``)."""
+    tex = write_tex(doc, args.out, name)
     print(f"wrote {tex}")
     if args.tex_only:
         return 0

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 
+import sympy
 from pylatex import Document, NoEscape, Package, Subsection
 from pylatex.utils import escape_latex
 
 from symconv.document import equations as eq
-from symconv.document.blocks import prose
-from symconv.document.options import document_options
+from symconv.document.blocks import matrix_result, prose
+from symconv.document.options import DocumentOptions, document_options
+from symconv.latex import latex
 from symconv.solution import Solution
 from symconv.spec import TEMPLATES
 
@@ -51,20 +53,24 @@ def points(value: float) -> str:
     return f"{text} point" if value == 1 else f"{text} points"
 
 
-def fill_document(doc: Document, sol: Solution) -> Document:
-    """Append the title block and every problem and part of ``sol.spec``, in order."""
+def fill_document(doc: Document, sol: Solution, handout: bool = False) -> Document:
+    """Append the title block and every problem and part of ``sol.spec``, in order. With ``handout``, the problems
+    only: the spec's inputs typeset after the title, and answer space in place of every solution."""
     from symconv.tasks import task  # the task modules import the document blocks
 
     spec = sol.spec
     opts = document_options(spec.document, spec.source)
-    eq.check_solution(sol)
+    if not handout:
+        eq.check_solution(sol)
     doc.preamble.append(NoEscape(template("preamble.tex")))
-    revealed = [part.reveal for part in spec.parts]
+    revealed = [part.reveal and not handout for part in spec.parts]
     kind = "Solutions" if all(revealed) else "Problems with selected solutions" if any(revealed) else "Problems"
     note = "Every number and equation below was derived by symconv and checked numerically." \
         if opts.verified_notes and any(revealed) else ""
     doc.append(NoEscape(template("title.tex", course=spec.course, assignment=spec.assignment, date=spec.date,
                                  points=f"{points(spec.max_score)} in total", kind=kind, note=note)))
+    if handout:
+        given_inputs(doc, spec.matrices, opts)
     for problem in spec.problems:
         title = f"Problem {problem.id}" + (f": {problem.title}" if problem.title else "")
         doc.append(NoEscape(r"\problemheading"))
@@ -76,7 +82,7 @@ def fill_document(doc: Document, sol: Solution) -> Document:
                                     rf"{{{escape_latex(points(part.points))}}}"))
                 if part.text:
                     box.append(NoEscape(r"\begin{problemtext}" + spec.fill(part.text) + r"\end{problemtext}"))
-                if not part.reveal:
+                if not part.reveal or handout:
                     box.append(NoEscape(r"\answerspace"))
                     continue
                 box.append(NoEscape(r"\solutionlabel"))
@@ -84,12 +90,25 @@ def fill_document(doc: Document, sol: Solution) -> Document:
     return doc
 
 
-def build_document(sol: Solution) -> Document:
-    """A fresh article with the solution of ``sol.spec`` in it (T1 encoding, Latin Modern: Type 1 fonts only)."""
+def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix], opts: DocumentOptions) -> None:
+    """The spec's input matrices, each as ``A = [...]`` (a handout states its data; nothing when there is none).
+
+    >>> doc = Document()
+    >>> given_inputs(doc, {"A": sympy.Matrix([[1, 2]])}, document_options({}))
+    >>> "The inputs: " in doc.dumps() and r"A = \\begin{bmatrix}1 & 2\\end{bmatrix}" in doc.dumps()
+    True
+    """
+    for k, (name, matrix) in enumerate(matrices.items()):
+        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "", **opts.printer)
+
+
+def build_document(sol: Solution, handout: bool = False) -> Document:
+    """A fresh article with the solution of ``sol.spec`` in it (T1 encoding, Latin Modern: Type 1 fonts only);
+    with ``handout``, the problems without their solutions (:func:`fill_document`)."""
     doc = Document(documentclass="article", document_options=["11pt"], page_numbers=False,
                    fontenc="T1", inputenc="utf8", lmodern=True, textcomp=True)
     doc.packages.append(Package("amsmath"))
-    return fill_document(doc, sol)
+    return fill_document(doc, sol, handout=handout)
 
 
-__all__ = ["build_document", "fill_document", "template"]
+__all__ = ["build_document", "fill_document", "given_inputs", "template"]
