@@ -46,6 +46,10 @@ Point = Mapping[str, Any]   # symbol name -> value
 
 
 def is_number(value: Any) -> bool:
+    """A SymPy value with no free symbols (``3``, ``sqrt(2)``), not an expression in names.
+
+    >>> is_number(sympy.Integer(3)), is_number(sympy.Symbol("x")), is_number(3)
+    (True, False, False)"""
     return isinstance(value, sympy.Basic) and value.is_number
 
 
@@ -122,6 +126,10 @@ def evaluate(expr: Any, point: Point) -> complex | None:
 
 
 def values_at(expr: Any, points: Sequence[Point]) -> list[complex | None]:
+    """``expr`` evaluated at each point (``evaluate``): a complex number, or None where it has none.
+
+    >>> values_at(sympy.Symbol("x") + 1, [{"x": 1}, {"x": 2}])
+    [(2+0j), (3+0j)]"""
     return [evaluate(expr, point) for point in points]
 
 
@@ -245,4 +253,8 @@ def compare_entries(given: sympy.MatrixBase, expected: sympy.MatrixBase, toleran
 
 def matrices_equal(given: sympy.MatrixBase, expected: sympy.MatrixBase,
                    tolerance: Tolerance = DEFAULT_TOLERANCE) -> bool:
+    """Same shape and every entry the same value (``compare_entries`` within ``tolerance``).
+
+    >>> matrices_equal(sympy.Matrix([[1, 2]]), sympy.Matrix([[1, 2]])), matrices_equal(sympy.eye(2), sympy.eye(3))
+    (True, False)"""
     return given.shape == expected.shape and not compare_entries(given, expected, tolerance)

@@ -70,6 +70,7 @@ class Found:
 
 @dataclass(frozen=True)
 class Skipped:
+    """An entry of the input that is not graded, as reported: its path, the path as shown, and why."""
     path: Path
     shown: str       # the path as reported (relative to its input folder)
     reason: str
@@ -77,6 +78,7 @@ class Skipped:
 
 @dataclass
 class Discovery:
+    """What ``discover`` found: the submission files in order, and the entries it skipped with their reasons."""
     files: list[Found] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 

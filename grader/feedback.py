@@ -158,6 +158,10 @@ def review(part: str, max_score: float, problem: str) -> str:
 
 
 def missing(part: str) -> str:
+    """The feedback of a part with no answer.
+
+    >>> missing("1.1b")
+    '1.1b: no answer (0 points).'"""
     return f"{part}: no answer (0 points)."
 
 

@@ -122,6 +122,8 @@ def run_autograder(root: str | Path | None = None, spec: str | Path | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m grader.gradescope``: run the autograder, print its output; exit 1 with one line when even
+    results.json could not be written."""
     parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description="Gradescope's run_autograder.")
     parser.add_argument("--root", default=None, help=f"the /autograder tree (default: ${ROOT_ENV} or /autograder)")
     parser.add_argument("--spec", default=None)

@@ -93,14 +93,17 @@ class Result:
 
     @property
     def score(self) -> float:
+        """The total score of the parts (rounded to 6 places, so sums of thirds print cleanly)."""
         return round(sum(p.score for p in self.parts), 6)
 
     @property
     def max_score(self) -> float:
+        """The total of the parts' maximum scores."""
         return round(sum(p.max_score for p in self.parts), 6)
 
     @property
     def diagnoses(self) -> list[str]:
+        """Every part's diagnosis codes, in part order."""
         return [code for p in self.parts for code in p.diagnoses]
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,6 +115,7 @@ class Result:
 
     @property
     def needs_review(self) -> bool:
+        """Whether some part waits for a person to grade it."""
         return any(p.status == NEEDS_REVIEW for p in self.parts)
 
     # How a result shows itself in a REPL and a notebook: one line, a table of parts (text, HTML, LaTeX).
@@ -147,6 +151,11 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
+        """The Result that ``to_dict`` gave (a worker's result, or results/<student>.json read back).
+
+        >>> r = Result("ada", [PartResult("1.1a", 1.0, 1.0, "ok")])
+        >>> Result.from_dict(r.to_dict()) == r
+        True"""
         parts = [PartResult(**p) for p in data.get("parts", [])]
         return cls(**{**data, "parts": parts})
 

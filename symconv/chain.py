@@ -53,6 +53,11 @@ class ChainTerm:
 
     @property
     def value(self) -> sympy.Expr:
+        """The product the term stands for: ``upstream * local``.
+
+        >>> C, B = sympy.Symbol("C_11"), sympy.Symbol("B_11")
+        >>> ChainTerm(1, 1, C, sympy.Integer(2), B).value
+        2*B_11"""
         return self.upstream * self.local
 
 

@@ -40,9 +40,17 @@ class ConvConfig:
 
     @classmethod
     def make(cls, stride: Any = 1, padding: Any = 0, dilation: Any = 1) -> ConvConfig:
+        """A validated config from ints or (h, w) pairs; a bad value is a ConfigError.
+
+        >>> ConvConfig.make(stride=2, padding=(1, 0))
+        ConvConfig(stride=(2, 2), padding=(1, 0), dilation=(1, 1))"""
         return cls(pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1))
 
     def out_shape(self, in_shape: Pair, k_shape: Pair) -> Pair:
+        """The (h, w) output shape for an input and a kernel shape (``output_size`` per axis).
+
+        >>> ConvConfig.make(stride=2).out_shape((5, 5), (3, 3))
+        (2, 2)"""
         return tuple(  # type: ignore[return-value]
             output_size(in_shape[a], k_shape[a], padding=self.padding[a], stride=self.stride[a],
                         dilation=self.dilation[a]) for a in (0, 1))

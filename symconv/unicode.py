@@ -74,6 +74,10 @@ def _balanced_outer(text: str) -> bool:
 
 
 def wrap(text: str) -> str:
+    """``text`` in parentheses unless it is already one factor (a name, a number, a bracketed group).
+
+    >>> wrap("B₁₁"), wrap("a + b"), wrap("(a + b)")
+    ('B₁₁', '(a + b)', '(a + b)')"""
     return text if _is_atom_text(text) else f"({text})"
 
 

@@ -28,6 +28,7 @@ class BigOpRules:
     """The grammar rules of answer.lark for relations, limits, reductions and norms."""
 
     def chain(self, c):
+        r"""``a = b = c``: an Equation of its sides; ``a \le b`` (one relation, no chains of them): a SymPy relation."""
         relations = [t for t in c[1::2] if t.type == "REL"]
         if not relations:
             return Equation(tuple(c[::2]))
@@ -36,6 +37,7 @@ class BigOpRules:
         return _RELATIONS[_relation_name(relations[0])](c[0], c[2], evaluate=False)
 
     def approach(self, c):
+        r"""``p \to \infty``: an Approach; ``1/p \to 0`` is read as ``p \to \infty`` (with a note)."""
         var, arrow, value = c
         if _is_reciprocal(var):  # 1/p -> 0 is p -> oo; 1/p -> v is p -> 1/v
             symbol_ = var.free_symbols.pop()
@@ -47,13 +49,16 @@ class BigOpRules:
             raise Fail(arrow.start_pos, "the left side of '\\to' must be a single variable")
         return Approach(var, value)
 
-    def bare_limit(self, c):  # \lim_{p \to \infty} on its own: the statement p -> oo
+    def bare_limit(self, c):
+        r"""``\lim_{p \to \infty}`` on its own: the statement ``p \to \infty``."""
         return Approach(_bound_symbol(c[3]), c[5])
 
     def limit_equation(self, c):
+        r"""``\lim_{p\to\infty} ... = \max ...`` or ``p = 1``: an Equation of the two sides."""
         return Equation((c[0], c[2]))
 
-    def norm(self, c):  # \lVert X_{S_{ij}} \rVert_p
+    def norm(self, c):
+        r"""``\lVert X_{S_{ij}} \rVert_p``: the p-norm of a window's entries (the order is required)."""
         if not isinstance(c[1], WindowEntries):
             raise Fail(c[0].start_pos, "a norm is read around a window's entries, like \\lVert X_{S_{ij}} \\rVert_p")
         if len(c) < 4:
@@ -66,9 +71,12 @@ class BigOpRules:
         return window_norm(c[1], order)
 
     def bars(self, c):
+        """``|S|`` of a window: its number of cells; ``|x|``: an absolute value."""
         return window_bars(c[1])
 
     def reduce(self, c):
+        r"""``\sum_{i=1}^{n} body``, ``\max_{(p,q) \in S} body``, ``\sum_{0 \le m, n < K} body``: a
+        WindowReduce (one per name of a multi-name range); an upper end only with a range, and a range needs one."""
         op, binder, body = _bigop_name(c[0]), c[3], c[-1]
         kind, var, domain = binder
         upper = c[6] if len(c) == 8 else None
@@ -88,30 +96,37 @@ class BigOpRules:
             return body
         return reduction(op, body, var, domain)
 
-    def reduce_upper_first(self, c):  # \sum^{n}_{i=1}: the same as \sum_{i=1}^{n}
+    def reduce_upper_first(self, c):
+        r"""``\sum^{n}_{i=1}``: the same as ``\sum_{i=1}^{n}``."""
         op, upper, under, lbrace, binder, rbrace, body = c[0], c[2], c[3], c[4], c[5], c[6], c[7]
         return self.reduce([op, under, lbrace, binder, rbrace, c[1], upper, body])
 
-    def reduce_set(self, c):  # \max\{x_{pq} : (p,q) \in S\}
+    def reduce_set(self, c):
+        r"""``\max\{x_{pq} : (p,q) \in S\}``: a reduction over a set written by comprehension."""
         kind, var, domain = c[4]
         if kind != "in":
             raise Fail(c[3].start_pos, "write the set as \\{x : x \\in S\\}")
         return reduction(_bigop_name(c[0]), c[2], var, domain)
 
-    def limit(self, c):  # \lim_{p \to \infty} body
+    def limit(self, c):
+        r"""``\lim_{p \to \infty} body``: an unevaluated SymPy Limit."""
         var, value, body = _bound_symbol(c[3]), c[5], c[-1]
         return sympy.Limit(body, var, value)
 
-    def comprehension(self, c):  # sum(x^p for x in S), max(x for x in S)
+    def comprehension(self, c):
+        """``sum(x^p for x in S)``, ``max(x for x in S)``: a reduction written the Python way."""
         word = token_word(str(c[0]))
         if word not in ("sum", "max", "min", "mean", "avg"):
             raise Fail(c[0].start_pos, f"'{word}(... for ... in ...)' is not supported")
         return reduction(word, c[2], c[4], c[6])
 
-    def binder_listed(self, c):  # m = 0, \ldots, kH - 1
+    def binder_listed(self, c):
+        r"""``m = 0, \ldots, kH - 1``: a range with both ends."""
         return "range", _bound_symbol(c[0]), (c[2], c[6])
 
-    def binder_between(self, c):  # 1 \le i \le N, 0 \le m, n < K
+    def binder_between(self, c):
+        r"""``1 \le i \le N``, ``0 \le m, n < K``: a range with both ends (strict bounds moved
+        in by one)."""
         low, first, *names, second, high = c
         names = [_bound_symbol(t) for t in names if t.type == "NAME"]
         ops = (_relation_name(first), _relation_name(second))
@@ -122,15 +137,19 @@ class BigOpRules:
         return "range", names[0] if len(names) == 1 else sympy.Tuple(*names), (low, high)
 
     def binder_in(self, c):
+        r"""``(p, q) \in S``: the names run over a set."""
         return "in", c[0], c[2]
 
     def binder_range(self, c):
+        """``i = 1``: the start of a range (the end comes as the operator's superscript)."""
         return "range", _bound_symbol(c[0]), c[2]
 
     def binder_free(self, c):
+        r"""A bare name under the operator (``\sum_i``): the domain is left unspecified."""
         return "free", c[0], Str("unspecified")
 
     def bound(self, c):
+        """The bound names: one single-letter name, or a Tuple of them (``p, q`` or ``(p, q)``)."""
         names = [_bound_symbol(t) for t in c if t.type == "NAME"]
         return names[0] if len(names) == 1 else sympy.Tuple(*names)
 

@@ -93,12 +93,15 @@ class Builder(BigOpRules, Transformer):
 
     # ---- whole answers ------------------------------------------------------------------------------
     def start_expr(self, c):
+        """A whole answer read as one expression."""
         return c[0]
 
     def start_equation(self, c):
+        """A whole answer read as an equation (or a relation): the built chain."""
         return c[0]
 
     def start_size(self, c):
+        """A size ``3 x 3``, ``(3, 3)`` or ``[3, 3]``: a pair of whole numbers >= 1 (six digits at most)."""
         numbers = [t for t in c if t.type == "NUMBER"]
         for t in numbers:
             if not t.isdigit() or int(t) < 1 or len(t) > 6:
@@ -107,6 +110,8 @@ class Builder(BigOpRules, Transformer):
 
     # ---- matrices -----------------------------------------------------------------------------------
     def env_matrix(self, c):
+        r"""A matrix environment (``\begin{bmatrix}...\end{bmatrix}``, ``array``, ``tabular``; bracketed or
+        not) whose ``\end`` matches its ``\begin``."""
         begin, rows, end = c[-4:-1] if len(c) == 5 else c  # \left[ \begin{array} ... \end{array} \right]
         opened = begin.split("{")[1].split("}")[0].strip()
         closed = end.split("{")[1].split("}")[0].strip()
@@ -116,25 +121,32 @@ class Builder(BigOpRules, Transformer):
         return to_matrix(list(zip(rows[0::2], starts, strict=False)))
 
     def rows(self, c):
+        r"""The rows of an environment with their ``\\`` separators (the separators give each row's offset)."""
         return c
 
     def row(self, c):
+        """The entries of one row, without the ``&`` between them."""
         return c[0::2]
 
     def list_row(self, c):
+        """One ``[a, b, c]`` row: (its entries, its offset)."""
         return c[1:-1:2], c[0].start_pos
 
     def list_matrix(self, c):
+        """Nested lists ``[[1, 2], [3, 4]]`` as a matrix."""
         return to_matrix([item for item in c if isinstance(item, tuple)])
 
     # ---- arithmetic ---------------------------------------------------------------------------------
     def sum(self, c):
+        """Terms joined by ``+`` and ``-`` (any dash), with the size cap on the result."""
         terms = [c[0]]
         for op, term in zip(c[1::2], c[2::2], strict=True):
             terms.append(term if op == "+" else -term)
         return _check_number(sympy.Add(*terms), c[1])
 
     def product(self, c: list[Any]) -> Any:
+        r"""Factors by ``*``, ``\cdot``, ``\times``, juxtaposition, ``/`` (a quotient of two ``\partial``
+        is a derivative) and ``//`` (floor division), with the size cap on the result."""
         factors = [c[0]]
         pending: Token | None = None
         for item in c[1:]:
@@ -154,15 +166,18 @@ class Builder(BigOpRules, Transformer):
         return _check_number(sympy.Mul(*factors), next((t for t in c if isinstance(t, Token)), _NO_TOKEN))
 
     def signed(self, c):
+        """A leading sign: ``-x`` or ``+x``."""
         return -c[1] if c[0] != "+" else c[1]
 
     def power(self, c):
+        """``base^exponent`` with the exponent caps; ``X_{pq}^k`` with ``k`` a channel index is an indexed name."""
         base, exponent = c[0], c[2]
         if isinstance(base, sympy.Indexed) and _is_index_letter(exponent):
             return _channel(base.base.label.name, exponent.name, base.indices)
         return _power(base, exponent, c[1])
 
     def number(self, c):
+        """A decimal or scientific literal (``2.5``, ``1e-3``) as an exact Rational, built from its digits."""
         (t,) = c
         mantissa, _, exponent = t.lower().partition("e")
         whole, _, fraction = mantissa.partition(".")
@@ -176,40 +191,51 @@ class Builder(BigOpRules, Transformer):
         return value
 
     def infinity(self, c):
+        r"""``\infty`` or ``∞``: SymPy's ``oo``."""
         return sympy.oo
 
     def ellipsis(self, c):
+        r"""``\dots``, ``…`` or ``...``: the ``ELLIPSIS`` marker of an elided sum."""
         return ELLIPSIS
 
     def group(self, c):
+        """A bracketed expression; ``[(n - f)/s]`` gets a note, as [x] is also written for the integer part."""
         if c[0].type == "LBRACK" and _divides_by_a_name(c[1]):
             note("read [...] as brackets; [x] is also written for the integer part of x", guessed=True)
         return c[1]
 
     def floor(self, c):
+        r"""``\lfloor x \rfloor``."""
         return sympy.floor(c[1])
 
     def ceiling(self, c):
+        r"""``\lceil x \rceil``."""
         return sympy.ceiling(c[1])
 
     def frac(self, c):
+        r"""``\frac{a}{b}``; ``\frac{\partial E}{\partial A_{24}}`` is an unevaluated derivative."""
         _, top, bottom = c
         if isinstance(top, Partial) and isinstance(bottom, Partial):
             return _derivative(top, bottom)
         return _check_number(sympy.Mul(top, _power(bottom, sympy.S.NegativeOne, c[0])), c[0])
 
     def arg_char(self, c):
+        r"""A one-character argument (``\frac12``): a digit or a name."""
         (t,) = c
         return sympy.Integer(int(t)) if t.isdigit() else resolve_word(str(t), t.start_pos)
 
     def sqrt(self, c):
+        r"""``\sqrt{x}`` or ``\sqrt[n]{x}`` as a power, with the exponent caps."""
         index = c[2] if len(c) == 5 else sympy.Integer(2)
         return _power(c[-1], 1 / index, c[0])
 
     def latex_function(self, c):
+        r"""``\log``, ``\ln`` or ``\exp`` of its argument."""
         return _apply({"\\ln": "log"}.get(c[0], c[0][1:]), [c[1]], c[0])
 
     def call(self, c):
+        r"""``f(args)``: a whitelisted function, ``\text{input}(N, C, h, w)``, a matrix entry ``A(1,1)``, a
+        function's name ``f(X)``, or a name times a group ``S(x)``; anything else is an unknown function."""
         token, args = c[0], c[2:-1:2]
         word = token_word(str(token))
         if word in FUNCTIONS:
@@ -233,25 +259,32 @@ class Builder(BigOpRules, Transformer):
         raise Fail(token.start_pos, f"unknown function '{word}'")
 
     def bigop_call(self, c):
+        r"""``\max(a, b)``, ``\min\{a, b\}``, ``mean(S)``: a big operator called like a function."""
         return _apply(_bigop_name(c[0]), c[2:-1:2], c[0])
 
     def partial(self, c):
+        r"""``\partial x``, waiting for the fraction it belongs to."""
         return Partial(c[1], sympy.Integer(c[0].start_pos))
 
-    def nabla(self, c):  # \nabla_A E: the gradient of E with respect to A
+    def nabla(self, c):
+        r"""``\nabla_A E``: the gradient of E with respect to A, as a derivative."""
         name = re.sub(r"\\[A-Za-z]+|[{}\s]", "", str(c[1])[1:])
         if not (len(name) == 1 and name.isalpha()):
             raise Fail(c[1].start_pos, "write the gradient as \\nabla_A E")
         return sympy.Derivative(c[2], symbol(name), evaluate=False)
 
-    def partial_braced(self, c):  # \partial{L}
+    def partial_braced(self, c):
+        r"""``\partial{L}``, waiting for the fraction it belongs to."""
         return Partial(c[2], sympy.Integer(c[0].start_pos))
 
     def axis_name(self, c):
+        """``kernel_size[0]`` and the like: refused with a message (one axis of a size is not read)."""
         raise Fail(c[0].start_pos, f"'{' '.join(str(c[0]).split())}' is not supported")
 
     # ---- names --------------------------------------------------------------------------------------
     def name(self, c):
+        """A name: a letter or word, an entry (``A[2,4]``, ``A_{24}``), an indexed name (``x_{pq}``), a
+        superscripted name (``X^k_{pq}``, a power unless ``k`` is an index), or ``dE``, ``dA_{11}`` (a differential)."""
         token = c[0]
         if token.type == "ENTRY_BRACKET":
             letter, i, j = str(token).translate(_ENTRY_BRACKET_SPLIT).split()

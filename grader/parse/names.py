@@ -46,6 +46,10 @@ _INDEX_EXPR = re.compile(r"\s*[+\-]?\s*([0-9]+|[A-Za-z])(\s*[+\-]\s*([0-9]+|[A-Z
 
 
 def symbol(name: str) -> sympy.Symbol:
+    """The parser's symbol for a name: always real (so ``|x|`` and ``sqrt(x**2)`` stay as written).
+
+    >>> symbol("x").is_real
+    True"""
     return sympy.Symbol(name, real=True)
 
 

@@ -99,6 +99,7 @@ class WindowReduce(sympy.Expr):
 
     @property
     def free_symbols(self) -> set[sympy.Basic]:
+        """The symbols of the body that the reduction does not bind, and those of the domain."""
         return (self.body.free_symbols - set(self.bound)) | self.domain.free_symbols
 
     def expand(self, values: Iterable[Any]) -> sympy.Expr:

@@ -61,6 +61,7 @@ class WindowEntries(sympy.Expr):
 
 
 def window_entries(domain: sympy.Basic, offset: int) -> WindowEntries:
+    """``X_{S_{ij}}`` as a WindowEntries node: the window ``domain`` and the offset where it was written."""
     return WindowEntries(domain, sympy.Integer(offset))
 
 

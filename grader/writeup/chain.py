@@ -142,6 +142,10 @@ def _resolve(equations: list[_Equation], keys: list[tuple[int, int]], name: str)
 
 
 def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]]) -> Piece | None:
+    r"""The chain-rule lines for the asked ``entries``: each line whose left side is ``\partial E/\partial X_{ij}``
+    for one of them (the spec's input matrix), with where it was read; a second line for one entry is graded as
+    the missing entry next to it when there is one, else not graded (with a note either way). None when no line
+    is found."""
     name = spec.conv.input
     equations = [eq for eq in _equations(units, name) if eq.key in set(entries) or eq.key is not None]
     if not equations:

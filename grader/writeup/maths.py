@@ -25,6 +25,8 @@ _TRAIL = re.compile(r"[\s.,;:]+$")
 
 @dataclass(frozen=True)
 class Span:
+    r"""One piece of maths in a text: what is inside the delimiters, where it starts and ends in the text, and
+    whether it is displayed (``$$``, ``\[``, an environment) rather than inline."""
     text: str
     start: int
     end: int

@@ -53,6 +53,8 @@ def _module_kind(before: str, after: str, own: str) -> str:
 
 
 def find_modules(units: list[Unit], spec: Spec) -> Piece | None:
+    """The answer to ``pooling-modules``: each PyTorch module name (``nn.MaxPool2d``, ``F.avg_pool2d``)
+    given to the pooling its label or the words beside it name, else to its own kind; None when no unit names one."""
     from grader.checkers.common import pooling_kind
 
     answer: dict[str, str] = {}
@@ -109,6 +111,8 @@ def _rows(maths: str) -> list[tuple[str, str]]:
 
 
 def find_formulas(units: list[Unit], spec: Spec) -> Piece | None:
+    r"""The answer to ``pooling-formulas``: each formula given to the pooling named by the words before it
+    (or by a row's ``\text{max:}`` label in an aligned display); None when no unit holds one."""
     answer: dict[str, str] = {}
     where: dict[str, list[Line]] = {}
     pending = ""   # the one kind named by the words at the end of the unit before
@@ -170,6 +174,8 @@ def _cases(text: str) -> list[tuple[str, str]]:
 
 
 def find_limits(units: list[Unit], spec: Spec) -> Piece | None:
+    r"""The answer to ``lp-limits``: the claims for ``p = 1`` and ``p \to \infty`` (in prose, in maths or
+    in a ``cases`` environment); None when no unit makes one."""
     answer: dict[str, str] = {}
     where: dict[str, list[Line]] = {}
     previous = ""

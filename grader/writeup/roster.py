@@ -40,6 +40,8 @@ def _key(name: str) -> str:
 
 @dataclass
 class Roster:
+    """The gradebook id of each name a student goes by (names normalised by ``_key``); names two students
+    share are kept apart in ``ambiguous`` and never mapped."""
     ids: dict[str, str] = field(default_factory=dict)        # any name's key -> gradebook id
     ambiguous: set[str] = field(default_factory=set)         # names two students share: never mapped
 

@@ -67,6 +67,7 @@ class Unit:
 
     @property
     def first(self) -> int:
+        """The 1-based number of the unit's first line."""
         return self.lines[0].no
 
 

@@ -53,6 +53,8 @@ class Line:
 
 @dataclass
 class Page:
+    """A write-up as lines, with the page furniture (headers, footers) that was dropped and, for a .tex file, its
+    preamble."""
     lines: list[Line]
     furniture: list[str] = field(default_factory=list)   # page headers and footers dropped, first seen first
     preamble: str = ""                                    # a .tex file's text before \begin{document}

@@ -8,6 +8,7 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv gradescope-bundle`` to the subcommands ``sub``."""
     p = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip",
                        description="Build autograder.zip for Gradescope: setup.sh installs symconv, run_autograder "
                                    "grades /autograder/submission against the spec and writes results.json.")
@@ -17,6 +18,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write the Gradescope autograder zip; returns the exit code (1 with one line when it cannot)."""
     from grader.errors import GraderError
     from grader.gradescope import build_bundle
 

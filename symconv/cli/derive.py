@@ -31,6 +31,7 @@ def pair_arg(text: str) -> int | tuple[int, int]:
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv derive`` to the subcommands ``sub``."""
     p = sub.add_parser("derive", help="derive dE/dA_ij (or dE/dB_mn) as sums of kernel terms",
                        description="Derive every entry of the input (or kernel) gradient of E = sum(G * (A ⋆ B)) "
                                    "by the chain rule, symbolically, and check it numerically.")
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the derived gradient (``symconv.derive``) as text, LaTeX or JSON; returns the exit code."""
     result = derive(args.input, args.kernel, stride=args.stride, padding=args.padding, dilation=args.dilation,
                     upstream=args.upstream, wrt=args.wrt, chain=args.chain)
     print({"json": result.to_json, "latex": result.to_latex, "text": result.to_text}[args.format]())

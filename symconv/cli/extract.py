@@ -24,6 +24,7 @@ SHOWN = 100   # characters of an answer printed per part
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv extract`` to the subcommands ``sub``."""
     p = sub.add_parser("extract", help="show what was found per part in students' own write-ups",
                        description="Find each part's answer in write-ups (.tex, .md, .txt, .ipynb) with no answer "
                                    "template; print where each was read, and optionally write answer files.")
@@ -75,6 +76,8 @@ def answer_file(x: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print what was found per part in each write-up (and write answer files with ``--out``); returns the exit
+    code (1 when a file could not be read)."""
     from grader.writeup import extract
 
     spec = load_spec(args.spec)

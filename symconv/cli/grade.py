@@ -30,6 +30,7 @@ from symconv.spec import load_spec
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv grade`` to the subcommands ``sub``."""
     p = sub.add_parser("grade", help="grade student submissions against a spec",
                        description="Grade submission files (YAML, JSON, TOML, a LaTeX answer sheet, or a student's own "
                                    "write-up in LaTeX, Markdown, text or a notebook) against a "
@@ -64,6 +65,8 @@ def _positive(kind: type) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Grade the submissions found in the inputs, print a table, and write the outputs with ``--out``; returns
+    the exit code (see the module docstring)."""
     if args.pdf and not args.out:
         raise UsageError("--pdf needs --out")
     try:

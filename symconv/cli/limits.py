@@ -39,6 +39,7 @@ def count_arg(text: str) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv limits`` to the subcommands ``sub``."""
     p = sub.add_parser("limits", help="prove and tabulate the limits of LP pooling (p = 1, p -> oo, 0, -oo)",
                        description="Limits of LP pooling: p = 1 is average (or, for PyTorch, sum) pooling and "
                                    "p -> oo is max pooling. For a window: exact limits by SymPy and a "
@@ -55,6 +56,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the window's limits and convergence table, or the symbolic proofs, as text, LaTeX or JSON; returns
+    0 when everything was verified, else 1."""
     if args.symbolic is not None:
         proofs = [prove_max_limit(args.symbolic, args.norm), prove_p1(args.symbolic, args.norm)]
         verified = all(proof.verified for proof in proofs)

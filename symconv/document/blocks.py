@@ -50,10 +50,12 @@ class Align(Equation):
 
 
 class AlignStar(Align):
+    """Rows aligned at their ``&``, unnumbered (``align*``)."""
     _star_latex_name = True
 
 
 class TikZPicture(Environment):
+    """A TikZ picture (the pictures' code is our own, never student text)."""
     _latex_name = "tikzpicture"
     packages = [Package("tikz")]
     escape = False
@@ -61,6 +63,7 @@ class TikZPicture(Environment):
 
 
 class Center(Environment):
+    """Centred material (a picture, a table)."""
     escape = False
     content_separator = "\n"
 
@@ -80,6 +83,12 @@ def prose(box: Container, text: str, end: bool = False) -> None:
 
 
 def display(body: str) -> Environment:
+    r"""Printer output as an unnumbered display.
+
+    >>> print(display("x = 1").dumps())
+    \begin{equation*}
+    x = 1
+    \end{equation*}"""
     env = Display()
     env.append(NoEscape(body))
     return env

@@ -42,6 +42,7 @@ class TexMissing(SymconvError):
 
 
 def tex_available() -> bool:
+    """Whether latexmk and pdflatex are both on PATH (a PDF can be built)."""
     return shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
 
 

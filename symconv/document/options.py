@@ -29,6 +29,7 @@ MAX_DIGITS = 12
 
 @dataclass(frozen=True)
 class DocumentOptions:
+    """The validated ``document:`` options (see the module docstring); ``document_options`` builds them."""
     detail: str = "full"
     numbers: str = "fractions"
     digits: int = 3
@@ -36,10 +37,12 @@ class DocumentOptions:
 
     @property
     def summary(self) -> bool:
+        """Representative entries and the rule for the others, rather than every entry."""
         return self.detail == "summary"
 
     @property
     def verified_notes(self) -> bool:
+        """Whether the notes on what was checked are shown."""
         return self.verification == "show"
 
     @property

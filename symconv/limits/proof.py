@@ -156,9 +156,11 @@ class Step:
 
     @property
     def verified(self) -> bool:
+        """Whether SymPy's check of the claim succeeded."""
         return self.check.ok
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: the claim (text and LaTeX), the justification, the check and its method."""
         return {
             "claim": to_text(self.claim),
             "claim_latex": latex(self.claim),
@@ -179,9 +181,12 @@ class Proof:
 
     @property
     def verified(self) -> bool:
+        """A proof with at least one step, every one of them checked."""
         return bool(self.steps) and all(step.verified for step in self.steps)
 
     def to_text(self) -> str:
+        """The proof as numbered plain-text lines, each step with its reason and SymPy's verdict, then the
+        conclusion (``NOT PROVED`` when a step failed) and the notes."""
         lines = [to_text(self.title), "Assume: " + _parts_text(self.assumptions)]
         for number, step in enumerate(self.steps, 1):
             status = "ok" if step.verified else "FAILED"
@@ -229,6 +234,7 @@ class Proof:
         return f"Proof({to_text(self.title)!r}: {len(self.steps)} steps, {status}; {to_text(self.conclusion)})"
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: title, assumptions, steps, conclusion (text and LaTeX), notes, verified."""
         return {
             "title": to_text(self.title),
             "assumptions": _parts_text(self.assumptions),

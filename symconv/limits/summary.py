@@ -78,10 +78,13 @@ class WindowLimits:
 
     @property
     def verified(self) -> bool:
+        """Every exact limit agrees with its direct value, the convergence table's checks hold, and the
+        float64 cross-check agrees."""
         return all(limit.agrees for limit in self.limits.values()) and self.table.verified and self.numeric_ok
 
     @property
     def name(self) -> str:
+        """The norm's name in the reports: ``M_p`` (the normalized power mean) or ``L_p`` (PyTorch's sum form)."""
         return "M_p" if self.norm == "normalized" else "L_p"
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +98,7 @@ class WindowLimits:
         }
 
     def to_text(self) -> str:
+        """The plain-text report: the window, the definition, the limits table and the convergence table."""
         entries = ", ".join(str(x) for x in self.window)
         form = " (the |x| form: tends to max |x|, not max pooling)" if self.absolute else ""
         lines = [f"window: {entries}  (N = {len(self.window)}){form}", f"{self.norm}: {_DEFINITIONS[self.norm]}",
@@ -121,6 +125,7 @@ class WindowLimits:
         return "\n".join(lines)
 
     def to_latex(self) -> str:
+        """The same report as two LaTeX tabulars (the limits, then the convergence to the max)."""
         rows = []
         for key in LIMIT_KEYS:
             limit = self.limits[key]

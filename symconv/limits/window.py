@@ -211,6 +211,7 @@ class ConvergenceTable:
 
     @property
     def verified(self) -> bool:
+        """A table with rows, every check on it holding (``error <= bound`` and the others)."""
         return bool(self.rows) and all(self.checks.values())
 
     def __repr__(self) -> str:   # one line, not fifty-digit mpf rows
