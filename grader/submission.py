@@ -61,6 +61,8 @@ class SubmissionError(GraderError):
 
 @dataclass
 class Submission:
+    """One student's answers as read from a file: the student id, the answers by part id as written, the
+    file they came from, and, for a write-up, where each answer was found."""
     student: str
     answers: dict[str, Any]
     source: str

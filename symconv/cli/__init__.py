@@ -33,6 +33,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``symconv`` parser with every subcommand of SUBCOMMANDS registered, in order.
+
+    >>> build_parser().parse_args(["limits", "--window", "1,2"]).command
+    'limits'"""
     parser = _Parser(prog="symconv", description="Symbolic convolution and pooling: derive, prove, typeset, grade.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
@@ -64,4 +68,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
+    """The console script ``symconv``: run ``main`` and exit with its code."""
     sys.exit(main())

@@ -12,6 +12,7 @@ from symconv.spec import load_spec
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv answer-sheet`` to the subcommands ``sub``."""
     p = sub.add_parser(
         "answer-sheet", help="write the LaTeX answer sheet of a spec",
         description="Generate the LaTeX answer sheet of a problem spec: \\student{} and one \\answer line per "
@@ -24,6 +25,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the spec's answer sheet, or write it to ``--out``; returns the exit code."""
     sheet = answer_sheet(load_spec(args.spec))
     if args.out is None:
         print(sheet, end="")

@@ -15,6 +15,7 @@ SUFFIX = "-handout"   # DIR/<name>-handout.tex, so a handout never overwrites th
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv handout`` to the subcommands ``sub``."""
     p = sub.add_parser(
         "handout", help="typeset the problems of a spec without solutions (.tex and .pdf)",
         description="Typeset the problem-only handout of a problem spec: the title block, the inputs, each "
@@ -31,6 +32,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Typeset the spec's problems without solutions (.tex, and .pdf when TeX is there); returns the exit code."""
     spec = load_spec(args.spec)
     # derived as for `solve` (a spec the engine cannot solve gets no handout), but nothing derived is typeset
     return typeset(build_document(derive_solution(spec), handout=True), safe_name(spec.name) + SUFFIX, args)

@@ -15,6 +15,7 @@ from symconv.spec import load_spec
 
 
 def register(sub: Any) -> None:
+    """Add ``symconv solve`` to the subcommands ``sub``."""
     p = sub.add_parser(
         "solve", help="typeset the worked solutions of a spec (.tex and .pdf)",
         description="Derive every answer of a problem spec, check it numerically and typeset the solutions: "
@@ -39,6 +40,7 @@ def add_typeset_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Derive the spec's solution and typeset it (.tex, and .pdf when TeX is there); returns the exit code."""
     spec = load_spec(args.spec)
     return typeset(build_document(derive_solution(spec)), safe_name(spec.name), args)
 
