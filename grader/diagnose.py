@@ -46,6 +46,20 @@ CODES: dict[str, str] = {
     "functional-form": "that is the functional form (a function in torch.nn.functional); the question asks for "
                        "the module (a class in torch.nn)",
     "module-capitalisation": "the name is capitalised differently; Python names are case-sensitive",
+    "pool-tie-split": "you split the gradient among the tied maxima; PyTorch sends the whole upstream entry to one "
+                      "of them, the first maximum in row-major order",
+    "pool-tie-all": "you sent the gradient to every tied maximum; PyTorch sends it to one entry per window, the "
+                    "first maximum in row-major order",
+    "pool-tie-last": "you sent the gradient to the last tied maximum; PyTorch keeps the first maximum in row-major "
+                     "order (a later entry takes over only if it is strictly greater)",
+    "pool-overlap-not-summed": "an entry in several overlapping windows gets the gradient of each of them, added up; "
+                               "you kept only one",
+    "pool-forward-result": "you gave the pooling's output (the forward pass), not the gradient with respect to its "
+                           "input",
+    "pool-avg-not-divided": "you did not divide by the window size; an average passes 1/N of each window's upstream "
+                            "gradient to each of its N entries",
+    "pool-divisor-padding": "at the border you divided by the wrong window size: with count_include_pad=True "
+                            "(PyTorch's default) the padding cells count, otherwise only the real entries",
 }
 
 #: What a diagnosed mistake costs when the spec's rubric does not list it: all of the part or entry it occurs in.

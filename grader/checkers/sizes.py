@@ -50,7 +50,11 @@ def _named_matrix(answer: Any) -> str | None:
     return m.group(1) if m else None
 
 
-def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
+def check_size(ref: Reference, part: Part, answer: Any, expected: tuple[int, int] | None = None,
+               output: str | None = None) -> PartResult:
+    """A size answer against ``expected`` (default: the convolution output's size), the size of matrix ``output``
+    (default: the convolution's output); a wrong size is diagnosed by the part's task's alternatives."""
+    size: tuple[int, int] = ref.solution.output_shape if expected is None else expected
     log = Log()
     try:
         given = read_size(answer, ref.context(part.task), log)
@@ -59,24 +63,31 @@ def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
         if number is None:
             raise
         return graded(part, 0.0, lines=[f"{tex(number)} is one number; a size is rows x columns"],
-                      expected_latex=_size_latex(ref.solution.output_shape), cost=ref.cost, raw=answer)
-    expected = ref.solution.output_shape
-    shown = dict(expected_latex=_size_latex(expected), given_latex=_size_latex(given), cost=ref.cost, raw=answer,
+                      expected_latex=_size_latex(size), cost=ref.cost, raw=answer)
+    shown = dict(expected_latex=_size_latex(size), given_latex=_size_latex(given), cost=ref.cost, raw=answer,
                  read_as=_size_latex(given))
     if log.guessed:
         return graded(part, 0.0, notes=log.notes, review=["your size"], **shown)
     notes = []
     name = _named_matrix(answer)
-    output = ref.spec.convolution.output
+    output = ref.spec.conv.output if output is None else output
     if name is not None and name != output and name in ref.spec.matrices:
         notes.append(f"you gave the size of {name}; the question asks for the size of the output {output}")
-    if given == expected:
+    if given == size:
         return graded(part, part.points, notes=notes, **shown)
     matched = [a for a in ref.alternatives(part.task) if a.value == given]
     best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
     codes = most_specific([a.code for a in matched])
     return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched
                                                       if a.code in codes], notes=notes + log.notes, **shown)
+
+
+def check_pool_size(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """The pooling output's size (the pooled matrix Y's shape): :func:`check_size` with that size, diagnosed by
+    the part's task's alternatives."""
+    pooled = ref.solution.pooled_max
+    assert pooled is not None   # the task needs a pooling section (checked when the spec is loaded)
+    return check_size(ref, part, answer, expected=(pooled.rows, pooled.cols), output="Y")
 
 
 @cache
@@ -147,7 +158,7 @@ def _formula_sides(answer: Any, ref: Reference, part: Part, log: Log) -> tuple[l
 
 def _this_layer(ref: Reference) -> dict[str, sympy.Integer]:
     """The spec's own layer as a point (I, K, P, S, D along the first axis)."""
-    c = ref.spec.convolution
+    c = ref.spec.conv
     a, b = ref.spec.matrices[c.input], ref.spec.matrices[c.kernel]
     return {n: sympy.Integer(v) for n, v in zip(NAMES, (a.rows, b.rows, c.padding[0], c.stride[0], c.dilation[0]))}
 
