@@ -46,6 +46,14 @@ CODES: dict[str, str] = {
     "functional-form": "that is the functional form (a function in torch.nn.functional); the question asks for "
                        "the module (a class in torch.nn)",
     "module-capitalisation": "the name is capitalised differently; Python names are case-sensitive",
+    "bias-forgotten": "you left out the biases: a layer with a bias has one per output channel (or feature)",
+    "channels-forgotten": "you counted each filter one channel deep; a filter spans all of its input channels "
+                          "(C_in / groups), so multiply by them",
+    "channels-wrong": "the output has one channel per filter (out_channels), not the input's channel count",
+    "macs-per-input-position": "you counted per input position; a layer does its multiply-adds once per output "
+                               "position",
+    "stride-ignored": "you added up the kernel extents as if every stride were 1; after a layer with stride s, each "
+                      "further layer's kernel step covers s times as many input cells (the jump)",
     "pool-tie-split": "you split the gradient among the tied maxima; PyTorch sends the whole upstream entry to one "
                       "of them, the first maximum in row-major order",
     "pool-tie-all": "you sent the gradient to every tied maximum; PyTorch sends it to one entry per window, the "

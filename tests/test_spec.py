@@ -178,12 +178,13 @@ def test_missing_top_level_key(key):
     assert repr(key) in str(spec_error(edited(**{key: ...})))
 
 
-@pytest.mark.parametrize(("key", "needle"), [
-    ("convolution", "part a (convolution) needs a convolution section"),   # optional, unless a part needs it
-    ("matrices", "convolution.input must name one of the matrices"),
+@pytest.mark.parametrize(("keys", "needle"), [
+    (["convolution", "pooling"], "part a (convolution) needs a convolution section"),   # optional, unless needed
+    (["convolution"], "pooling.input 'Y' is neither a convolution output nor one of the matrices (X, K)"),
+    (["matrices"], "convolution.input must name one of the matrices"),
 ])
-def test_an_optional_section_a_part_needs(key, needle):
-    assert needle in str(spec_error(edited(**{key: ...})))
+def test_an_optional_section_a_part_needs(keys, needle):
+    assert needle in str(spec_error(edited(**dict.fromkeys(keys, ...))))
 
 
 @pytest.mark.parametrize(("changes", "needle"), [

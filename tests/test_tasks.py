@@ -33,6 +33,8 @@ def test_every_task_is_complete(name):
     matrix = [t.reference, t.shape, t.label, t.written_as]
     assert all(x is None for x in matrix) or all(x is not None for x in matrix), "a matrix task needs all four"
     assert t.locate or t.shape is not None, "a write-up must be able to find the answer"
+    assert (t.value is None) == (t.part_alternatives is None), "a value task says what its mistakes are"
+    assert t.value is None or t.reference is None, "an answer is a matrix or a value, not both"
 
 
 def _matrix_cases() -> list[tuple[str, str]]:

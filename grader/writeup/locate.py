@@ -59,6 +59,21 @@ def find_size(units: list[Unit], spec: Spec) -> Piece | None:
     return Piece(best[2], best[3].lines)
 
 
+# --- a number or a shape (network parts) ----------------------------------------------------------------------
+
+_VALUE = re.compile(r"(?<![\w.])(\d{1,4}(?:\s*(?:\\times|×|x|X|\*|by)\s*\d{1,4}){1,2}|\d{1,3}(?:[ ,]\d{3})+|\d+)"
+                    r"(?![\w.])")
+
+
+def find_number(units: list[Unit], spec: Spec) -> Piece | None:
+    """The last number or shape written in the units (a derivation ends with its result: ``= 1,168``)."""
+    found: tuple[str, Unit] | None = None
+    for u in units:
+        for m in _VALUE.finditer(u.text):
+            found = (m.group(1), u)
+    return Piece(found[0], found[1].lines) if found else None
+
+
 # --- formulas in the size variables -------------------------------------------------------------------------------
 
 _NAME = re.compile(r"\\?[A-Za-z]+(?:\s*_\s*(?:\{\s*(?:\\(?:text|mathrm)\s*\{)?\s*[A-Za-z]+\s*\}?\s*\}|[A-Za-z]))?")

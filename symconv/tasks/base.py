@@ -8,7 +8,7 @@ grader resolves (:mod:`grader.tasks`); everything else is a plain function of th
 >>> from symconv.tasks import TASKS
 >>> t = TASKS["convolution"]
 >>> t.checker, t.needs
-('grader.checkers.matrices:check_matrix', ())
+('grader.checkers.matrices:check_matrix', ('convolution',))
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ class Task:
     - ``needs``: spec sections it requires (``pooling``); ``keys``: spec keys it adds, by section;
     - ``reference(sol)``: the engine's answer when it is a matrix, with ``shape(spec)`` (known before deriving),
       ``label(spec)`` (how feedback names an entry: ``C``, ``(\\partial E/\\partial A)``) and ``written_as(spec)``;
+    - ``value(sol, part)``: the engine's answer when it is a number or a shape (it may depend on the part's own
+      keys, such as ``layer:``), with its mistakes ``part_alternatives(sol, part)``;
     - ``alternatives(sol)``: the diagnosed mistakes, each the answer recomputed under a mistaken assumption;
     - ``fields(spec)``: the sub-answers an answer sheet gives one line each (``A_{11}``…, or ``max``, ``avg``…);
     - ``reading``: the parse context of its answers (``"size-formula"`` lets I, K, P, S, D be size letters);
@@ -93,6 +95,8 @@ class Task:
     shape: Callable[[Spec], tuple[int, int]] | None = None
     label: Callable[[Spec], str] | None = None
     written_as: Callable[[Spec], WrittenAs] | None = None
+    value: Callable[[Solution, Part], Any] | None = None
+    part_alternatives: Callable[[Solution, Part], list[Alternative]] | None = None
     alternatives: Callable[[Solution], list[Alternative]] | None = None
     fields: Callable[[Spec], list[str]] | None = None
     reading: str = "default"

@@ -1,0 +1,113 @@
+"""Value parts about a network: a count (parameters, multiply-adds), a shape with channels, a receptive field.
+
+The expected value and the recomputed mistakes come from the task's record (``value(sol, part)`` and
+``part_alternatives(sol, part)``, :mod:`symconv.tasks`). A count may carry its unit (``224 parameters``); a shape
+may be written channels first (PyTorch's 32 × 29 × 29) or last (29 × 29 × 32); a square receptive field may be one
+number. An answer that cannot be read goes to a person; a guessed reading too.
+
+>>> from grader.checkers.reference import Reference
+>>> _unit("1,168 parameters"), _unit("7 \\\\text{ MACs}")
+('1,168', '7')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from grader.checkers.common import graded
+from grader.checkers.reference import Reference
+from grader.checkers.values import Log, UnreadableAnswer, read, read_expression
+from grader.diagnose import Finding
+from grader.result import PartResult
+from symconv.spec import Part
+from symconv.tasks import task as registry_task
+
+_UNITS = re.compile(r"(?i)\s*(?:\\(?:text|mathrm)\s*\{\s*)?(?:learnable\s+)?(?:parameters?|params?|weights?|macs?|"
+                    r"multiply[- ]?adds?|multiply[- ]?accumulates?|multiplications?|pixels?|cells?|entries)"
+                    r"\s*\}?\s*\.?\s*$")
+
+
+def _unit(text: str) -> str:
+    """The answer without a trailing unit word."""
+    return _UNITS.sub("", text).strip()
+
+
+def _expected(ref: Reference, part: Part) -> tuple[Any, list[Any]]:
+    t = registry_task(part.task)
+    value, mistakes = t.value, t.part_alternatives
+    assert value is not None and mistakes is not None   # the task's record says so (tests/test_tasks)
+    return ref.memo(f"value:{part.id}", lambda: (value(ref.solution, part), mistakes(ref.solution, part)))
+
+
+def _judge(ref: Reference, part: Part, given: Any, expected: Any, alternatives: list[Any], answer: Any,
+           show: str, log: Log) -> PartResult:
+    shown = dict(expected_latex=show, cost=ref.cost, raw=answer)
+    if log.guessed:
+        return graded(part, 0.0, notes=log.notes, review=["your answer"], **shown)
+    if given == expected:
+        return graded(part, part.points, notes=log.notes, **shown)
+    matched = [a for a in alternatives if a.value == given]
+    best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
+    return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched],
+                  notes=log.notes, **shown)
+
+
+def _integer(value: Any, log: Log, ref: Reference, part: Part) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise UnreadableAnswer("expected a whole number")
+    number = read_expression(_unit(value), ref.context(part.task), log)
+    if not (getattr(number, "is_Integer", False) and number >= 0):
+        raise UnreadableAnswer("expected a whole number, like 1168")
+    return int(number)
+
+
+def check_count(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """A whole number (parameters, multiply-adds), thousands separators and a unit word allowed."""
+    expected, alternatives = _expected(ref, part)
+    log = Log()
+    given = _integer(answer, log, ref, part)
+    return _judge(ref, part, given, expected, alternatives, answer, str(expected), log)
+
+
+def _sizes(value: Any, log: Log, ref: Reference, part: Part) -> tuple[int, ...]:
+    if isinstance(value, list | tuple) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if not isinstance(value, str):
+        raise UnreadableAnswer("expected a shape, like 32 \\times 29 \\times 29")
+    text = _unit(value)
+    if re.fullmatch(r"\s*\$*\s*\d+\s*\$*\s*", text):
+        return (int(text.strip(" $")),)
+    result = read(text, "size", ref.context(part.task), log)
+    if not isinstance(result, tuple):
+        raise UnreadableAnswer("expected a shape, like 32 \\times 29 \\times 29")
+    return tuple(int(n) for n in result)
+
+
+def check_shape(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """A shape with channels: C × H × W, or H × W × C (read as channels last when that is the only way it is
+    right, or the only way it matches a diagnosed mistake)."""
+    expected, alternatives = _expected(ref, part)
+    log = Log()
+    given = _sizes(answer, log, ref, part)
+    if len(given) == 3 and len(expected) == 3 and given != expected:
+        last = (given[2], given[0], given[1])   # H × W × C, as many courses write it
+        if last == expected or any(a.value == last for a in alternatives):
+            given = last
+    show = r" \times ".join(map(str, expected))
+    return _judge(ref, part, given, expected, alternatives, answer, show, log)
+
+
+def check_field(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """A receptive field: one number for a square field, or rows × columns."""
+    expected, alternatives = _expected(ref, part)
+    log = Log()
+    given = _sizes(answer, log, ref, part)
+    if len(given) == 1:
+        given = (given[0], given[0])
+    show = str(expected[0]) if expected[0] == expected[1] else rf"{expected[0]} \times {expected[1]}"
+    return _judge(ref, part, given, expected, alternatives, answer, show, log)
