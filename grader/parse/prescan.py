@@ -34,7 +34,7 @@ EQUATION_ENVIRONMENTS = frozenset(
     "aligned align align* split gathered gather gather* equation equation* eqnarray eqnarray* multline "
     "multline* alignedat displaymath math".split())
 
-_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_COMMAND = re.compile(r"\\(?:\\|([A-Za-z]+))")   # a row break \\ is one token: \\G is not the command \G
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*([A-Za-z*]*)\s*\}")
 _LONG_NUMBER = re.compile(r"[0-9]{51,}")
 _BRACKET = re.compile(r"\\[lr](?:floor|ceil)|[(\[{)\]}⌊⌈⌋⌉]")
@@ -59,7 +59,7 @@ def check(text: str) -> None:
     if m := _LONG_NUMBER.search(text):
         raise Fail(m.start(), "number too long (more than 50 digits)")
     for m in _COMMAND.finditer(text):
-        if m.group(1) not in KNOWN_COMMANDS:
+        if m.group(1) and m.group(1) not in KNOWN_COMMANDS:
             raise Fail(m.start(), f"unknown command '\\{m.group(1)}' is not supported")
     for m in _ENVIRONMENT.finditer(text):
         if m.group(1) not in MATRIX_ENVIRONMENTS and m.group(1) not in EQUATION_ENVIRONMENTS:

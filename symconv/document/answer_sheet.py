@@ -43,6 +43,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
 \setlength{\parindent}{0pt}
+\raggedright   % a long word in a title wraps instead of running into the margin
 
 % \student{id} prints the id; \answer{label}{answer} prints the label and the answer as display math
 % (an empty answer prints a line to write on).
