@@ -172,6 +172,23 @@ def test_an_unreadable_answer_goes_to_a_person(answer):
     assert got.status == NEEDS_REVIEW and got.score == 0
 
 
+@pytest.mark.parametrize("spec", [TIES, OVERLAP])
+def test_the_answer_sheet_filled_with_the_references_grades_to_full_marks(spec, tmp_path):
+    from symconv.document.answer_sheet import answer_sheet
+    from symconv.tasks.common import pooled_shape
+
+    loaded, sol = load_spec(spec), derive_solution(spec)
+    sheet = answer_sheet(loaded).replace(r"\student{}", r"\student{ada}")
+    for part in loaded.parts:
+        reference = task(part.task).reference
+        rows, cols = pooled_shape(loaded)
+        answer = bmatrix(reference(sol)) if reference is not None else f"{rows} \\times {cols}"
+        sheet = sheet.replace(f"\\answer{{{part.id}}}{{}}", f"\\answer{{{part.id}}}{{{answer}}}")
+    (tmp_path / "ada.tex").write_text(sheet, encoding="utf-8")
+    result = grade(str(spec), tmp_path / "ada.tex")
+    assert [p.score for p in result.parts] == [p.points for p in loaded.parts] and result.status == "ok"
+
+
 def document(spec) -> str:
     return build_document(derive_solution(spec)).dumps()
 

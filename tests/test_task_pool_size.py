@@ -75,10 +75,11 @@ def test_a_right_answer_gets_full_marks(answer):
 
 
 def test_the_convolutions_size_is_not_the_pools():
-    """The spec's convolution output is 6x6: check_pool_size compares with the pooled size, not check_size's
-    default."""
-    assert derive_solution(OVERLAP).output_shape == (6, 6)
-    assert graded(str(OVERLAP), "6 x 6").score == 0.0
+    """The convolution's output is 6x6 here: check_pool_size compares with the pooled size, not check_size's
+    default (the convolution's)."""
+    data = size_spec((6, 6), 3, 2, 1)
+    assert derive_solution(load_spec(data)).output_shape == (6, 6)
+    assert graded(data, "6 x 6").score == 0.0 and graded(data, "3 x 3").score == 2.0
 
 
 @pytest.mark.parametrize(("answer", "status", "line"), [
