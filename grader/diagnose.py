@@ -117,6 +117,7 @@ def most_specific(codes: list[str]) -> list[str]:
 
 
 def needs_dilation(expr: sympy.Expr) -> bool:
+    """True when a size formula uses the dilation D."""
     return D in expr.free_symbols
 
 

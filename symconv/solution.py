@@ -134,10 +134,12 @@ class Solution:
 
     @cached_property
     def pooled_max(self) -> sympy.Matrix | None:
+        """Max pooling of the pooling's input, verified numerically (None without a pooling section)."""
         return self._pool("max")
 
     @cached_property
     def pooled_avg(self) -> sympy.Matrix | None:
+        """Average pooling of the pooling's input, verified numerically (None without a pooling section)."""
         return self._pool("avg")
 
     def _pool(self, kind: str) -> sympy.Matrix | None:
@@ -152,6 +154,7 @@ class Solution:
 
     @cached_property
     def pool_input(self) -> sympy.Matrix:
+        """The matrix the pooling pools: the convolution's output or a named matrix (a SpecError otherwise)."""
         pool = self.spec.pooling
         if pool is None:
             raise SpecError(self.spec.source, "this spec has no pooling section")
@@ -164,10 +167,12 @@ class Solution:
 
     @property
     def output_size_formula(self) -> sympy.Expr:
+        """PyTorch's output-size formula in I, K, P, S, D (:func:`symconv.sizes.output_size_expr`)."""
         return output_size_expr()
 
     @property
     def pool_modules(self) -> dict[str, str]:
+        """The torch.nn module of each pooling kind."""
         return dict(POOL_MODULES)
 
     # How a solution shows itself (REPL, notebook) and its pictures; the results in the documents' order.

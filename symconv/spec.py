@@ -69,6 +69,7 @@ NAME = re.compile(r"[A-Za-z]+")
 
 @dataclass(frozen=True)
 class Part:
+    """One part of a problem: its id, task (:mod:`symconv.tasks`), points, text, and the keys its task adds."""
     id: str
     task: str
     points: float
@@ -79,6 +80,7 @@ class Part:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem: id, title, text and parts."""
     id: str
     title: str
     text: str
@@ -87,6 +89,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class ConvSetup:
+    """The convolution section: input, kernel and output names, stride, padding, dilation, upstream."""
     input: str
     kernel: str
     output: str = "C"
@@ -98,6 +101,7 @@ class ConvSetup:
 
 @dataclass(frozen=True)
 class PoolSetup:
+    """The pooling section: its input and PyTorch's kernel_size, stride and padding."""
     input: str
     kernel_size: Pair = (2, 2)
     stride: Pair = (2, 2)
@@ -106,6 +110,7 @@ class PoolSetup:
 
 @dataclass(frozen=True)
 class Spec:
+    """A loaded, validated spec (:func:`load_spec`): inputs, sections, problems, grading settings."""
     name: str
     course: str
     assignment: str
@@ -125,9 +130,11 @@ class Spec:
 
     @property
     def parts(self) -> list[Part]:
+        """Every part of every problem, in order."""
         return [part for problem in self.problems for part in problem.parts]
 
     def part(self, part_id: str) -> Part:
+        """The part with id ``part_id`` (a SpecError if there is none)."""
         for p in self.parts:
             if p.id == part_id:
                 return p
@@ -157,6 +164,7 @@ class Spec:
 
     @property
     def max_score(self) -> float:
+        """The points of every part added up."""
         return sum(p.points for p in self.parts)
 
     def fill(self, text: str) -> str:

@@ -19,36 +19,7 @@ PACKAGES = ("symconv", "grader")
 # Names in the lead's files (issue 11's task registry, being rebuilt this hour) that still lack a docstring. Each
 # must still lack one (test_pending_is_not_stale fails when a name here has gained its docstring or gone): the owner
 # adds the docstring and takes the name out, until the set is empty.
-PENDING: set[str] = {
-    "grader/checkers/chain.py::check_chain",
-    "grader/checkers/matrices.py::check_matrix",
-    "grader/checkers/modules.py::check_modules",
-    "grader/checkers/pooling.py::Window.side",
-    "grader/checkers/pooling.py::check_formulas",
-    "grader/checkers/pooling.py::check_limits",
-    "grader/checkers/reference.py::Reference.cost",
-    "grader/checkers/reference.py::Reference.output_name",
-    "grader/checkers/sizes.py::check_formula",
-    "grader/checkers/values.py::Log.add",
-    "grader/diagnose.py::needs_dilation",
-    "grader/writeup/extract.py::Extraction",
-    "grader/writeup/extract.py::Extraction.answers",
-    "grader/writeup/locate.py::find_formula",
-    "grader/writeup/locate.py::find_size",
-    "symconv/solution.py::Solution.output_size_formula",
-    "symconv/solution.py::Solution.pool_input",
-    "symconv/solution.py::Solution.pool_modules",
-    "symconv/solution.py::Solution.pooled_avg",
-    "symconv/solution.py::Solution.pooled_max",
-    "symconv/spec.py::ConvSetup",
-    "symconv/spec.py::Part",
-    "symconv/spec.py::PoolSetup",
-    "symconv/spec.py::Problem",
-    "symconv/spec.py::Spec",
-    "symconv/spec.py::Spec.max_score",
-    "symconv/spec.py::Spec.part",
-    "symconv/spec.py::Spec.parts",
-}
+PENDING: set[str] = set()
 
 
 def _is_overload(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

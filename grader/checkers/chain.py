@@ -276,6 +276,8 @@ def _asks_for_chain_rule(part: Part) -> bool:
 
 
 def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """Each input entry's gradient: its sum of kernel terms (per entry, with partial credit), and any chain-rule
+    products written before it, checked against the engine's expansion (missing, extra or wrong-variable terms)."""
     sol = ref.solution
     entries = sorted(sol.chain)
     context = ref.context(part.task)

@@ -37,6 +37,8 @@ def _shape_guessed(answer: Any, given: Any, expected: Any) -> bool:
 
 
 def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """A matrix part: the shape first (a wrong shape is diagnosed), then per-entry credit, each wrong entry
+    named; a whole answer that equals a recomputed mistake is diagnosed and earns that mistake's rubric credit."""
     expected = ref.expected(part.task)
     log = Log()
     given = read_matrix(answer, ref.context(part.task), log)

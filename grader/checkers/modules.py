@@ -130,6 +130,8 @@ def _judge(given: str, expected: str, kind: str) -> str:
 
 
 def check_modules(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """The torch.nn module named for each pooling kind, resolved against the installed torch (or the static table
+    without it): a wrong path, the functional form or a different capitalisation is diagnosed."""
     expected = ref.solution.pool_modules
     if not isinstance(answer, dict):
         raise UnreadableAnswer("expected one module per pooling: {max: ..., avg: ..., lp: ...}")

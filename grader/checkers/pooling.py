@@ -94,6 +94,7 @@ class Window:
 
     @property
     def side(self) -> sympy.Integer | None:
+        """The window's side when it is square (a formula may use K for it), else None."""
         return sympy.Integer(self.kernel[0]) if self.kernel[0] == self.kernel[1] else None
 
     def parameters(self) -> dict[sympy.Symbol, sympy.Expr]:
@@ -296,6 +297,8 @@ def _formula_verdict(expr: sympy.Expr, kind: str, windows: tuple[Window, Window]
 
 
 def check_formulas(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """Each pooling formula (max, average, LP) evaluated on the spec's sample windows against the engine's value;
+    a formula for this window's size only is diagnosed ``hard-coded-window-size``."""
     windows = (_window(ref, part), _window(ref, part, grow=1))
     given = _by_kind(answer)
     share = part.points / len(KINDS)
@@ -377,6 +380,8 @@ def _claimed(value: Any, context: Any = None, log: Log | None = None) -> tuple[s
 
 
 def check_limits(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """The limits of LP pooling: the exponent's limit for max pooling and its value for average pooling, each
+    judged by the engine's verified proofs (a finite p, however large, is not max pooling)."""
     window = _window(ref, part)
     given = _by_kind(answer)
     kinds = ("avg", "max")

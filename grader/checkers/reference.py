@@ -45,6 +45,7 @@ class Reference:
         self._memo: dict[str, Any] = {}
 
     def cost(self, code: str) -> float:
+        """What a diagnosed mistake costs here (:func:`grader.diagnose.cost` for this spec)."""
         return diagnose.cost(self.spec, code)
 
     @cached_property
@@ -90,6 +91,7 @@ class Reference:
 
     @cached_property
     def output_name(self) -> str:
+        """The name of the convolution's output (``C``)."""
         return self.spec.conv.output
 
     @cached_property

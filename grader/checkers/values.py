@@ -37,6 +37,7 @@ class Log:
     guessed: bool = False
 
     def add(self, reading: Reading) -> None:
+        """Keep what one reading noted, and whether it was a guess."""
         self.notes += [n for n in reading.notes if n not in self.notes]
         self.guessed = self.guessed or reading.guessed
 

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from grader.writeup.annotation import annotate, load_writeup
-from grader.writeup.extract import SUFFIXES, Extraction, Found, extract
+from grader.writeup.extraction import SUFFIXES, Extraction, Found, extract
 from grader.writeup.text import WriteupError
 
 __all__ = ["SUFFIXES", "Extraction", "Found", "WriteupError", "annotate", "extract", "load_writeup"]

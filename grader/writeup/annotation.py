@@ -21,7 +21,7 @@ from typing import Any
 
 from grader.result import MISSING, NEEDS_REVIEW, PartResult, Result, settle
 from grader.submission import Submission, safe_id
-from grader.writeup.extract import MAX_SHOWN, Found, extract
+from grader.writeup.extraction import MAX_SHOWN, Found, extract
 
 
 def load_writeup(path: str | Path, spec: Any = None, *, text: str | None = None, default_id: str = "") -> Submission:

@@ -42,6 +42,7 @@ _CAPITAL = re.compile(r"(?<![A-Za-z\\])([A-Z])(?![A-Za-z])")
 
 
 def find_size(units: list[Unit], spec: Spec) -> Piece | None:
+    """The output's size among the units (``3 \\times 3``), preferring one written next to the output's name."""
     out, others = spec.conv.output, set(spec.matrices)
     best: tuple[int, int, str, Unit] | None = None
     order = 0
@@ -106,6 +107,7 @@ def _size_variables(text: str) -> set[str]:
 
 
 def find_formula(units: list[Unit], spec: Spec) -> Piece | None:
+    """The output-size formula among the units: an equation in the size letters (I, K, P, S, D or their aliases)."""
     best: tuple[int, str, Unit] | None = None
     for u in units:
         texts = [clean(s.text) for s in spans(u.text)] or [_plain(clean(u.text))]

@@ -52,6 +52,7 @@ class Found:
 
 @dataclass
 class Extraction:
+    """A write-up as read: the student, each part's answer and where it was found, and what could not be found."""
     student: str
     source: str
     found: dict[str, Found]
@@ -59,6 +60,7 @@ class Extraction:
 
     @property
     def answers(self) -> dict[str, Any]:
+        """Each found part's answer by part id, as an answer file would give it."""
         return {p: f.answer for p, f in self.found.items() if f.answer is not None}
 
 
