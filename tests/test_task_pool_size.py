@@ -1,6 +1,6 @@
 """Task pool-output-size: the size against torch's pooled output, every diagnosed alternative named by
-grader.grade (through check_size, given the pooled size), a right answer full marks in every notation, the
-convolution's size not taken for the pooling's, and an unreadable answer left to a person."""
+grader.grade (through check_size, with the size and mistakes from the task's record), a right answer full marks in
+every notation, the convolution's size not taken for the pooling's, and an unreadable answer left to a person."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def graded(spec, answer):
 @pytest.mark.parametrize(("shape", "k", "s", "p"), SIZES)
 def test_every_alternative_is_diagnosed(shape, k, s, p):
     data = size_spec(shape, k, s, p)
-    alternatives = task("pool-output-size").alternatives(derive_solution(load_spec(data)))
+    alternatives = pool_output_size.alternatives(derive_solution(load_spec(data)))
     right = pool_output_size.expected(derive_solution(load_spec(data)))
     for alt in alternatives:
         assert alt.value != right and alt.code in CODES
@@ -65,7 +65,7 @@ def test_every_alternative_is_diagnosed(shape, k, s, p):
 ])
 def test_the_alternatives_are_the_ones_that_differ(shape, k, s, p, codes):
     sol = derive_solution(load_spec(size_spec(shape, k, s, p)))
-    assert {a.code for a in task("pool-output-size").alternatives(sol)} == codes
+    assert {a.code for a in pool_output_size.alternatives(sol)} == codes
 
 
 @pytest.mark.parametrize("answer", ["3 x 3", r"3 \times 3", "(3, 3)", [3, 3], r"Y \in \mathbb{R}^{3 \times 3}"])
@@ -74,9 +74,14 @@ def test_a_right_answer_gets_full_marks(answer):
     assert got.score == 1.0 and got.diagnoses == []
 
 
+def test_it_is_graded_by_the_output_size_checker_with_its_own_record():
+    pool, conv = task("pool-output-size"), task("output-size")
+    assert pool.checker == conv.checker and pool.value is not None and pool.part_alternatives is not None
+
+
 def test_the_convolutions_size_is_not_the_pools():
-    """The convolution's output is 6x6 here: check_pool_size compares with the pooled size, not check_size's
-    default (the convolution's)."""
+    """The convolution's output is 6x6 here: check_size takes the pooled size from the task's record, not the
+    convolution's."""
     data = size_spec((6, 6), 3, 2, 1)
     assert derive_solution(load_spec(data)).output_shape == (6, 6)
     assert graded(data, "6 x 6").score == 0.0 and graded(data, "3 x 3").score == 2.0

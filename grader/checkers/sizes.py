@@ -29,6 +29,8 @@ from grader.parse import Equation
 from grader.result import PartResult
 from symconv.sizes import output_size_expr
 from symconv.spec import Part
+from symconv.tasks import Alternative
+from symconv.tasks import task as registry_task
 from symconv.tasks.output_size_formula import alternatives as formula_alternatives
 
 NAMES = ("I", "K", "P", "S", "D")
@@ -50,11 +52,22 @@ def _named_matrix(answer: Any) -> str | None:
     return m.group(1) if m else None
 
 
-def check_size(ref: Reference, part: Part, answer: Any, expected: tuple[int, int] | None = None,
-               output: str | None = None) -> PartResult:
-    """A size answer against ``expected`` (default: the convolution output's size), the size of matrix ``output``
-    (default: the convolution's output); a wrong size is diagnosed by the part's task's alternatives."""
-    size: tuple[int, int] = ref.solution.output_shape if expected is None else expected
+def _size_task(ref: Reference, part: Part) -> tuple[tuple[int, int], list[Alternative], str | None]:
+    """(the expected size, its recomputed mistakes, the output's name): from the task's record when it derives a
+    size (``value``, ``part_alternatives``: the pooling output's), else the convolution output's."""
+    t = registry_task(part.task)
+    value, mistakes = t.value, t.part_alternatives
+    if value is not None and mistakes is not None:
+        size, alternatives = ref.memo(f"size:{part.id}", lambda: (value(ref.solution, part),
+                                                                  mistakes(ref.solution, part)))
+        return size, alternatives, None
+    return ref.solution.output_shape, ref.alternatives(part.task), ref.spec.conv.output
+
+
+def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """A size answer (rows x columns) against the expected size; a wrong one is diagnosed by the task's recomputed
+    mistakes (off by one, rounded up, padding forgotten, transposed)."""
+    expected, alternatives, output = _size_task(ref, part)
     log = Log()
     try:
         given = read_size(answer, ref.context(part.task), log)
@@ -63,31 +76,22 @@ def check_size(ref: Reference, part: Part, answer: Any, expected: tuple[int, int
         if number is None:
             raise
         return graded(part, 0.0, lines=[f"{tex(number)} is one number; a size is rows x columns"],
-                      expected_latex=_size_latex(size), cost=ref.cost, raw=answer)
-    shown = dict(expected_latex=_size_latex(size), given_latex=_size_latex(given), cost=ref.cost, raw=answer,
+                      expected_latex=_size_latex(expected), cost=ref.cost, raw=answer)
+    shown = dict(expected_latex=_size_latex(expected), given_latex=_size_latex(given), cost=ref.cost, raw=answer,
                  read_as=_size_latex(given))
     if log.guessed:
         return graded(part, 0.0, notes=log.notes, review=["your size"], **shown)
     notes = []
     name = _named_matrix(answer)
-    output = ref.spec.conv.output if output is None else output
-    if name is not None and name != output and name in ref.spec.matrices:
+    if output is not None and name is not None and name != output and name in ref.spec.matrices:
         notes.append(f"you gave the size of {name}; the question asks for the size of the output {output}")
-    if given == size:
+    if given == expected:
         return graded(part, part.points, notes=notes, **shown)
-    matched = [a for a in ref.alternatives(part.task) if a.value == given]
+    matched = [a for a in alternatives if a.value == given]
     best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
     codes = most_specific([a.code for a in matched])
     return graded(part, best * part.points, findings=[Finding(a.code, a.assumption) for a in matched
                                                       if a.code in codes], notes=notes + log.notes, **shown)
-
-
-def check_pool_size(ref: Reference, part: Part, answer: Any) -> PartResult:
-    """The pooling output's size (the pooled matrix Y's shape): :func:`check_size` with that size, diagnosed by
-    the part's task's alternatives."""
-    pooled = ref.solution.pooled_max
-    assert pooled is not None   # the task needs a pooling section (checked when the spec is loaded)
-    return check_size(ref, part, answer, expected=(pooled.rows, pooled.cols), output="Y")
 
 
 @cache

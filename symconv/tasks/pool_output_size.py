@@ -1,8 +1,9 @@
 """Task ``pool-output-size``: the pooling output's size, rows × columns, from the pooling section (kernel_size,
 stride, padding) and the size of its input.
 
-Checked by :func:`grader.checkers.sizes.check_pool_size` (``check_size`` with the pooled size); the document
-works PyTorch's formula out per axis with the spec's numbers and cross-checks it against the pooled output.
+Checked by :func:`grader.checkers.sizes.check_size`, the output-size checker, which takes the expected size and
+its mistakes from this record (``value``, ``part_alternatives``); the document works PyTorch's formula out per axis
+with the spec's numbers and cross-checks it against the pooled output.
 
 >>> from symconv import derive_solution
 >>> from symconv.spec import TEMPLATES
@@ -87,5 +88,6 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     prose(box, rf"times, so $Y$ is ${latex(sympy.Integer(size[0]))} \times {latex(sympy.Integer(size[1]))}$.")
 
 
-TASK = Task("pool-output-size", render, checker="grader.checkers.sizes:check_pool_size", needs=("pooling",),
-            alternatives=alternatives, locate="grader.writeup.locate:find_size")
+TASK = Task("pool-output-size", render, checker="grader.checkers.sizes:check_size", needs=("pooling",),
+            value=lambda sol, part: expected(sol), part_alternatives=lambda sol, part: alternatives(sol),
+            locate="grader.writeup.locate:find_size")
