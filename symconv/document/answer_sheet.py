@@ -96,7 +96,13 @@ def label(spec: Spec, part: Part, field: str | None = None) -> str:
 
 
 def answer_sheet(spec: Spec) -> str:
-    """The answer sheet of ``spec``: LaTeX that compiles as it is, one ``\\answer`` line per part or field."""
+    r"""The answer sheet of ``spec``: LaTeX that compiles as it is, one ``\answer`` line per part or field.
+
+    >>> from symconv.spec import TEMPLATES, load_spec
+    >>> [line for line in answer_sheet(load_spec(TEMPLATES / "stride2-padding1.yaml")).splitlines()
+    ...  if line.startswith(r"\answer{1d/")][:2]
+    ['\\answer{1d/A_{11}}{}', '\\answer{1d/A_{12}}{}']
+    """
     from symconv.tasks import task  # the task modules import the document blocks
 
     title = spec.assignment or spec.name
