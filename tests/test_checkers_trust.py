@@ -390,6 +390,7 @@ def test_a_renamed_matrix_is_said_once(homework):
     ("max", r"\max_{x \in S} |x|"), ("avg", r"\frac{1}{N} \sum_{x \in S} |x|"),
     ("max", r"\max_{x \in S} \max(x, 0)"), ("avg", r"\frac{1}{N} \sum_{x \in S} \max(x, 0)"),
     ("max", r"-\min_{x \in S} |x|"), ("avg", r"-\frac{1}{N} \sum_{x \in S} |x|"),   # right on negatives only
+    ("max", r"\max(\max_{x \in S} x, 0)"),   # right wherever an entry is >= 0: only the all-negative sample tells
 ])
 def test_pooling_formulas_right_on_one_sign_only_are_wrong(homework, kind, formula):
     # right on windows of one sign only: caught only while the formulas are compared on several sample windows
