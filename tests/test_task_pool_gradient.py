@@ -189,6 +189,19 @@ def test_the_answer_sheet_filled_with_the_references_grades_to_full_marks(spec, 
     assert [p.score for p in result.parts] == [p.points for p in loaded.parts] and result.status == "ok"
 
 
+def test_a_write_up_is_read_and_graded(tmp_path):
+    """A plain write-up: the pooled size is found next to Y (not X's, written first), the matrices by their names;
+    the spec has no convolution, so the size locator must not need one."""
+    sol = derive_solution(TIES)
+    write_up = tmp_path / "ada.md"
+    write_up.write_text("# Max pooling, ada\n\n1a. X is 4 x 4, so the output Y is 2 x 2.\n\n"
+                        f"1b.\n$$Y = {bmatrix(sol.pooled_max)}$$\n\n1c.\n"
+                        rf"$$\frac{{\partial E}}{{\partial X}} = "
+                        f"{bmatrix(task('max-pool-gradient').reference(sol))}$$\n", encoding="utf-8")
+    result = grade(str(TIES), write_up)
+    assert [(p.part, p.score) for p in result.parts] == [("1a", 1.0), ("1b", 2.0), ("1c", 4.0)]
+
+
 def document(spec) -> str:
     return build_document(derive_solution(spec)).dumps()
 

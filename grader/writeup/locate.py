@@ -41,9 +41,10 @@ _SIZE = re.compile(r"(?<![\d.])(\d{1,4})\s*(?:\\times|\\cdot|×|✕|⨉|x|X|\*|b
 _CAPITAL = re.compile(r"(?<![A-Za-z\\])([A-Z])(?![A-Za-z])")
 
 
-def find_size(units: list[Unit], spec: Spec) -> Piece | None:
-    """The output's size among the units (``3 \\times 3``), preferring one written next to the output's name."""
-    out, others = spec.conv.output, set(spec.matrices)
+def find_size(units: list[Unit], spec: Spec, output: str | None = None) -> Piece | None:
+    """The output's size among the units (``3 \\times 3``), preferring one written next to the output's name
+    (``output``; default: the convolution's)."""
+    out, others = output or spec.conv.output, set(spec.matrices)
     best: tuple[int, int, str, Unit] | None = None
     order = 0
     for u in units:
@@ -58,6 +59,11 @@ def find_size(units: list[Unit], spec: Spec) -> Piece | None:
     if best is None or best[0] < 0:
         return None
     return Piece(best[2], best[3].lines)
+
+
+def find_pool_size(units: list[Unit], spec: Spec) -> Piece | None:
+    """The pooling output's size, preferring one written next to its name Y (:func:`find_size`)."""
+    return find_size(units, spec, output="Y")
 
 
 # --- a number or a shape (network parts) ----------------------------------------------------------------------

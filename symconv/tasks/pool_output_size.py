@@ -90,4 +90,4 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
 
 TASK = Task("pool-output-size", render, checker="grader.checkers.sizes:check_size", needs=("pooling",),
             value=lambda sol, part: expected(sol), part_alternatives=lambda sol, part: alternatives(sol),
-            locate="grader.writeup.locate:find_size")
+            locate="grader.writeup.locate:find_pool_size")
