@@ -100,6 +100,7 @@ def test_count_include_pad_is_read_from_the_pooling_section():
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     F.avg_pool2d(xt[None, None], k, s, p, count_include_pad=False).sum().backward()
     assert xt.grad is not None and same(ref, xt.grad)
+    assert "window $Y_{11}$ has 4 real entries and $N = 4$" in document(spec)
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
