@@ -68,6 +68,27 @@ CODES: dict[str, str] = {
                             "gradient to each of its N entries",
     "pool-divisor-padding": "at the border you divided by the wrong window size: with count_include_pad=True "
                             "(PyTorch's default) the padding cells count, otherwise only the real entries",
+    "pool-tie-split": "you split the gradient among the tied maxima; PyTorch sends the whole upstream entry to one "
+                      "of them, the first maximum in row-major order",
+    "pool-tie-all": "you sent the gradient to every tied maximum; PyTorch sends it to one entry per window, the "
+                    "first maximum in row-major order",
+    "pool-tie-last": "you sent the gradient to the last tied maximum; PyTorch keeps the first maximum in row-major "
+                     "order (a later entry takes over only if it is strictly greater)",
+    "pool-overlap-not-summed": "an entry in several overlapping windows gets the gradient of each of them, added up; "
+                               "you kept only one",
+    "pool-forward-result": "you gave the pooling's output (the forward pass), not the gradient with respect to its "
+                           "input",
+    "pool-avg-not-divided": "you did not divide by the window size; an average passes 1/N of each window's upstream "
+                            "gradient to each of its N entries",
+    "other-variant": "your answer is right for another variant of this problem, not for yours; solve the problem "
+                     "with the inputs of your own handout",
+    "pool-divisor-padding": "at the border you divided by the wrong window size: with count_include_pad=True "
+                            "(PyTorch's default) the padding cells count, otherwise only the real entries",
+    "relu-forgotten": "you left out the ReLU: it sets every negative entry to 0",
+    "relu-gate-forgotten": "you passed the gradient through the ReLU everywhere; it passes only where its input is "
+                           "positive (0 elsewhere, also at 0)",
+    "bias-gradient-not-summed": "a bias is added at every output position, so its gradient is the SUM of the "
+                                "upstream gradient over its output channel",
 }
 
 #: What a diagnosed mistake costs when the spec's rubric does not list it: all of the part or entry it occurs in.

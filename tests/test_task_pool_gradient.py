@@ -12,6 +12,8 @@ import pytest
 import sympy
 import torch
 import torch.nn.functional as F
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from grader import grade
 from grader.diagnose import CODES, cost
@@ -86,6 +88,25 @@ def test_a_symbolic_upstream_is_torchs_jacobian(kind, case):
         one_hot = torch.zeros(g.shape, dtype=torch.float64)
         one_hot[u, v] = 1
         assert same(ref.diff(symbol), torch_grad(kind, x, k, s, p, one_hot)), (u, v)
+
+
+@st.composite
+def pools(draw) -> tuple[list[list[int]], int, int, int]:
+    """Small integer maps (ties are common) and a pooling that fits: stride 1..3, padding at most half the window
+    (so no window is padding only)."""
+    rows, cols, k = draw(st.integers(1, 6)), draw(st.integers(1, 6)), draw(st.integers(1, 3))
+    p = draw(st.integers(0, k // 2))
+    x = draw(st.lists(st.lists(st.integers(-2, 2), min_size=cols, max_size=cols), min_size=rows, max_size=rows))
+    return x, k, draw(st.integers(1, 3)), p
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(case=pools(), kind=st.sampled_from(["max", "avg"]))
+def test_the_reference_is_torchs_gradient_on_random_maps(case, kind):
+    x, k, s, p = case
+    assume(k <= min(len(x), len(x[0])) + 2 * p)   # the window fits the padded map (the spec loader refuses it)
+    ref = task(f"{kind}-pool-gradient").reference(derive_solution(load_spec(pool_spec(x, k, s, p))))
+    assert same(ref, torch_grad(kind, x, k, s, p))
 
 
 def test_count_include_pad_is_read_from_the_pooling_section():
