@@ -55,7 +55,7 @@ MAX_SPEC_BYTES = 1_000_000
 #: "[]" marks each item of a list.
 KEYS: dict[str, tuple[str, ...]] = {
     "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "network", "grading",
-         "problems", "document"),
+         "problems", "document", "variants"),   # variants: drawn per student by symconv.variants
     "convolution": ("input", "kernel", "output", "stride", "padding", "dilation", "upstream"),
     "pooling": ("input", "kernel_size", "stride", "padding"),
     "grading": ("tolerance", "rubric", "seed", "seed_file", "feedback"),
