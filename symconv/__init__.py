@@ -56,7 +56,6 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from symconv.chain import ChainRule, ChainTerm, chain_rule  # noqa: F401
     from symconv.conv import conv2d, conv2d_grad  # noqa: F401
-    from symconv.sequence import conv1d, conv1d_grad  # noqa: F401
     from symconv.derivation import Derivation, derive  # noqa: F401
     from symconv.errors import ConfigError, SpecError, SymconvError, VerificationError  # noqa: F401
     from symconv.layer import conv2d_layer, conv2d_layer_grad, relu, relu_grad  # noqa: F401
@@ -73,6 +72,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         max_pool2d_routes,
         pool_windows,
     )
+    from symconv.sequence import conv1d, conv1d_grad  # noqa: F401
     from symconv.sizes import (  # noqa: F401
         output_size,
         output_size_expr,
