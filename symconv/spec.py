@@ -32,6 +32,7 @@ import sympy
 import yaml
 
 from symconv.errors import ConfigError, SpecError
+from symconv.layer_chain import LayerChain, is_array, parse_layers
 from symconv.matrices import as_matrix
 from symconv.network import Network, parse_network
 from symconv.sizes import Pair, output_size, pair, pool_output_size
@@ -54,8 +55,8 @@ MAX_SPEC_BYTES = 1_000_000
 #: ``matrices`` holds names the instructor chooses, and ``document`` is checked by :mod:`symconv.document.options`.
 #: "[]" marks each item of a list.
 KEYS: dict[str, tuple[str, ...]] = {
-    "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "network", "grading",
-         "problems", "document", "variants"),   # variants: drawn per student by symconv.variants
+    "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "network", "layers",
+         "grading", "problems", "document", "variants"),   # variants: drawn per student by symconv.variants
     "convolution": ("input", "kernel", "output", "stride", "padding", "dilation", "upstream"),
     "pooling": ("input", "kernel_size", "stride", "padding"),
     "grading": ("tolerance", "rubric", "seed", "seed_file", "feedback"),
@@ -120,6 +121,7 @@ class Spec:
     pooling: PoolSetup | None
     problems: tuple[Problem, ...]
     network: Network | None = None
+    layers: LayerChain | None = None
     tolerance: tuple[float, float] = (1e-6, 1e-9)   # (relative, absolute)
     rubric: dict[str, float] = field(default_factory=dict)
     source: str = "<spec>"
@@ -348,8 +350,9 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     lines = lines or {}
     _check_keys(data, lines, where)
     try:
-        matrices = {str(k): as_matrix(v, f"matrices.{k}")
-                    for k, v in _get(data, "matrices", where, dict, {}).items()}
+        matrices = {str(k): as_matrix(v, f"matrices.{k}")   # arrays (not 2-D): the layers: section reads them
+                    for k, v in _get(data, "matrices", where, dict, {}).items()
+                    if not ("layers" in data and is_array(v))}
         conv = _get(data, "convolution", where, dict, None)
         setup = None if conv is None else ConvSetup(
             input=_matrix_name(conv, "input", matrices, where), kernel=_matrix_name(conv, "kernel", matrices, where),
@@ -376,6 +379,7 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     except ConfigError as err:
         raise SpecError(where, str(err)) from None
     network = parse_network(data["network"], where, lines) if "network" in data else None
+    layers = parse_layers(data.get("layers"), data.get("matrices") or {}, where, lines)
     _check_fits(matrices, setup, pooling, where)
     grading = _get(data, "grading", where, dict, {})
     tol = _get(grading, "tolerance", where, dict, {})
@@ -389,10 +393,11 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     ids = [part.id for prob in problems for part in prob.parts]
     if len(set(ids)) != len(ids):
         raise SpecError(where, "part ids must be unique")
-    _check_needs(problems, {"convolution": setup, "pooling": pooling, "network": network}, where)
+    _check_needs(problems, {"convolution": setup, "pooling": pooling, "network": network, "layers": layers}, where)
     return Spec(name=str(_get(data, "name", where, str)), course=str(data.get("course", "")),
                 assignment=str(data.get("assignment", "")), date=str(data.get("date", "")),
                 matrices=matrices, convolution=setup, pooling=pooling, problems=problems, network=network,
+                layers=layers,
                 tolerance=(_number(tol.get("rel", 1e-6), "grading.tolerance.rel", where),
                            _number(tol.get("abs", 1e-9), "grading.tolerance.abs", where)), rubric=rubric, source=where,
                 seed=_seed(grading, where), reveal=_reveal(grading, where),

@@ -120,7 +120,7 @@ def answer_sheet(spec: Spec) -> str:
             points = f"{part.points:g} point" + ("" if part.points == 1 else "s")
             lines += comment(f"{part.id} ({points}): {spec.fill(part.text)}")
             t = task(part.task)
-            fields = t.fields(spec) if t.fields is not None else None
+            fields = t.answer_fields(spec, part)
             if fields:
                 lines += comment(f"{len(fields)} answers, one per line: the label after the slash says which")
                 lines += [rf"\answer{{{label(spec, part, field)}}}{{}}" for field in fields]

@@ -80,6 +80,7 @@ class Task:
       keys, such as ``layer:``), with its mistakes ``part_alternatives(sol, part)``;
     - ``alternatives(sol)``: the diagnosed mistakes, each the answer recomputed under a mistaken assumption;
     - ``fields(spec)``: the sub-answers an answer sheet gives one line each (``A_{11}``…, or ``max``, ``avg``…);
+      ``part_fields(spec, part)`` when they depend on the part's own keys (one per channel of ``output: Z``);
     - ``reading``: the parse context of its answers (``"size-formula"`` lets I, K, P, S, D be size letters);
     - ``locate``, ``warm``: the grader's write-up locator ``(units, spec) -> Piece | None`` and warm-up
       ``(reference, part) -> None``, as ``"module:function"``; without ``warm`` the grader computes the reference
@@ -99,6 +100,20 @@ class Task:
     part_alternatives: Callable[[Solution, Part], list[Alternative]] | None = None
     alternatives: Callable[[Solution], list[Alternative]] | None = None
     fields: Callable[[Spec], list[str]] | None = None
+    part_fields: Callable[[Spec, Part], list[str]] | None = None
     reading: str = "default"
     locate: str = ""
     warm: str = ""
+
+    def answer_fields(self, spec: Spec, part: Part) -> list[str]:
+        """The answer-sheet fields of one part (``part_fields``, else ``fields``; none: one line for the part).
+
+        >>> from symconv.spec import load_spec
+        >>> from symconv.tasks import task
+        >>> spec = load_spec()
+        >>> task("convolution").answer_fields(spec, spec.parts[0])
+        []
+        """
+        if self.part_fields is not None:
+            return self.part_fields(spec, part)
+        return self.fields(spec) if self.fields is not None else []

@@ -1,0 +1,115 @@
+"""Answers of several matrices: the channels of a layer's output, the kernels of a weight's gradient (the layers
+tasks, whose ``value(sol, part)`` is a mapping label -> matrix: ``Z[1]``, ``Z[2]``).
+
+Each matrix is graded by :func:`grader.checkers.matrices.check_matrix` as a part of its own worth its share of the
+points (shape first, per-entry credit, the task's diagnosed mistakes restricted to that matrix), and the credit is
+summed. One matrix is answered as the part itself; several as a mapping (an answer sheet's ``\\answer{1a/Z[1]}``
+lines), whose keys are matched tolerantly (``Z[1]``, ``z1``, ``Z^{(1)}``, ``1``). A matrix that cannot be read goes
+to a person; the others are graded.
+
+>>> key("Z^{(1)}"), key(" z[1] "), key("W[1, 2]")
+('z1', 'z1', 'w12')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from grader.checkers.common import graded, tex
+from grader.checkers.matrices import check_matrix
+from grader.checkers.reference import Reference
+from grader.checkers.values import UnreadableAnswer
+from grader.diagnose import Finding
+from grader.errors import ParseError
+from grader.result import NEEDS_REVIEW, PartResult
+from symconv.spec import Part
+from symconv.tasks import Alternative
+from symconv.tasks import task as registry_task
+
+
+def key(label: Any) -> str:
+    """A label as a student may write it, reduced to letters and digits in lower case."""
+    return re.sub(r"[^a-z0-9]", "", str(label).lower())
+
+
+class _One:
+    """One matrix of the answer, seen by check_matrix as a Reference: its expected value and the mistakes
+    recomputed for it; everything else (tolerance, rubric, seed, reading context) is the part's."""
+
+    def __init__(self, ref: Reference, expected: Any, alternatives: list[Alternative]):
+        self.ref, self._expected, self._alternatives = ref, expected, alternatives
+        self.spec, self.tolerance = ref.spec, ref.tolerance
+
+    def expected(self, task: str) -> Any:
+        return self._expected
+
+    def alternatives(self, task: str) -> list[Alternative]:
+        return self._alternatives
+
+    def cost(self, code: str) -> float:
+        return self.ref.cost(code)
+
+    def seed_for(self, part_id: str) -> str:
+        return self.ref.seed_for(part_id)
+
+    def context(self, task: str) -> Any:
+        return self.ref.context(task)
+
+
+def expected(ref: Reference, part: Part) -> tuple[dict[str, Any], list[Alternative]]:
+    """The part's matrices by label and its diagnosed mistakes (the task's record), derived once."""
+    t = registry_task(part.task)
+    value, mistakes = t.value, t.part_alternatives
+    assert value is not None and mistakes is not None   # the task's record says so (tests/test_tasks)
+    return ref.memo(f"channels:{part.id}", lambda: (value(ref.solution, part), mistakes(ref.solution, part)))
+
+
+def _given(answer: Any, labels: list[str]) -> dict[str, Any]:
+    if len(labels) == 1 and not isinstance(answer, dict):
+        return {labels[0]: answer}
+    if not isinstance(answer, dict):
+        raise UnreadableAnswer(f"expected one matrix each for {', '.join(labels)}")
+    by_key = {key(k): v for k, v in answer.items()}
+    index = {key(label): label for label in labels} | {key(label.partition("[")[2]): label for label in labels}
+    return {index[k]: v for k, v in by_key.items() if k in index}
+
+
+def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """Each matrix graded on its own share of the part; the part's score is their sum."""
+    right, alternatives = expected(ref, part)
+    labels = list(right)
+    given = _given(answer, labels)
+    share = part.points / len(labels)
+    score, lines, findings, review, notes, shown = 0.0, [], [], [], [], []
+    for label in labels:
+        if label not in given or given[label] is None or str(given[label]).strip() == "":
+            lines.append(f"{label}: no answer")
+            continue
+        own = [Alternative(a.code, a.value[label], a.assumption) for a in alternatives
+               if label in a.value and a.value[label] != right[label]]
+        sub = Part(f"{part.id}/{label}" if len(labels) > 1 else part.id, part.task, share)
+        try:
+            result = check_matrix(_One(ref, right[label], own), sub, given[label])   # type: ignore[arg-type]
+        except (ParseError, UnreadableAnswer) as error:
+            lines.append(f"{label}: could not read it ({str(error).splitlines()[0]})")
+            review.append(f"your {label}")
+            continue
+        score += result.score
+        findings += [Finding(code, label) for code in result.diagnoses]
+        notes += result.notes
+        shown.append(result.given_latex)
+        if result.status == NEEDS_REVIEW:
+            review.append(f"your {label}")
+        elif result.score < share:
+            said = tuple(f"- {code}:" for code in result.diagnoses)   # the findings are the part's, said once
+            lines += [f"{label}: {line[2:]}" for line in result.feedback.splitlines()
+                      if line.startswith("- ") and not line.startswith(said)]
+    expected_tex = r" \quad ".join(f"{label} = {tex(m)}" for label, m in right.items())
+    return graded(part, score, lines=lines, findings=findings, notes=notes, expected_latex=expected_tex,
+                  given_latex=r" \quad ".join(shown), cost=ref.cost, review=review, raw=answer)
+
+
+def locate(units: Any, spec: Any) -> None:
+    """A write-up's answer to a layers part is not looked for: a person reads it (the part goes to review)."""
+    return None

@@ -1,0 +1,88 @@
+"""What the layers tasks share: the spec's ``layers:`` chain, a tensor or parameter as named matrices (one answer
+per channel or per kernel), and the document's description of each step.
+
+>>> labelled("Z", [sympy.Matrix([[1]]), sympy.Matrix([[2]])])
+{'Z[1]': Matrix([[1]]), 'Z[2]': Matrix([[2]])}
+>>> labelled("b", [3, 4])
+{'b': Matrix([[3, 4]])}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from pylatex.base_classes import Container
+
+from symconv.document.blocks import matrix_result
+from symconv.document.options import DocumentOptions
+from symconv.latex import latex
+from symconv.layer_chain import LayerChain, Step
+from symconv.spec import Spec
+
+Labelled = dict[str, sympy.Matrix]
+
+
+def chain(spec: Spec) -> LayerChain:
+    """The spec's layers section (a task that uses it declares ``needs=("layers",)``)."""
+    assert spec.layers is not None   # checked when the spec loads
+    return spec.layers
+
+
+def labelled(name: str, value: Any) -> Labelled:
+    """A tensor (channels), weights (filters of kernels) or a bias (values) as answers by label: ``Z`` for one
+    matrix, ``Z[1]``, ``Z[2]`` for channels, ``W[1,2]`` for filter 1's kernel on input channel 2, and a bias as
+    one row."""
+    if isinstance(value, sympy.MatrixBase):
+        return {name: sympy.Matrix(value)}
+    items = list(value)
+    if items and not isinstance(items[0], list | tuple | sympy.MatrixBase):
+        return {name: sympy.Matrix([items])}
+    if items and isinstance(items[0], list | tuple):
+        kernels = {f"{name}[{o + 1},{c + 1}]": sympy.Matrix(k) for o, f in enumerate(items) for c, k in enumerate(f)}
+        return {name: next(iter(kernels.values()))} if len(kernels) == 1 else kernels
+    if len(items) == 1:
+        return {name: sympy.Matrix(items[0])}
+    return {f"{name}[{k + 1}]": sympy.Matrix(m) for k, m in enumerate(items)}
+
+
+def label_tex(label: str) -> str:
+    """``Z[2]`` as LaTeX: ``Z^{(2)}``; ``W[1,2]`` as ``W^{(1,2)}``."""
+    name, _, index = label.partition("[")
+    return latex(sympy.Symbol(name)) + (f"^{{({index.rstrip(']')})}}" if index else "")
+
+
+def _pair(value: Any) -> str:
+    return str(value) if not isinstance(value, tuple) else ", ".join(map(str, value))
+
+
+def step_text(net: LayerChain, k: int) -> str:
+    """What step ``k`` computes, in words and maths (trusted LaTeX)."""
+    step: Step = net.steps[k]
+    x, y = latex(sympy.Symbol(net.input_of(k))), latex(sympy.Symbol(step.output))
+    args = ", ".join(f"{key.replace('_', ' ')} ${_pair(v)}$" for key, v in step.args.items())
+    args = f" ({args})" if args else ""
+    if step.type in ("conv2d", "conv1d"):
+        w = latex(sympy.Symbol(step.weight or "W"))
+        bias = rf" + {latex(sympy.Symbol(step.bias))}_o" if step.bias else ""
+        kind = "convolution (true, kernels flipped)" if step.args.get("flip") else "cross-correlation"
+        return (rf"${y}$ = {step.type}{args}: each output channel $o$ is the sum over the input channels $c$ of "
+                rf"the {kind} of ${x}^{{(c)}}$ with the kernel ${w}^{{(o,c)}}$, plus its bias: "
+                rf"${y}^{{(o)}} = \sum_c {x}^{{(c)}} \star {w}^{{(o,c)}}{bias}$.")
+    if step.type == "conv_transpose2d":
+        w = latex(sympy.Symbol(step.weight or "W"))
+        return (rf"${y}$ = transposed convolution{args}: each input entry ${x}^{{(c)}}_{{ab}}$ adds "
+                rf"${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}$ to the output window that starts $s$ entries further "
+                rf"for each step of $a$ and $b$.")
+    if step.type == "relu":
+        return rf"${y} = \max(0, {x})$ entry by entry (ReLU)."
+    kind = {"maxpool2d": "the maximum", "avgpool2d": "the average", "lppool2d": "the LP norm"}[step.type]
+    return rf"${y}$ = {step.type}{args}: each channel of ${x}$ separately, {kind} of each window."
+
+
+def show(box: Container, name: str, value: Any, opts: DocumentOptions, lead: str = "", loss: str = "") -> None:
+    """Each matrix of a tensor or parameter, named by its label (with ``loss``: as ∂loss/∂label)."""
+    for label, m in labelled(name, value).items():
+        short = label.replace("[", "").replace("]", "").replace(",", "")
+        lhs = rf"\frac{{\partial {loss}}}{{\partial {label_tex(label)}}}" if loss else label_tex(label)
+        matrix_result(box, lhs, m, f"d{loss}/d{short}" if loss else short, lead, **opts.printer)
