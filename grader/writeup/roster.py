@@ -2,7 +2,8 @@
 
 A write-up names its student as they wrote it (a name on a header line, a student number in ``\\author{}``), or
 the file name does; a roster CSV maps any of these to the id the gradebook uses. The CSV has a header; the
-gradebook id is the column named ``gradebook_id`` (else ``sis_id``, ``id``, ``student_id``, else the first column)
+gradebook id is the column symconv.roster.id_column chooses (``gradebook_id``, Canvas's ``SIS User ID``, ``SID``,
+Moodle's ``ID number``, ``student_id``, ``id``..., else the first column; the engine reads the CSV)
 and every other cell of the row (names, emails, student numbers, file names) is another name for that student.
 Names are matched ignoring case, spaces, underscores and punctuation.
 
@@ -16,18 +17,14 @@ Names are matched ignoring case, spaces, underscores and punctuation.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-
-MAX_ROSTER_BYTES = 5_000_000
-MAX_ROWS = 100_000
-ID_COLUMNS = ("gradebook_id", "gradebook", "sis_id", "id", "student_id")
+from symconv.roster import RosterError as TableError
+from symconv.roster import id_column, read_table
 
 
 class RosterError(GraderError):
@@ -56,22 +53,17 @@ class Roster:
 
 def load_roster(path: str | Path) -> Roster:
     """Read a roster CSV; RosterError for a missing, huge, headerless or id-less file."""
-    path = Path(path)
+    path = Path(path)   # one CSV reader and one id column rule, the engine's, so handouts and grading agree
     try:
-        if path.stat().st_size > MAX_ROSTER_BYTES:
-            raise RosterError(f"{path.name}: roster too large (limit {MAX_ROSTER_BYTES:,} bytes)")
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise RosterError(f"{path.name}: cannot read the roster ({getattr(err, 'strerror', None) or err})") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) < 2:
+        header, rows = read_table(path)
+    except TableError as err:
+        raise RosterError(str(err)) from None
+    if not rows:
         raise RosterError(f"{path.name}: a roster needs a header row and a row per student")
-    if len(rows) > MAX_ROWS:
-        raise RosterError(f"{path.name}: too many rows (limit {MAX_ROWS:,})")
-    header = [h.strip().lower() for h in rows[0]]
-    column = next((header.index(c) for c in ID_COLUMNS if c in header), 0)
+    found = id_column(header)
+    column = found if found is not None else 0
     roster = Roster()
-    for row in rows[1:]:
+    for row in rows:
         if len(row) <= column or not row[column].strip():
             continue
         gradebook = row[column].strip()
