@@ -414,13 +414,21 @@ def parse_layers(data: Any, matrices: Mapping[str, Any], where: str, lines: dict
 def _operands(matrices: Mapping[str, Any], input_name: str, steps: tuple[Step, ...], upstream: Any
               ) -> dict[str, Any]:
     operands: dict[str, Any] = {input_name: _tensor(matrices[input_name], input_name)}
+    roles = {input_name: "the input"}
+
+    def take(name: str, role: str, read: Callable[[], Any]) -> None:
+        if roles.setdefault(name, role) != role:   # one matrix, one layout: a weight may be shared, not re-read
+            raise ConfigError(f"layers: {name}", f"is both {roles[name]} and {role}", name)
+        operands[name] = read()
+
     for step in steps:
         if step.weight:
-            operands[step.weight] = _weight_value(matrices[step.weight], step.weight, step.type)
+            take(step.weight, f"a {step.type} weight", lambda s=step: _weight_value(matrices[s.weight], s.weight,
+                                                                                   s.type))
         if step.bias:
-            operands[step.bias] = _bias_value(matrices[step.bias], step.bias)
+            take(step.bias, "a bias", lambda s=step: _bias_value(matrices[s.bias], s.bias))
     if upstream not in ("ones", "symbolic"):
-        operands[upstream] = _tensor(matrices[upstream], upstream)
+        take(upstream, "the upstream", lambda: _tensor(matrices[upstream], upstream))
     return operands
 
 
@@ -430,7 +438,10 @@ def _check_upstream(chain: LayerChain, where: str) -> None:
     if chain.upstream == "symbolic" and len(out) > 1:
         raise SpecError(where, f"layers.upstream: symbolic needs a one-channel output; {chain.last} has {len(out)} "
                                "channels (give the upstream as a matrix)")
-    if chain.upstream not in ("ones", "symbolic") and [m.shape for m in chain.operands[chain.upstream]] != shape:
+    given = chain.operands.get(chain.upstream)
+    if given is not None and len(given) == 1 and len(out) > 1 and given[0].rows == len(out) and shape[0][0] == 1:
+        given[:] = _rows(given)   # a C×L upstream of a conv1d chain: one row per channel, as its output
+    if given is not None and [m.shape for m in given] != shape:
         raise SpecError(where, f"layers.upstream {chain.upstream} must have the shape of {chain.last} "
                                f"({len(out)} x {shape[0][0]} x {shape[0][1]})")
 
