@@ -75,6 +75,14 @@ def test_the_handout_holds_no_solution(path):
     assert [ref for ref in derived(spec) if ref in tex] == []
 
 
+def test_the_inputs_are_stated_exactly_whatever_the_documents_number_format():
+    data = yaml.safe_load(DEFAULT_SPEC.read_text(encoding="utf-8"))
+    data["matrices"]["A"][0][0] = 0.25
+    data["document"] = {"numbers": "decimals", "digits": 1}
+    tex = handout_tex(load_spec(data))
+    assert r"A = \begin{bmatrix}0.25 & 5 & 2 & 2 & 1\\" in tex
+
+
 def test_a_solution_document_is_not_a_handout():
     """The checks above can fail: the same spec's solutions hold what a handout must not."""
     spec = load_spec(None)
@@ -128,7 +136,8 @@ def test_cli_writes_the_handout_tex(tmp_path, capsys):
     assert main(["handout", str(TEMPLATES / "maxpool7.yaml"), "--out", str(tmp_path), "--tex-only"]) == 0
     tex = tmp_path / "maxpool7-handout.tex"
     assert tex.exists() and not tex.with_suffix(".pdf").exists() and str(tex) in capsys.readouterr().out
-    assert tex.read_text().split(r"\begin{document}")[1].count(r"\answerspace") == len(load_spec(TEMPLATES / "maxpool7.yaml").parts)
+    body = tex.read_text().split(r"\begin{document}")[1]
+    assert body.count(r"\answerspace") == len(load_spec(TEMPLATES / "maxpool7.yaml").parts)
 
 
 def test_cli_without_tex(tmp_path, capsys, monkeypatch):

@@ -23,7 +23,7 @@ from pylatex.utils import escape_latex
 
 from symconv.document import equations as eq
 from symconv.document.blocks import matrix_result, prose
-from symconv.document.options import DocumentOptions, document_options
+from symconv.document.options import document_options
 from symconv.latex import latex
 from symconv.solution import Solution
 from symconv.spec import TEMPLATES
@@ -70,7 +70,7 @@ def fill_document(doc: Document, sol: Solution, handout: bool = False) -> Docume
     doc.append(NoEscape(template("title.tex", course=spec.course, assignment=spec.assignment, date=spec.date,
                                  points=f"{points(spec.max_score)} in total", kind=kind, note=note)))
     if handout:
-        given_inputs(doc, spec.matrices, opts)
+        given_inputs(doc, spec.matrices)
     for problem in spec.problems:
         title = f"Problem {problem.id}" + (f": {problem.title}" if problem.title else "")
         doc.append(NoEscape(r"\problemheading"))
@@ -90,16 +90,17 @@ def fill_document(doc: Document, sol: Solution, handout: bool = False) -> Docume
     return doc
 
 
-def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix], opts: DocumentOptions) -> None:
-    """The spec's input matrices, each as ``A = [...]`` (a handout states its data; nothing when there is none).
+def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix]) -> None:
+    """The spec's input matrices, each as ``A = [...]`` (a handout states its data; nothing when there is none),
+    exact as the spec gives them (a document's ``numbers: decimals`` is for derived results).
 
     >>> doc = Document()
-    >>> given_inputs(doc, {"A": sympy.Matrix([[1, 2]])}, document_options({}))
-    >>> "The inputs: " in doc.dumps() and r"A = \\begin{bmatrix}1 & 2\\end{bmatrix}" in doc.dumps()
+    >>> given_inputs(doc, {"A": sympy.Matrix([[1, sympy.Rational(1, 3)]])})
+    >>> "The inputs: " in doc.dumps() and r"A = \\begin{bmatrix}1 & \\dfrac{1}{3}\\end{bmatrix}" in doc.dumps()
     True
     """
     for k, (name, matrix) in enumerate(matrices.items()):
-        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "", **opts.printer)
+        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "")
 
 
 def build_document(sol: Solution, handout: bool = False) -> Document:
