@@ -4,8 +4,8 @@ Each task's alternatives (its answer RECOMPUTED under a mistaken assumption: fli
 ``conv2d(..., flip=True)``, pool-wrong-stride the pool at other strides) live in the task's module in
 :mod:`symconv.tasks`; a wrong answer that matches one is named by its stable code, listed here with its words.
 
->>> sorted(CODES)[:2]
-['ceil-instead-of-floor', 'chain-rule-extra-term']
+>>> CODES["flipped-kernel"].split(";")[0]
+'you rotated the kernel by 180 degrees (true convolution)'
 """
 
 from __future__ import annotations
@@ -54,20 +54,6 @@ CODES: dict[str, str] = {
                                "position",
     "stride-ignored": "you added up the kernel extents as if every stride were 1; after a layer with stride s, each "
                       "further layer's kernel step covers s times as many input cells (the jump)",
-    "pool-tie-split": "you split the gradient among the tied maxima; PyTorch sends the whole upstream entry to one "
-                      "of them, the first maximum in row-major order",
-    "pool-tie-all": "you sent the gradient to every tied maximum; PyTorch sends it to one entry per window, the "
-                    "first maximum in row-major order",
-    "pool-tie-last": "you sent the gradient to the last tied maximum; PyTorch keeps the first maximum in row-major "
-                     "order (a later entry takes over only if it is strictly greater)",
-    "pool-overlap-not-summed": "an entry in several overlapping windows gets the gradient of each of them, added up; "
-                               "you kept only one",
-    "pool-forward-result": "you gave the pooling's output (the forward pass), not the gradient with respect to its "
-                           "input",
-    "pool-avg-not-divided": "you did not divide by the window size; an average passes 1/N of each window's upstream "
-                            "gradient to each of its N entries",
-    "pool-divisor-padding": "at the border you divided by the wrong window size: with count_include_pad=True "
-                            "(PyTorch's default) the padding cells count, otherwise only the real entries",
     "pool-tie-split": "you split the gradient among the tied maxima; PyTorch sends the whole upstream entry to one "
                       "of them, the first maximum in row-major order",
     "pool-tie-all": "you sent the gradient to every tied maximum; PyTorch sends it to one entry per window, the "
