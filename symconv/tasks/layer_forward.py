@@ -85,4 +85,4 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
 
 TASK = Task("layer-forward", render, checker="grader.checkers.channels:check_channels", needs=("layers",),
             keys=KEYS, value=value, part_alternatives=alternatives, part_fields=fields,
-            locate="grader.checkers.channels:locate")
+            locate="grader.checkers.channels:locate", warm="grader.checkers.channels:warm")
