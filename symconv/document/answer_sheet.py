@@ -1,11 +1,12 @@
 r"""A LaTeX answer sheet generated from a spec: ``answer_sheet(spec) -> str`` (pure; the CLI writes it).
 
 ``\student{}``, then under each problem's title one ``\answer{<part>}{}`` per part, or one
-``\answer{<part>/<field>}{}`` per field when the part's task has fields (the registry's ``fields``: ``A_{11}``…
-for the chain rule, ``max``/``avg``/``lp`` for the poolings). The sheet compiles with pdflatex as it is, and the
-grader reads it back (``\answer`` lines only: ``grader.submission.read_answer_sheet``). The instructions and each
-part's question are comments; every spec string that reaches the typeset text is escaped, and every one in a
-comment is kept to its lines (a newline would end the comment). Part ids and fields label the lines as they are
+``\answer{<part>/<field>}{}`` per field when the part's task has fields (``Task.answer_fields``: ``A_{11}``… for
+the chain rule, ``max``/``avg``/``lp`` for the poolings, ``Z[1]``… for one matrix per channel). The sheet
+compiles with pdflatex as it is, and the grader reads it back (``\answer`` lines only:
+``grader.submission.read_answer_sheet``). The instructions and each part's question are comments; every spec string
+that reaches the typeset text is escaped, and every one in a comment is kept to its lines (a newline would end the
+comment). Part ids and fields label the lines as they are
 (``\detokenize``), so one the reader could not read back (``%``, ``\``, ``#``, ``/`` in a part id, unbalanced
 braces, not printable ASCII) is a SpecError.
 
@@ -119,8 +120,7 @@ def answer_sheet(spec: Spec) -> str:
         for part in problem.parts:
             points = f"{part.points:g} point" + ("" if part.points == 1 else "s")
             lines += comment(f"{part.id} ({points}): {spec.fill(part.text)}")
-            t = task(part.task)
-            fields = t.answer_fields(spec, part)
+            fields = task(part.task).answer_fields(spec, part)
             if fields:
                 lines += comment(f"{len(fields)} answers, one per line: the label after the slash says which")
                 lines += [rf"\answer{{{label(spec, part, field)}}}{{}}" for field in fields]
