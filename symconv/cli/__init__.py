@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from symconv.errors import ConfigError, SymconvError
 
 # Subcommand modules, in the order `symconv --help` lists them.
-SUBCOMMANDS = ("derive", "limits", "solve", "handout", "answer_sheet", "grade", "extract", "bundle", "export")
+SUBCOMMANDS = ("derive", "limits", "solve", "handout", "answer_sheet", "grade", "extract", "bundle", "export",
+               "variant", "handouts")
 
 
 class UsageError(SymconvError):

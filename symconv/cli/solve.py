@@ -8,10 +8,10 @@ from typing import Any
 
 from pylatex import Document
 
+from symconv.cli.variant import add_student_arguments, student_spec
 from symconv.document import build_document, compile_pdf, tex_available, write_tex
 from symconv.document.compile import INSTALL_HINT, TexMissing, safe_name
 from symconv.solution import derive_solution
-from symconv.spec import load_spec
 
 
 def register(sub: Any) -> None:
@@ -27,6 +27,7 @@ def register(sub: Any) -> None:
     p.add_argument("spec", nargs="?", default=None, metavar="SPEC",
                    help="problem spec (YAML, TOML or JSON); default: the built-in homework")
     add_typeset_arguments(p)
+    add_student_arguments(p)   # --student ID --secret FILE: that student's variant (symconv.variants)
     p.set_defaults(func=run)
 
 
@@ -41,8 +42,9 @@ def add_typeset_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Derive the spec's solution and typeset it (.tex, and .pdf when TeX is there); returns the exit code."""
-    spec = load_spec(args.spec)
-    return typeset(build_document(derive_solution(spec)), safe_name(spec.name), args)
+    spec = student_spec(args)
+    name = spec.name + (f"-{args.student.strip()}" if args.student else "")   # DIR/<name>-<student>.tex
+    return typeset(build_document(derive_solution(spec)), safe_name(name), args)
 
 
 def typeset(doc: Document, name: str, args: argparse.Namespace) -> int:
