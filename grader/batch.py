@@ -79,8 +79,12 @@ def grade_batch(files: Sequence[str | Path], spec: Spec | str | Path | None = No
     grader.discover); without it, or where it is empty, the file's stem is the id."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     grade_fn = grade_fn or _real_grade()
+    warm = getattr(grade_fn, "warm", None)  # a grade function may warm itself (grader.variants: the default problem)
     try:
-        grade_fn(spec, {"student": "warm-up", "answers": {}})  # derive and cache the reference once, before forking
+        if callable(warm):
+            warm()
+        else:
+            grade_fn(spec, {"student": "warm-up", "answers": {}})  # derive and cache the reference, before forking
     except SymconvError:
         raise  # the engine cannot grade this spec at all: one error for the run, not one per student (issue 15)
     except Exception:  # noqa: BLE001, S110 (anything else recurs, per file, as that file's error result)

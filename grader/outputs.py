@@ -255,6 +255,9 @@ def summary_md(graded: Sequence[Graded], spec: Spec, skipped: Sequence[tuple[str
         lines += ["", "## Notes that cost no points", "", "The rubric gives these no cost; students see them as notes.",
                   ""] + _code_table(free, CODES)
     lines += review_section(graded)
+    from grader.variants import matches_section
+
+    lines += matches_section(graded)   # per-student variants: answers right for another variant (other-variant)
     errors = [g for g in _by_student(graded) if g.result.status == ERROR]
     if errors:
         lines += ["", "## Could not be graded", "", "| Student | Reason |", "|---|---|"]

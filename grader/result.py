@@ -90,6 +90,9 @@ class Result:
     execution_time: float = 0.0
     #: notes on the whole file for the student and the TA (answers for parts the spec does not have)
     notes: list[str] = field(default_factory=list)
+    #: per-student variants (grader.variants): the variant's fingerprint, each part's reference digest, the digests
+    #: of wrong answers, and the answers found to match another variant (never shown to the student)
+    variant: dict[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float:

@@ -14,6 +14,9 @@ def register(sub: Any) -> None:
                                    "grades /autograder/submission against the spec and writes results.json.")
     p.add_argument("--spec", default=None, help="problem spec (default: the built-in homework)")
     p.add_argument("-o", "--output", required=True, metavar="ZIP", help="where to write the zip")
+    p.add_argument("--secret", default=None, metavar="FILE",
+                   help="the course secret, for a spec with variants (bundled as a file, never in the spec)")
+    p.add_argument("--roster", default=None, metavar="CSV", help="the class list, to check each submitter's id")
     p.set_defaults(func=run)
 
 
@@ -23,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.gradescope import build_bundle
 
     try:
-        path = build_bundle(args.spec, args.output)
+        path = build_bundle(args.spec, args.output, secret=args.secret, roster=args.roster)
     except (GraderError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

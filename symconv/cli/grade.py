@@ -9,6 +9,9 @@ terminal; OUT then holds exactly this run's results (a non-empty OUT that symcon
 row, with status=error and the reason) or OUT was refused or --overrides is invalid, 2 for usage errors, 3 when
 every file was graded but some answers wait for a person (needs-review; a TA settles them with --overrides FILE,
 see grader.overrides), 130 on Ctrl-C and 143 on SIGTERM (workers are killed, nothing is left half-written).
+
+A spec with variants needs ``--secret FILE`` (the course secret): each submission is then graded against its own
+student's variant, and answers right for another variant are diagnosed ``other-variant`` (grader.variants).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ def register(sub: Any) -> None:
                    help="a TA's scores and comments per student and part (YAML), applied after grading")
     p.add_argument("--roster", default=None, metavar="CSV",
                    help="map the ids write-ups give (a name, a student number, the file name) to gradebook ids")
+    p.add_argument("--secret", default=None, metavar="FILE",
+                   help="the course secret (a spec with variants: each student is graded against their own variant)")
     p.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
                    help=f"time allowed per submission before its worker is killed (default {DEFAULT_BUDGET:g})")
     p.set_defaults(func=run)
@@ -98,7 +103,17 @@ def _run(args: argparse.Namespace, found: Discovery) -> int:
         from grader.writeup.roster import apply_roster, load_roster
 
         roster = load_roster(args.roster) if args.roster else None   # a bad roster fails before grading
-        graded = apply_overrides_file(args.overrides, apply_roster(roster, _grade(found, spec, args)))
+        from grader.variants import VariantGrader, check_secret, match_classmates
+
+        secret = check_secret(args.spec, args.secret)   # a spec with variants needs it; before grading
+        grade_fn = VariantGrader(args.spec, secret, roster=roster) if secret is not None else None
+        if grade_fn is not None and roster is None:
+            print("warning: grading variants without --roster: a student id that is misspelt draws another "
+                  "variant; pass --roster CSV to check every id against the class list", file=sys.stderr)
+        graded = apply_roster(roster, _grade(found, spec, args, grade_fn))
+        if grade_fn is not None:
+            match_classmates(graded, spec)
+        graded = apply_overrides_file(args.overrides, graded)
         warnings = []
         if args.out:
             from grader.outputs import write_outputs
@@ -126,13 +141,13 @@ def _run(args: argparse.Namespace, found: Discovery) -> int:
     return exit_code([g.result for g in graded])  # 0 graded, 1 some file could not be, 3 answers need review
 
 
-def _grade(found: Discovery, spec: Any, args: argparse.Namespace) -> list[Graded]:
+def _grade(found: Discovery, spec: Any, args: argparse.Namespace, grade_fn: Any = None) -> list[Graded]:
     from rich.console import Console
 
     files, ids = [f.path for f in found.files], [f.student for f in found.files]
     console = Console(stderr=True)
     if not (args.out and console.is_terminal):
-        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, ids=ids)
+        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, ids=ids, grade_fn=grade_fn)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     # no refresh thread: the pool forks workers, and forking while another thread holds a lock is unsafe
@@ -144,7 +159,8 @@ def _grade(found: Discovery, spec: Any, args: argparse.Namespace) -> list[Graded
             progress.advance(task)
             progress.refresh()
 
-        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, ids=ids, on_result=advance)
+        return grade_batch(files, spec, jobs=args.jobs, budget=args.budget, ids=ids, on_result=advance,
+                           grade_fn=grade_fn)
 
 
 def _plain(text: str) -> str:
