@@ -168,6 +168,8 @@ def _this_layer(ref: Reference) -> dict[str, sympy.Integer]:
 
 
 def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """An output-size formula: each side evaluated at the course's points against the reference and every
+    recomputed mistake (without floor, dilation or padding; rounding up; off by one)."""
     log = Log()
     seed = ref.seed_for(part.id)
     formulas, numbers = _formula_sides(answer, ref, part, log)
