@@ -70,8 +70,6 @@ CODES: dict[str, str] = {
                      "with the inputs of your own handout",
     "pool-divisor-padding": "at the border you divided by the wrong window size: with count_include_pad=True "
                             "(PyTorch's default) the padding cells count, otherwise only the real entries",
-    "other-variant": "your answer is right for another variant of this problem, not for yours; solve the problem "
-                     "with the inputs of your own handout",
     "relu-forgotten": "you left out the ReLU: it sets every negative entry to 0",
     "relu-gate-forgotten": "you passed the gradient through the ReLU everywhere; it passes only where its input is "
                            "positive (0 elsewhere, also at 0)",
