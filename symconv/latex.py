@@ -26,7 +26,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pylatex
 import sympy
+from pylatex.base_classes import Container
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -132,6 +134,44 @@ class SymconvLatexPrinter(LatexPrinter):
         args = sorted(expr.args, key=term_key)
         text = r"\min\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
         return f"{text}^{{{exp}}}" if exp else text
+
+
+class Fragment(Container):
+    r"""PyLaTeX objects set one after another with ``separator`` between them and no environment around them: a
+    piece of a body (a proof, a table of limits) that a ``_latex`` method returns as text or a document appends.
+    With ``end_paragraph``, a document ends the paragraph after it.
+
+    >>> from pylatex import Command, NoEscape
+    >>> print(Fragment([Command("paragraph", "Title."), NoEscape("Text.")], separator=" ").dumps())
+    \paragraph{Title.} Text.
+    """
+
+    def __init__(self, data: list[Any] | None = None, separator: str = "\n", end_paragraph: bool = False) -> None:
+        super().__init__(data=data)
+        self.content_separator = separator
+        self.end_paragraph = end_paragraph
+
+    def dumps(self) -> str:
+        """The pieces as LaTeX, ``separator`` between them."""
+        return str(self.dumps_content())
+
+
+class TabularLines(pylatex.Tabular):
+    r"""PyLaTeX's ``tabular`` with each row and rule on a line of its own (rules as commands: ``\hline``, or
+    booktabs' ``\toprule`` and friends, which the document preamble loads).
+
+    >>> table = TabularLines("ll")
+    >>> table.add_row(["x", pylatex.NoEscape("$1$")])
+    >>> table.add_hline()
+    >>> print(table.dumps())
+    \begin{tabular}{ll}
+    x&$1$\\
+    \hline
+    \end{tabular}
+    """
+
+    content_separator = "\n"
+    _latex_name = "tabular"
 
 
 def latex(expr: Any, **settings: Any) -> str:

@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import sympy
+from pylatex import Command, Enumerate, NoEscape
 from pylatex.utils import escape_latex
 from sympy.core.relational import Relational
+from sympy.printing.printer import Printer
 
-from symconv.latex import latex
+from symconv.latex import Fragment, SymconvLatexPrinter, latex
 
 Part: TypeAlias = str | sympy.Basic
 
@@ -134,8 +136,29 @@ def escape_prose(text: str) -> str:
     return "".join(out)
 
 
-def _parts_latex(parts: Sequence[Part]) -> str:
-    return _join([escape_prose(part.strip()) if isinstance(part, str) else f"${latex(part)}$" for part in parts])
+def _parts_latex(parts: Sequence[Part], printer: Printer) -> str:
+    """Text parts escaped as prose, SymPy parts through ``printer`` as inline math."""
+    return _join([escape_prose(part.strip()) if isinstance(part, str) else f"${printer._print(part)}$"
+                  for part in parts])
+
+
+class Steps(Enumerate):
+    r"""A proof's numbered steps: an ``enumerate`` with one ``\item <step>`` per line.
+
+    >>> steps = Steps()
+    >>> steps.add_item(NoEscape("$x > 0$"))
+    >>> print(steps.dumps())
+    \begin{enumerate}
+    \item $x > 0$
+    \end{enumerate}
+    """
+
+    _latex_name = "enumerate"
+    content_separator = "\n"
+
+    def add_item(self, s: Any) -> None:
+        r"""Append ``\item`` and ``s`` on one line."""
+        self.append(Fragment([Command("item"), s], separator=" "))
 
 
 @dataclass(frozen=True)
@@ -199,24 +222,32 @@ class Proof:
         lines += [f"Note: {to_text(note)}" for note in self.notes]
         return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        """A text-mode LaTeX fragment (an ``enumerate``), ready to drop into a document body; what SymPy checked
-        follows the proof as one paragraph, and a step whose check failed says so where it stands."""
-        out = [
-            rf"\paragraph{{{escape_prose(self.title)}}} Assume {_parts_latex(self.assumptions)}.",
-            r"\begin{enumerate}",
-        ]
+    def _latex(self, printer: Printer, **_: Any) -> str:
+        """A text-mode LaTeX fragment (an ``enumerate``), every piece of maths through ``printer`` so its settings
+        apply; what SymPy checked follows the proof as one paragraph, and a step whose check failed says so where
+        it stands."""
+        def math(obj: sympy.Basic) -> str:
+            return rf"$\displaystyle {printer._print(obj)}$"
+
+        steps = Steps()
         for step in self.steps:
-            failed = "" if step.verified else r" \\ \emph{NOT verified}"
-            out.append(rf"\item $\displaystyle {latex(step.claim)}$ \\ {_parts_latex(step.justification)}{failed}")
-        out.append(r"\end{enumerate}")
+            failed = "" if step.verified else r" \\ " + Command("emph", "NOT verified").dumps()
+            steps.add_item(NoEscape(rf"{math(step.claim)} \\ {_parts_latex(step.justification, printer)}{failed}"))
         lead = "Therefore" if self.verified else "NOT PROVED"
-        out.append(rf"{lead}: $\displaystyle {latex(self.conclusion)}$.")
-        out += [rf"\par\emph{{Note:}} {escape_prose(note)}" for note in self.notes]
         checks = "; ".join(f"step {k}: {escape_prose(step.check.method)}" + ("" if step.verified else " (failed)")
                            for k, step in enumerate(self.steps, 1))
-        out.append(rf"\par{{\small\emph{{SymPy checks:}} {checks}.}}")
-        return "\n".join(out)
+        return Fragment([
+            Fragment([Command("paragraph", NoEscape(escape_prose(self.title))),
+                      NoEscape(f"Assume {_parts_latex(self.assumptions, printer)}.")], separator=" "),
+            steps,
+            NoEscape(f"{lead}: {math(self.conclusion)}."),
+            *(NoEscape(rf"\par\emph{{Note:}} {escape_prose(note)}") for note in self.notes),
+            NoEscape(rf"\par{{\small\emph{{SymPy checks:}} {checks}.}}"),
+        ]).dumps()
+
+    def to_latex(self, **settings: Any) -> str:
+        """The proof in LaTeX, by the project's printer with ``settings`` (as ``symconv.latex.latex``)."""
+        return SymconvLatexPrinter(settings).doprint(self)
 
     def _repr_latex_(self) -> str:
         marks = {True: r"\checkmark", False: r"\times"}

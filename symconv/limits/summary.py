@@ -16,8 +16,10 @@ from typing import Any
 
 import mpmath
 import sympy
+from pylatex import NoEscape
+from sympy.printing.printer import Printer
 
-from symconv.latex import latex
+from symconv.latex import Fragment, SymconvLatexPrinter, TabularLines, latex
 from symconv.limits.means import check_norm
 from symconv.limits.window import (
     LIMIT_KEYS,
@@ -124,23 +126,29 @@ class WindowLimits:
                   f"verified: {'yes' if self.verified else 'NO'}"]
         return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        """The same report as two LaTeX tabulars (the limits, then the convergence to the max)."""
-        rows = []
+    def _latex(self, printer: Printer, **_: Any) -> str:
+        """The same report as two LaTeX tabulars (the limits, then the convergence to the max), each exact value
+        through ``printer`` so its settings apply."""
+        limits = TabularLines("llll")
+        limits.add_row(["limit", "value", "exact", ""])
+        limits.add_hline()
         for key in LIMIT_KEYS:
             limit = self.limits[key]
-            exact = r"\text{undefined}" if limit.value is None else latex(_exact(limit))
+            exact = r"\text{undefined}" if limit.value is None else printer._print(_exact(limit))
             approx = "" if limit.as_number() is None else rf"$\approx {_number(sympy.N(limit.value, 30), 15)}$"
-            rows.append(rf"${_LATEX_LABELS[key]}$ & {_direct_name(key, self.norm, limit)} & ${exact}$ & {approx} \\")
-        name = "M_p" if self.norm == "normalized" else "L_p"
-        table = [rf"{p} & {_number(value)} & {_number(error, 6)} & {_number(bound, 6)} \\"
-                 for p, value, error, bound in self.table.rows]
-        return "\n".join([
-            r"\begin{tabular}{llll}", r"limit & value & exact & \\ \hline", *rows, r"\end{tabular}", "",
-            r"\begin{tabular}{rlll}",
-            rf"$p$ & ${name}$ & $|{name} - m|$ & ${_LATEX_BOUNDS[self.norm]}$ \\ \hline",
-            *table, r"\end{tabular}",
-        ])
+            limits.add_row([NoEscape(f"${_LATEX_LABELS[key]}$"), _direct_name(key, self.norm, limit),
+                            NoEscape(f"${exact}$"), NoEscape(approx)])
+        table = TabularLines("rlll")
+        table.add_row([NoEscape(f"${cell}$") for cell in ("p", self.name, f"|{self.name} - m|",
+                                                           _LATEX_BOUNDS[self.norm])])
+        table.add_hline()
+        for p, value, error, bound in self.table.rows:
+            table.add_row([p, _number(value), _number(error, 6), _number(bound, 6)])
+        return Fragment([limits, NoEscape(""), table]).dumps()
+
+    def to_latex(self, **settings: Any) -> str:
+        """The report in LaTeX, by the project's printer with ``settings`` (as ``symconv.latex.latex``)."""
+        return SymconvLatexPrinter(settings).doprint(self)
 
     # How a window's limits show themselves in a REPL and a notebook (the rows in LIMIT_KEYS order, as in the
     # documents and the CLI).
