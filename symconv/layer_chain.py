@@ -416,19 +416,18 @@ def _operands(matrices: Mapping[str, Any], input_name: str, steps: tuple[Step, .
     operands: dict[str, Any] = {input_name: _tensor(matrices[input_name], input_name)}
     roles = {input_name: "the input"}
 
-    def take(name: str, role: str, read: Callable[[], Any]) -> None:
+    def take(name: str, role: str) -> bool:
         if roles.setdefault(name, role) != role:   # one matrix, one layout: a weight may be shared, not re-read
             raise ConfigError(f"layers: {name}", f"is both {roles[name]} and {role}", name)
-        operands[name] = read()
+        return True
 
     for step in steps:
-        if step.weight:
-            take(step.weight, f"a {step.type} weight", lambda s=step: _weight_value(matrices[s.weight], s.weight,
-                                                                                   s.type))
-        if step.bias:
-            take(step.bias, "a bias", lambda s=step: _bias_value(matrices[s.bias], s.bias))
-    if upstream not in ("ones", "symbolic"):
-        take(upstream, "the upstream", lambda: _tensor(matrices[upstream], upstream))
+        if step.weight and take(step.weight, f"a {step.type} weight"):
+            operands[step.weight] = _weight_value(matrices[step.weight], step.weight, step.type)
+        if step.bias and take(step.bias, "a bias"):
+            operands[step.bias] = _bias_value(matrices[step.bias], step.bias)
+    if upstream not in ("ones", "symbolic") and take(upstream, "the upstream"):
+        operands[upstream] = _tensor(matrices[upstream], upstream)
     return operands
 
 

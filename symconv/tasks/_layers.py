@@ -18,6 +18,7 @@ from symconv.document.blocks import matrix_result
 from symconv.document.options import DocumentOptions
 from symconv.latex import latex
 from symconv.layer_chain import LayerChain, Step
+from symconv.sizes import pair, transposed_output_size
 from symconv.spec import Spec
 
 Labelled = dict[str, sympy.Matrix]
@@ -73,11 +74,29 @@ def step_text(net: LayerChain, k: int) -> str:
         w = latex(sympy.Symbol(step.weight or "W"))
         return (rf"${y}$ = transposed convolution{args}: each input entry ${x}^{{(c)}}_{{ab}}$ adds "
                 rf"${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}$ to the output window that starts $s$ entries further "
-                rf"for each step of $a$ and $b$.")
+                rf"for each step of $a$ and $b$. {_transposed_size(net, k)}")
     if step.type == "relu":
         return rf"${y} = \max(0, {x})$ entry by entry (ReLU)."
     kind = {"maxpool2d": "the maximum", "avgpool2d": "the average", "lppool2d": "the LP norm"}[step.type]
     return rf"${y}$ = {step.type}{args}: each channel of ${x}$ separately, {kind} of each window."
+
+
+def _transposed_size(net: LayerChain, k: int) -> str:
+    """The output size of a transposed convolution by the sizes rule, per axis, in words and maths."""
+    step = net.steps[k]
+    i_shape, k_shape = net.tensor(net.input_of(k))[0].shape, net.operands[step.weight or ""][0][0].shape
+    a = {name: pair(name, step.args.get(name, default), low) for name, default, low in (
+        ("stride", 1, 1), ("padding", 0, 0), ("output_padding", 0, 0), ("dilation", 1, 1))}
+    sizes = []
+    for axis in (0, 1):
+        s, p, q, d = (a[name][axis] for name in ("stride", "padding", "output_padding", "dilation"))
+        i, kk = i_shape[axis], k_shape[axis]
+        n = transposed_output_size(i, kk, stride=s, padding=p, output_padding=q, dilation=d)
+        sizes.append(rf"({i} - 1) \cdot {s} - 2 \cdot {p} + {d} \cdot ({kk} - 1) + {q} + 1 = {n}")
+    same = sizes[0] == sizes[1]
+    rule = r"(I - 1)S - 2P + D(K - 1) + P_\text{out} + 1"
+    return (rf"Along each axis the output has ${rule}$ entries: ${sizes[0]}$" + ("." if same else
+            rf" rows and ${sizes[1]}$ columns."))
 
 
 def show(box: Container, name: str, value: Any, opts: DocumentOptions, lead: str = "", loss: str = "") -> None:
