@@ -63,7 +63,7 @@ from grader.grading import grader_for, raw_text
 from grader.result import NEEDS_REVIEW, PartResult, Result
 from symconv.errors import SpecError
 from symconv.latex import latex
-from symconv.spec import Spec, load_spec
+from symconv.spec import Part, Spec, load_spec
 from symconv.unicode import from_latex
 
 SPEC_FILE = "spec.json"
@@ -117,15 +117,15 @@ def part_keys(spec: Spec) -> dict[str, str]:
     return dict(zip(ids, _unique([f"p{_slug(i)}" for i in ids]), strict=True))
 
 
-def _fields(spec: Spec, task_name: str) -> list[str] | None:
+def _fields(spec: Spec, part: Part) -> list[str]:
+    """The part's answer-sheet fields in this variant (the task registry's; none: one answer for the part)."""
     from symconv.tasks import task
 
-    t = task(task_name)
-    return t.fields(spec) if t.fields is not None else None
+    return task(part.task).answer_fields(spec, part)
 
 
-def _label(part_id: str, field: str) -> str:
-    return f"{field}" if re.fullmatch(r"[A-Za-z]+", field) else f"${field}$"
+def _label(field: str) -> str:
+    return field if re.fullmatch(r"[A-Za-z]+", field) else f"${field}$"
 
 
 def inputs(spec: Spec) -> list[Input]:
@@ -133,12 +133,12 @@ def inputs(spec: Spec) -> list[Input]:
     (``<part key>__<field>``: a part key never holds ``__``)."""
     keys, out = part_keys(spec), []
     for part in spec.parts:
-        fields = _fields(spec, part.task)
-        if fields is None:
+        fields = _fields(spec, part)
+        if not fields:
             out.append(Input(keys[part.id], part.id, None, part.id))
             continue
         names = _unique([f"{keys[part.id]}__{_slug(f) or 'field'}" for f in fields])
-        out += [Input(n, part.id, f, _label(part.id, f)) for n, f in zip(names, fields, strict=True)]
+        out += [Input(n, part.id, f, _label(f)) for n, f in zip(names, fields, strict=True)]
     return out
 
 
@@ -165,7 +165,7 @@ def question_params(spec: Spec) -> dict[str, Any]:
     params: dict[str, Any] = {
         "title": spec.assignment or spec.name, "course": spec.course,
         "matrices": [{"latex": f"{name} = {latex(m)}"} for name, m in spec.matrices.items()],
-        "heading": {}, "text": {}, "name": {}, "fields": {}}
+        "heading": {}, "text": {}, "name": {}, "whole": {}, "fields": {}}
     for key, problem in zip(problems, spec.problems, strict=True):
         params["heading"][key] = f"Problem {problem.id}" + (f": {problem.title}" if problem.title else "")
         params["text"][key] = _html_text(spec, problem.text)
@@ -175,45 +175,66 @@ def question_params(spec: Spec) -> dict[str, Any]:
         params["text"][key] = _html_text(spec, part.text)
         params["name"][key] = part.id
     for box in inputs(spec):
-        if box.field is not None:
+        if box.field is None:
+            params["whole"][box.name] = True
+        else:
             params["fields"].setdefault(keys[box.part], []).append({"name": box.name, "label": box.label})
     return params
 
 
+# The page, in pieces: KEY is a problem's or part's key (letters, digits, _), SHAPE the box of a whole answer.
+HEAD_HTML = """{{! Written by `symconv export prairielearn`: export again rather than edit. The texts are in params. }}
+<pl-question-panel>
+  <h3>{{params.title}}</h3>
+  {{#params.matrices}}<p>$${{latex}}$$</p>{{/params.matrices}}
+  <p><small>HINT</small></p>
+</pl-question-panel>
+"""
+PROBLEM_HTML = """
+<pl-question-panel>
+  <h4>{{params.heading.KEY}}</h4>
+  <p>{{params.text.KEY}}</p>
+</pl-question-panel>
+"""
+# A variant has one box for the part (params.whole.KEY) or one per field (params.fields.KEY): params say which.
+PART_HTML = """<pl-question-panel>
+  <p><strong>{{params.heading.KEY}}</strong> {{params.text.KEY}}</p>
+</pl-question-panel>
+{{#params.whole.KEY}}<pl-string-input answers-name="KEY" label="{{params.name.KEY}}" allow-blank="true" \
+show-help-text="false" SHAPE></pl-string-input>{{/params.whole.KEY}}
+{{#params.fields.KEY}}<pl-string-input answers-name="{{name}}" label="{{label}}" allow-blank="true" \
+show-help-text="false" size="30"></pl-string-input><br>{{/params.fields.KEY}}
+<pl-submission-panel>
+  <pre class="symconv-feedback" style="white-space: pre-wrap">{{feedback.KEY}}</pre>
+</pl-submission-panel>
+"""
+TAIL_HTML = """
+<pl-submission-panel>
+  <p>{{feedback.KEY}}</p>
+</pl-submission-panel>
+"""
+
+
 def question_html(spec: Spec) -> str:
     """The Mustache template of the question: only keys of ``params`` and ``feedback`` and the answer names,
-    never a spec string (see the module docstring)."""
+    never a spec string (see the module docstring).
+
+    >>> page = question_html(load_spec())
+    >>> page.count("<pl-string-input"), "{{#params.fields.p1_1d}}" in page
+    (18, True)
+    """
+    from symconv.tasks import task
+
     keys = part_keys(spec)
     problems = _unique([f"q{_slug(p.id)}" for p in spec.problems])
-    lines = ["{{! Written by `symconv export prairielearn`: export again rather than edit. The texts are in params "
-             "(server.py). }}",
-             "<pl-question-panel>", "  <h3>{{params.title}}</h3>",
-             "  {{#params.matrices}}<p>$${{latex}}$$</p>{{/params.matrices}}",
-             f"  <p><small>{HINT}</small></p>", "</pl-question-panel>"]
+    out = [HEAD_HTML.replace("HINT", HINT)]
     for key, problem in zip(problems, spec.problems, strict=True):
-        lines += ["", "<pl-question-panel>", f"  <h4>{{{{params.heading.{key}}}}}</h4>",
-                  f"  <p>{{{{params.text.{key}}}}}</p>", "</pl-question-panel>"]
+        out.append(PROBLEM_HTML.replace("KEY", key))
         for part in problem.parts:
-            k = keys[part.id]
-            lines += ["<pl-question-panel>",
-                      f"  <p><strong>{{{{params.heading.{k}}}}}</strong> {{{{params.text.{k}}}}}</p>",
-                      "</pl-question-panel>"]
-            attributes = 'allow-blank="true" show-help-text="false"'
-            if _fields(spec, part.task) is not None:
-                lines.append(f"{{{{#params.fields.{k}}}}}<pl-string-input answers-name=\"{{{{name}}}}\" "
-                             f"label=\"{{{{label}}}}\" {attributes} size=\"30\"></pl-string-input><br>"
-                             f"{{{{/params.fields.{k}}}}}")
-            else:
-                from symconv.tasks import task
-
-                shape = 'multiline="true"' if task(part.task).reference is not None else 'size="50"'
-                lines.append(f"<pl-string-input answers-name=\"{k}\" label=\"{{{{params.name.{k}}}}}\" "
-                             f"{attributes} {shape}></pl-string-input>")
-            lines += ["<pl-submission-panel>",
-                      f"  <pre class=\"symconv-feedback\" style=\"white-space: pre-wrap\">{{{{feedback.{k}}}}}</pre>",
-                      "</pl-submission-panel>"]
-    lines += ["", "<pl-submission-panel>", f"  <p>{{{{feedback.{SUMMARY}}}}}</p>", "</pl-submission-panel>", ""]
-    return "\n".join(lines)
+            shape = 'multiline="true"' if task(part.task).reference is not None else 'size="50"'
+            out.append(PART_HTML.replace("KEY", keys[part.id]).replace("SHAPE", shape))
+    out.append(TAIL_HTML.replace("KEY", SUMMARY))
+    return "".join(out)
 
 
 def info_json(spec: Spec, single_variant: bool) -> str:

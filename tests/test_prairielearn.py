@@ -23,7 +23,8 @@ import grader.prairielearn as pl
 from symconv import derive_solution
 from symconv.cli import main
 from symconv.errors import SpecError
-from symconv.spec import DEFAULT_SPEC, load_spec
+from symconv.spec import DEFAULT_SPEC, TEMPLATES, load_spec
+from symconv.variants import read_spec_data
 
 HOMEWORK = yaml.safe_load(DEFAULT_SPEC.read_text(encoding="utf-8"))
 # The homework with A and B drawn (the contract's variants: section), independent of the templates' own.
@@ -255,6 +256,23 @@ def test_the_right_answers_score_full_marks(question):
         spec = load_spec(pl.question_spec(folder / "spec.json", variant["params"]))
         assert sorted(data["partial_scores"]) == sorted(pl.part_keys(spec).values())
         assert data["format_errors"] == {}
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_template_exports_and_its_answers_score_full_marks(tmp_path, path):
+    data, where, _ = read_spec_data(path)
+    folder = tmp_path / path.stem
+    folder.mkdir()
+    for name, text in pl.question_files(data, where).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    variant = {"variant_seed": 5, "params": {}, "correct_answers": {}, "options": {"question_path": str(folder)}}
+    pl.generate(variant, folder / "spec.json")
+    names = page(render((folder / "question.html").read_text(encoding="utf-8"), {"params": variant["params"]})).names
+    answers = right_answers(folder, variant["params"])
+    assert sorted(names) == sorted(answers)
+    data = {**variant, "submitted_answers": answers, "partial_scores": {}, "feedback": {}, "format_errors": {}}
+    pl.grade(data, folder / "spec.json")
+    assert data["score"] == pytest.approx(1.0), data["feedback"]
 
 
 def test_every_box_on_the_page_is_graded(tmp_path):
