@@ -54,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
     drawn = draw(data, args.student, load_secret(args.secret), where=where, lines=lines)
     shown = {"spec": where, "student": args.student.strip(), "fingerprint": fingerprint(drawn.spec)}
     shown.update({key: drawn.data[key] for key in SHOWN if key in drawn.data})
-    print(yaml.safe_dump(shown, sort_keys=False, default_flow_style=None, allow_unicode=True), end="")
+    print(yaml.safe_dump(shown, sort_keys=False, default_flow_style=None, allow_unicode=True, width=120), end="")
     return 0
