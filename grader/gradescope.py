@@ -35,6 +35,7 @@ from grader.checkers.reference import Reference
 from grader.discover import DiscoveryError, Found, discover
 from grader.errors import GraderError
 from grader.submission import SUFFIXES
+from symconv.errors import SymconvError
 from symconv.spec import DEFAULT_SPEC, load_spec
 
 ROOT_ENV = "SYMCONV_AUTOGRADER_ROOT"
@@ -144,7 +145,7 @@ def run_autograder(root: str | Path | None = None, spec: str | Path | None = Non
     try:
         found = find_submission(root / "submission")
         grade_fn = _variant_grader(root, spec, secret, roster)
-    except GraderError as err:
+    except (GraderError, SymconvError) as err:   # no answer file; an unusable secret or roster
         result = error_result(loaded, "submission", "", str(err))
     else:
         result = grade_batch([found.path], loaded, jobs=1, budget=budget, ids=[found.student],

@@ -21,7 +21,7 @@ from test_answer_sheet import fill, reference_answers
 
 from grader.batch import Graded
 from grader.errors import GraderError
-from grader.gradescope import ROOT_ENV, SECRET_NAME, build_bundle
+from grader.gradescope import ROOT_ENV, SECRET_NAME, build_bundle, run_autograder
 from grader.result import NEEDS_REVIEW, PartResult, Result
 from grader.variants import DEFAULT, OTHER_VARIANT, VariantGrader, distinctive_matches, mark, match_classmates
 from symconv import derive_solution, load_spec
@@ -80,7 +80,8 @@ def course(tmp_path_factory):
     secret.write_text(SECRET + "\n")
     secret.chmod(0o600)
     roster = d / "roster.csv"
-    roster.write_text("id,name\n" + "".join(f"{s},Student {s}\n" for s in [*CLASS, COPIER, DEFAULTER]))
+    roster.write_text("First Name,Last Name,SID,Email\n"   # Gradescope's roster export, as the handouts read it
+                      + "".join(f"Student,{s.upper()},{s},{s}@uni.edu\n" for s in [*CLASS, COPIER, DEFAULTER]))
     subs = d / "subs"
     subs.mkdir()
     for n, student in enumerate(CLASS):
@@ -212,14 +213,15 @@ def _graded(student: str, fp: str, refs: dict, answers: dict | None = None) -> G
         "fingerprint": fp, "references": refs, "answers": answers or {}, "matches": {}}))
 
 
-@pytest.mark.parametrize("classmates, expected", [
-    ([_graded("ada", "f1", {"1.1c": "X", "1.2c": "Y"})], {"1.1c": ["ada"]}),
-    ([_graded("ada", "f0", {"1.1c": "X", "1.2c": "Y"})], {}),                     # the same variant as the student
-    ([_graded("ada", "f1", {"1.1c": "Z", "1.2c": "Y"})], {}),                     # a different reference
-    ([_graded("cy", "f2", {"1.1c": "X"}), _graded("ada", "f1", {"1.1c": "X"})], {"1.1c": ["ada", "cy"]}),
+@pytest.mark.parametrize("own, classmates, expected", [
+    ("W", [_graded("ada", "f1", {"1.1c": "X", "1.2c": "Y"})], {"1.1c": ["ada"]}),
+    ("W", [_graded("ada", "f0", {"1.1c": "X", "1.2c": "Y"})], {}),                # the same variant as the student
+    ("W", [_graded("ada", "f1", {"1.1c": "Z", "1.2c": "Y"})], {}),                # a different reference
+    ("X", [_graded("ada", "f1", {"1.1c": "X", "1.2c": "Y"})], {}),                # the student's own reference too
+    ("W", [_graded("cy", "f2", {"1.1c": "X"}), _graded("ada", "f1", {"1.1c": "X"})], {"1.1c": ["ada", "cy"]}),
 ])
-def test_classmates_are_matched_by_their_references(classmates, expected):
-    student = _graded("zed", "f0", {"1.1c": "W", "1.2c": "Y"}, answers={"1.1c": ["X", True]})
+def test_classmates_are_matched_by_their_references(own, classmates, expected):
+    student = _graded("zed", "f0", {"1.1c": own, "1.2c": "Y"}, answers={"1.1c": ["X", True]})
     match_classmates([student, *classmates], load_spec(None))
     assert student.result.variant["matches"] == expected
     assert (student.result.parts[0].score == 0.0) == bool(expected)
@@ -252,6 +254,18 @@ def _autograder(tmp_path: Path, course, sid: str | None, answers: dict, claimed:
     run = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_an_unusable_bundled_secret_is_the_submissions_error_result(course, tmp_path):
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(build_bundle(course.spec, tmp_path / "a.zip", secret=course.secret)) as z:
+        z.extractall(root / "source")
+    (root / "source" / SECRET_NAME).write_text("\n")
+    (root / "source" / SECRET_NAME).chmod(0o600)
+    (root / "submission").mkdir()
+    (root / "submission" / "a.json").write_text(json.dumps({"student": "s01", "answers": {"1.1a": "3 x 3"}}))
+    data = run_autograder(root, root / "source" / "spec.yaml", secret=root / "source" / SECRET_NAME)
+    assert data["score"] == 0 and data["output"].endswith("the course secret file is empty")
 
 
 def test_the_bundle_carries_the_secret_as_a_private_file_not_in_the_spec(course, tmp_path):
