@@ -210,6 +210,23 @@ def test_a_drawn_shape_changes_the_boxes_the_page_lists(tmp_path):
     assert len(counts) == 2
 
 
+def test_part_ids_that_read_alike_get_distinct_names_and_are_graded_apart():
+    data = copy.deepcopy(HOMEWORK)
+    size = data["problems"][0]["parts"][0]
+    data["problems"] = [{**data["problems"][0], "parts": [{**size, "id": i} for i in ("1.1a", "1-1a", "1_1a")]}]
+    spec = load_spec(data)
+    names = [box.name for box in pl.inputs(spec)]
+    assert names == ["p1_1a", "p1_1a_2", "p1_1a_3"]
+    assert pl.submitted(spec, {"p1_1a_2": "3x3"}) == {"1-1a": "3x3"}
+
+
+def test_prose_latex_becomes_text_and_maths_stays_for_mathjax():
+    data = copy.deepcopy(HOMEWORK)
+    data["problems"][0]["text"] = r"Name the \texttt{torch.nn} module; $\partial E/\partial A$ is [[A.shape]]."
+    text = pl.question_params(load_spec(data))["text"]["q1_1"]
+    assert text == r"Name the torch.nn module; $\partial E/\partial A$ is 5×5."   # a placeholder in prose too
+
+
 # generate(data).
 
 def test_the_same_seed_gives_the_same_variant(question):
