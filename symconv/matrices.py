@@ -14,18 +14,24 @@ Matrix([
 'A_{12,3}'
 >>> parse_entry_name("A_12,3")
 ('A', 12, 3)
+
+A spec's matrix (:func:`spec_matrix`) may be symbolic: ``symbolic 3x3`` (every entry the symbol ``A_ij``), or a
+list of lists whose entries are numbers or names (``a``, ``w_{11}``, ``x_3``), read by a strict pattern and never
+by SymPy's parser.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import Any
 
 import sympy
 
-from symconv.errors import ConfigError
+from symconv.errors import ConfigError, SpecError
 
 _ENTRY_NAME = re.compile(r"^([A-Za-z][A-Za-z]*)_(?:(\d),?(\d)|(\d+),(\d+))$")
 
@@ -105,3 +111,104 @@ def _exact(v: Any, argument: str) -> sympy.Expr:
         f = float(v)
         return sympy.Integer(int(f)) if f.is_integer() else sympy.Float(f)
     raise ConfigError(argument, "entries must be numbers or SymPy expressions", v)
+
+
+#: ``symbolic 5x5`` (or 5×5): a matrix whose every entry is its own entry symbol.
+_SYMBOLIC = re.compile(r"symbolic\s+([0-9]{1,3})\s*[x×]\s*([0-9]{1,3})")
+#: A name an entry may be: letters, then optionally a subscript of digits (``x_3``, ``w_{11}``, ``w_{12,3}``).
+_NAME_TEXT = re.compile(r"([A-Za-z]{1,12})(?:_(?:([0-9]{1,3})|\{([0-9]{1,3})(?:,([0-9]{1,3}))?\}))?", re.ASCII)
+_NUMBER_TEXT = re.compile(r"[+-]?[0-9]{1,30}(?:\.[0-9]{1,30})?(?:/[0-9]{1,30})?", re.ASCII)
+MAX_SYMBOLIC = 32   # rows or columns of a ``symbolic`` matrix (every entry's chain rule is derived)
+
+
+def entry_from_text(text: str) -> sympy.Expr | None:
+    """A spec's entry written as text: a number (``3``, ``-0.5``, ``1/2``, exact) or a name with an optional
+    subscript of digits (``a``, ``x_3``, ``w_{11}``, ``w_{12,3}``) as the real symbol the engine uses for it;
+    None for anything else. A strict pattern decides; SymPy's parser never sees the text.
+
+    >>> entry_from_text("w_{11}") == entry_symbol("w", 1, 1), entry_from_text("1/2"), entry_from_text("a+b")
+    (True, 1/2, None)
+    """
+    text = text.strip()
+    if _NUMBER_TEXT.fullmatch(text):
+        fraction = Fraction(text)
+        if fraction.denominator == 0:
+            return None
+        return sympy.Rational(fraction.numerator, fraction.denominator) if "." not in text else sympy.Float(text)
+    m = _NAME_TEXT.fullmatch(text)
+    if m is None:
+        return None
+    name, plain, braced, second = m.groups()
+    if second is not None:
+        return entry_symbol(name, int(braced), int(second))
+    digits = plain or braced
+    return sympy.Symbol(f"{name}_{digits}" if digits else name, real=True)
+
+
+def spec_matrix(value: Any, where: str) -> sympy.Matrix:
+    """A matrix of a spec (``where`` names it, ``matrices.A``): a list of lists of numbers and names, or
+    ``symbolic RxC``; anything else is a one-line SpecError naming the matrix and the entry's position (1-based).
+
+    >>> spec_matrix([[1, "a"], ["w_{11}", -2]], "matrices.A")
+    Matrix([
+    [   1,  a],
+    [w_11, -2]])
+    >>> spec_matrix("symbolic 1x2", "matrices.X")
+    Matrix([[X_11, X_12]])
+    >>> spec_matrix([[1, "a+b"]], "matrices.A")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SpecError: matrices.A: entry (1, 2) 'a+b' is neither a number nor a name like a, x_3 or w_{11}
+    """
+    name = where.rpartition(".")[2]
+    if isinstance(value, str):
+        m = _SYMBOLIC.fullmatch(value.strip())
+        if m is None:
+            raise SpecError(where, f"a matrix is a list of rows or 'symbolic RxC' (like 'symbolic 5x5'), "
+                                   f"not {value[:40]!r}")
+        rows, cols = int(m.group(1)), int(m.group(2))
+        if not (1 <= rows <= MAX_SYMBOLIC and 1 <= cols <= MAX_SYMBOLIC):
+            raise SpecError(where, f"a symbolic matrix has from 1 to {MAX_SYMBOLIC} rows and columns")
+        try:
+            return sym_matrix(name, rows, cols)
+        except ConfigError as err:
+            raise SpecError(where, str(err)) from None
+    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+        value = [[_spec_entry(v, where, i, j) for j, v in enumerate(row, start=1)]
+                 for i, row in enumerate(value, start=1)]
+    try:
+        return as_matrix(value, where)
+    except ConfigError as err:
+        raise SpecError(where, str(err)) from None
+
+
+def _spec_entry(v: Any, where: str, i: int, j: int) -> Any:
+    """One entry of a spec's matrix: a finite number, or text :func:`entry_from_text` reads."""
+    entry = entry_from_text(v) if isinstance(v, str) else None
+    if entry is not None:
+        return entry
+    if not isinstance(v, str) and isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v):
+        return v
+    text = str(v)
+    shown = text[:40] if text.isprintable() else repr(text[:40])[1:-1]
+    raise SpecError(where, f"entry ({i}, {j}) {shown!r} is neither a number nor a name like a, x_3 or w_{{11}}")
+
+
+def flat_index(i: int, j: int, cols: int) -> int:
+    """The row-major, 1-based number of entry (i, j) of a matrix with ``cols`` columns (``x1`` ... ``x25``).
+
+    >>> flat_index(2, 3, 5)
+    8
+    """
+    return (i - 1) * cols + j
+
+
+def flat_names(shapes: dict[str, tuple[int, int]]) -> dict[sympy.Symbol, str]:
+    """LaTeX names of every entry of the matrices ``shapes`` (name -> shape) numbered flat, row-major from 1:
+    the engine's entry symbols keep their (i, j); only their printed names change (SymPy's ``symbol_names``).
+
+    >>> flat_names({"x": (2, 2)})[entry_symbol("x", 2, 1)]
+    'x_{3}'
+    """
+    return {entry_symbol(name, i, j): f"{name}_{{{flat_index(i, j, cols)}}}"
+            for name, (rows, cols) in shapes.items() for i in range(1, rows + 1) for j in range(1, cols + 1)}

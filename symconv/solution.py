@@ -50,12 +50,12 @@ def check_pool_modules() -> bool:
 class ConvResults:
     """The convolution's derived answers; symbolic forms are in the entry symbols A_ij, B_mn (and G_uv)."""
 
-    input: sympy.Matrix                  # A, numbers
-    kernel: sympy.Matrix                 # B, numbers
+    input: sympy.Matrix                  # A, numbers (or the spec's symbols: a, w_11, A_ij)
+    kernel: sympy.Matrix                 # B, numbers (or symbols)
     output_shape: tuple[int, int]
     output: sympy.Matrix                 # C = A ⋆ B, numbers
     output_symbolic: sympy.Matrix        # C in A_ij and B_mn
-    upstream: sympy.Matrix               # ∂E/∂C: ones or G_uv
+    upstream: sympy.Matrix               # ∂E/∂C: ones, G_uv or the spec's upstream matrix
     grad_input: sympy.Matrix             # ∂E/∂A, numbers (or in G_uv when the upstream is symbolic)
     grad_input_symbolic: sympy.Matrix    # ∂E/∂A as sums of B terms
     grad_kernel: sympy.Matrix            # ∂E/∂B
@@ -191,7 +191,7 @@ class Solution:
         (kh, kw), (H, W) = self.kernel.shape, self.input.shape
         config = ", ".join(f"{k}={v[0] if v[0] == v[1] else v}" for k, v in self._config().items())
         text = (f"Solution({self.spec.name}: {c.input} {H}x{W} ⋆ {c.kernel} {kh}x{kw} -> {c.output} "
-                f"{self.output_shape[0]}x{self.output_shape[1]}, {config}, dE/d{c.output} = {c.upstream}")
+                f"{self.output_shape[0]}x{self.output_shape[1]}, {config}, d{c.loss}/d{c.output} = {c.upstream}")
         if pool is not None:
             text += f"; pooling {pool.kernel_size[0]}x{pool.kernel_size[1]} stride {pool.stride[0]}"
         return text + ")"
@@ -200,7 +200,8 @@ class Solution:
         """(name, matrix) of each result, in the documents' order."""
         if self.conv is None:
             return []
-        c, E = self.spec.conv, sympy.Symbol("E")
+        c = self.spec.conv
+        E = sympy.Symbol(c.loss)
         rows: list[tuple[sympy.Basic | str, sympy.Matrix]] = [(sympy.Symbol(c.output), self.output),
                 (sympy.Derivative(E, sympy.Symbol(c.input), evaluate=False), self.grad_input),
                 (sympy.Derivative(E, sympy.Symbol(c.kernel), evaluate=False), self.grad_kernel)]
@@ -211,7 +212,7 @@ class Solution:
     def __str__(self) -> str:
         lines = [repr(self)]
         for name, value in self._results():
-            label = f"dE/d{name.variables[0]}" if isinstance(name, sympy.Derivative) else str(name)
+            label = f"d{name.expr}/d{name.variables[0]}" if isinstance(name, sympy.Derivative) else str(name)
             lines.append(f"{label} = {value.tolist()}")
         return "\n".join(lines)
 
@@ -254,6 +255,20 @@ def derive_solution(spec: Spec | str | None = None) -> Solution:
     return Solution(spec=spec, conv=_derive_conv(spec) if spec.convolution is not None else None)
 
 
+def upstream_matrix(spec: Spec, shape: tuple[int, int]) -> sympy.Matrix:
+    """∂E/∂C: ones, the symbolic G_uv (``convolution.upstream_name``), or the spec's upstream matrix.
+
+    >>> upstream_matrix(load_spec(), (1, 2))
+    Matrix([[1, 1]])
+    """
+    c = spec.conv
+    if c.upstream == "ones":
+        return sympy.ones(*shape)
+    if c.upstream == "symbolic":
+        return sym_matrix(c.upstream_name, *shape)
+    return spec.matrices[c.upstream]
+
+
 def _derive_conv(spec: Spec) -> ConvResults:
     """The convolution's answers, each verified numerically, and the chain rule checked against the gradient."""
     c = spec.conv
@@ -267,11 +282,11 @@ def _derive_conv(spec: Spec) -> ConvResults:
     out = out_sym.xreplace(subs)
     verify_conv2d(A, B, out, name=c.output, **cfg)
 
-    upstream = sympy.ones(*out.shape) if c.upstream == "ones" else sym_matrix("G", *out.shape)
+    upstream = upstream_matrix(spec, out.shape)
     g_in_sym, g_k_sym = conv2d_grad(As, Bs, upstream, **cfg)
     verify_conv2d_grad(As, Bs, upstream, g_in_sym, g_k_sym, **cfg)
     g_in, g_k = g_in_sym.xreplace(subs), g_k_sym.xreplace(subs)
-    chain = {(i, j): chain_rule(As, Bs, i, j, upstream=upstream, output_name=c.output, **cfg)
+    chain = {(i, j): chain_rule(As, Bs, i, j, upstream=upstream, output_name=c.output, loss_name=c.loss, **cfg)
              for i in range(1, A.rows + 1) for j in range(1, A.cols + 1)}
     for (i, j), rule in chain.items():  # the chain rule and the gradient are two routes to one answer
         if sympy.expand(rule.total - g_in_sym[i - 1, j - 1]) != 0:

@@ -3,7 +3,8 @@
 A spec never holds answers; :mod:`symconv.solution` derives them. The solution documents and the grader read the
 same spec. Text may use placeholders that the engine fills in, so that changing an input changes the text too:
 ``[[A.shape]]`` (``5\\times 5``), ``[[stride]]``, ``[[padding]]``, ``[[dilation]]``, ``[[pool.kernel_size]]``,
-``[[pool.stride]]``, ``[[pool.padding]]``, ``[[upstream]]`` (``1``, or ``G_{uv}`` for a symbolic upstream).
+``[[pool.stride]]``, ``[[pool.padding]]``, ``[[upstream]]`` (``1``, or ``G_{uv}`` for a symbolic upstream or an
+upstream matrix G), ``[[loss]]`` (E unless ``convolution.loss`` names it).
 
 Every key, task and (in the grader) rubric code is checked: a misspelling is a one-line error with the file, the
 line (YAML; the key path for JSON, TOML and dicts) and the nearest valid name, never silently ignored.
@@ -33,7 +34,7 @@ import yaml
 
 from symconv.errors import ConfigError, SpecError
 from symconv.layer_chain import LayerChain, is_array, parse_layers
-from symconv.matrices import as_matrix
+from symconv.matrices import spec_matrix
 from symconv.network import Network, parse_network
 from symconv.sizes import Pair, output_size, pair, pool_output_size
 
@@ -57,7 +58,8 @@ MAX_SPEC_BYTES = 1_000_000
 KEYS: dict[str, tuple[str, ...]] = {
     "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "network", "layers",
          "grading", "problems", "document", "variants"),   # variants: drawn per student by symconv.variants
-    "convolution": ("input", "kernel", "output", "stride", "padding", "dilation", "upstream"),
+    "convolution": ("input", "kernel", "output", "stride", "padding", "dilation", "upstream", "upstream_name", "loss",
+                    "index"),
     "pooling": ("input", "kernel_size", "stride", "padding"),
     "grading": ("tolerance", "rubric", "seed", "seed_file", "feedback"),
     "grading.tolerance": ("rel", "abs"),
@@ -97,7 +99,11 @@ class ConvSetup:
     stride: Pair = (1, 1)
     padding: Pair = (0, 0)
     dilation: Pair = (1, 1)
-    upstream: str = "ones"   # "ones" or "symbolic" (G_ij)
+    upstream: str = "ones"   # "ones", "symbolic" (G_ij) or the name of a matrix of the spec
+    # (not in the repr, which seeds the grader's evaluation points: specs without these keys keep their points)
+    upstream_name: str = field(default="G", repr=False)   # a symbolic upstream's entries: G_uv
+    loss: str = field(default="E", repr=False)            # the loss in the documents' text: dE/dC_uv
+    index: str = field(default="2d", repr=False)          # "flat": entries named x1 ... x25 (row-major), not x_{11}
 
 
 @dataclass(frozen=True)
@@ -190,12 +196,25 @@ def _placeholders(spec: Spec) -> dict[str, str]:
     c = spec.convolution
     if c is not None:
         values.update(stride=_show(c.stride), padding=_show(c.padding), dilation=_show(c.dilation))
-        values["upstream"] = "1" if c.upstream == "ones" else "G_{uv}"   # dE/dC_uv, as the problem text states it
+        values["upstream"] = upstream_text(c)   # dE/dC_uv, as the problem text states it
+        values["loss"] = c.loss
     if spec.pooling:
         kh, kw = spec.pooling.kernel_size
         values.update({"pool.kernel_size": rf"{kh}\times {kw}", "pool.stride": _show(spec.pooling.stride),
                        "pool.padding": _show(spec.pooling.padding)})
     return values
+
+
+def upstream_text(c: ConvSetup) -> str:
+    """The upstream gradient ∂E/∂C_uv as the problem text states it: ``1``, or an entry ``G_{uv}`` of the
+    symbolic upstream or of the spec's upstream matrix.
+
+    >>> upstream_text(ConvSetup("A", "B")), upstream_text(ConvSetup("A", "B", upstream="symbolic", upstream_name="D"))
+    ('1', 'D_{uv}')
+    """
+    if c.upstream == "ones":
+        return "1"
+    return f"{c.upstream_name if c.upstream == 'symbolic' else c.upstream}_{{uv}}"
 
 
 def unknown_name(where: str, lines: dict[str, int], path: str, name: str, known: Collection[str],
@@ -350,22 +369,22 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     lines = lines or {}
     _check_keys(data, lines, where)
     try:
-        matrices = {str(k): as_matrix(v, f"matrices.{k}")   # arrays (not 2-D): the layers: section reads them
-                    for k, v in _get(data, "matrices", where, dict, {}).items()
-                    if not ("layers" in data and is_array(v))}
+        matrices = _matrices({k: v for k, v in _get(data, "matrices", where, dict, {}).items()
+                              if not ("layers" in data and is_array(v))}, where, lines)   # arrays: layers: reads them
         conv = _get(data, "convolution", where, dict, None)
         setup = None if conv is None else ConvSetup(
             input=_matrix_name(conv, "input", matrices, where), kernel=_matrix_name(conv, "kernel", matrices, where),
             output=str(conv.get("output", "C")), stride=pair("convolution.stride", conv.get("stride", 1), 1),
             padding=pair("convolution.padding", conv.get("padding", 0), 0),
             dilation=pair("convolution.dilation", conv.get("dilation", 1), 1),
-            upstream=str(conv.get("upstream", "ones")))
+            upstream=str(conv.get("upstream", "ones")), upstream_name=str(conv.get("upstream_name", "G")),
+            loss=str(conv.get("loss", "E")), index=str(conv.get("index", "2d")))
         names = [*((f"matrices.{n}", n) for n in matrices)] + ([("convolution.output", setup.output)] if setup else [])
         for key, name in names:
             if not NAME.fullmatch(name):   # names become symbols and reach LaTeX: letters only
                 raise SpecError(where, f"{key}: a matrix name must be letters only, like A or C")
-        if setup is not None and setup.upstream not in ("ones", "symbolic"):
-            raise SpecError(where, "convolution.upstream must be 'ones' or 'symbolic'")
+        if setup is not None:
+            _check_conv_names(setup, matrices, where)
         pool = _get(data, "pooling", where, dict, None)
         pooling = None
         if pool is not None:
@@ -472,6 +491,9 @@ kernel_size: effective kernel d*(k-1)+1 = 3 must be <= padded input i+2p = 2 (go
     out: tuple[int, ...] = ()
     if conv is not None:
         out = _conv_output(matrices, conv, where)
+        if conv.upstream in matrices and matrices[conv.upstream].shape != out:
+            raise SpecError(where, f"convolution.upstream: {conv.upstream} is {_shape(matrices[conv.upstream].shape)}"
+                                   f" but the upstream gradient has the output's shape, {_shape(out)}")
     if pool is None:
         return
     if conv is not None and pool.input == conv.output:
@@ -500,6 +522,42 @@ def _conv_output(matrices: dict[str, sympy.Matrix], conv: ConvSetup, where: str)
         raise SpecError(where, f"convolution: kernel {conv.kernel} ({_shape(w.shape)}) over input {conv.input} "
                                f"({_shape(x.shape)}) with padding {_show(conv.padding)}, dilation "
                                f"{_show(conv.dilation)}: {err}") from None
+
+
+def _matrices(section: dict[str, Any], where: str, lines: dict[str, int]) -> dict[str, sympy.Matrix]:
+    """The spec's matrices (:func:`symconv.matrices.spec_matrix`: numbers, names such as ``w_{11}``, or
+    ``symbolic RxC``); a bad one is a one-line SpecError with its line and the entry's position."""
+    matrices = {}
+    for name, value in section.items():
+        key = f"matrices.{name}"
+        try:
+            matrices[str(name)] = spec_matrix(value, key)
+        except SpecError as err:
+            line = lines.get(key)
+            raise SpecError(where, (f"line {line}: " if line else "") + str(err)) from None
+    return matrices
+
+
+#: How ``convolution.index`` may name a matrix's entries: ``x_{11}`` (2d, the default) or ``x1`` ... (flat).
+INDEX_NAMINGS = ("2d", "flat")
+
+
+def _check_conv_names(c: ConvSetup, matrices: dict[str, sympy.Matrix], where: str) -> None:
+    """The convolution's upstream (ones, symbolic or a matrix's name), its names and its index naming."""
+    if c.upstream not in ("ones", "symbolic") and c.upstream not in matrices:
+        raise SpecError(where, f"convolution.upstream must be 'ones', 'symbolic' or the name of one of the matrices "
+                               f"({', '.join(matrices)}), not {_one_line(c.upstream)!r}")
+    for key, name in (("upstream_name", c.upstream_name), ("loss", c.loss)):
+        if not NAME.fullmatch(name):
+            raise SpecError(where, f"convolution.{key}: a name must be letters only, like G or L")
+    taken = {c.input, c.kernel, c.output}
+    if c.upstream == "symbolic" and c.upstream_name in taken:
+        raise SpecError(where, f"convolution.upstream_name {c.upstream_name!r} is already the name of the input, "
+                               "the kernel or the output")
+    if c.loss in taken | ({c.upstream_name} if c.upstream == "symbolic" else set()):
+        raise SpecError(where, f"convolution.loss {c.loss!r} is already the name of a matrix of the convolution")
+    if c.index not in INDEX_NAMINGS:
+        raise SpecError(where, f"convolution.index must be {' or '.join(INDEX_NAMINGS)}, not {_one_line(c.index)!r}")
 
 
 def _matrix_name(conv: dict[str, Any], key: str, matrices: dict[str, Any], where: str) -> str:

@@ -17,11 +17,12 @@ import yaml
 
 from grader import grade
 from grader.submission import read_answer_sheet
-from symconv import derive_solution, entry_symbol, load_spec
+from symconv import derive_solution, load_spec
 from symconv.cli import main
 from symconv.document import compile_pdf
 from symconv.document.answer_sheet import answer_sheet, comment
 from symconv.document.compile import box_warnings
+from symconv.document.equations import printer
 from symconv.errors import SpecError
 from symconv.latex import latex
 from symconv.solution import Solution
@@ -55,9 +56,10 @@ def size(shape: tuple[int, ...]) -> str:
 
 
 def field_answer(sol: Solution, part: Part, field: str) -> str:
-    if part.task == "input-gradient":
-        name = sol.spec.convolution.input
-        totals = {latex(entry_symbol(name, i, j)): latex(rule.total) for (i, j), rule in sol.chain.items()}
+    if part.task == "input-gradient":   # the fields name the entries row by row, as the spec numbers them
+        names = printer(sol, {})
+        totals = dict(zip(task(part.task).fields(sol.spec), (latex(sol.chain[key].total, **names)
+                                                              for key in sorted(sol.chain))))
         return totals[field]
     if part.task == "pooling-modules":
         return sol.pool_modules[field]

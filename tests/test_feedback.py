@@ -247,7 +247,7 @@ def test_results_json_uses_markdown_and_keeps_the_maths_readable(homework):
     data = json.loads(results_json(homework.grade({"student": "t", "answers": {"1.1b": "I + 1"}})))
     assert data["output_format"] == "md" and {t["output_format"] for t in data["tests"]} == {"md"}
     b = next(t for t in data["tests"] if t["name"] == "1.1b")
-    assert "⌊(I + 2P − D(K − 1) − 1)/S⌋ + 1" in b["output"] and "\\lfloor" not in b["output"]
+    assert "⌊(I + 2P − K)/S⌋ + 1" in b["output"] and "\\lfloor" not in b["output"]   # 1.1b: no dilation
 
 
 @pytest.mark.parametrize("finding, text", [

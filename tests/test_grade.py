@@ -46,12 +46,20 @@ def test_size_notations(homework, answer):
     assert score(homework, "1.1a", answer) == 1.0
 
 
+@pytest.fixture(scope="module")
+def with_dilation() -> Grader:
+    """The homework with its formula question asking about dilation too (``dilation: true`` on 1.1b)."""
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())
+    data["problems"][0]["parts"][1]["dilation"] = True
+    return grader_for(data)
+
+
 @pytest.mark.parametrize("answer", [
     r"O = \frac{I-K+2P}{S} + 1",                      # no dilation, no floor: diagnosed, not accepted
     "floor((I-K+2P)/S)+1",                            # no dilation: diagnosed
 ])
-def test_formula_variants_are_diagnosed(homework, answer):
-    result = homework.grade({"answers": {"1.1b": answer}}).parts[1]
+def test_formula_variants_are_diagnosed(with_dilation, answer):
+    result = with_dilation.grade({"answers": {"1.1b": answer}}).parts[1]
     assert "dilation-missing" in result.diagnoses and result.score < 2
 
 

@@ -203,7 +203,7 @@ def test_missing_nested_key(changes, needle):
     ({"problems__0__parts__0__task": "fourier-transform"}, "unknown task `fourier-transform`"),
     ({"matrices__X": [[1, 2, 3], [4, 5]]}, "matrices.X"),                   # ragged
     ({"matrices__X": [1, 2, 3]}, "matrices.X"),                             # not 2-D
-    ({"matrices__X": [["a", "b"]]}, "matrices.X"),                          # strings are never sympified
+    ({"matrices__X": [["a+b", "b"]]}, "matrices.X: entry (1, 1)"),          # strings are never sympified
     ({"convolution__stride": 0}, "convolution.stride"),
     ({"convolution__stride": [1, 0]}, "convolution.stride"),
     ({"convolution__stride": "2"}, "convolution.stride"),

@@ -183,8 +183,11 @@ def _normalise(side: Any, ref: Reference, notes: list[str]) -> Any:
 
 
 def _upstream_names(ref: Reference) -> set[str]:
-    """Names of the upstream gradient ∂E/∂C_uv: G (the engine's), δ (backprop's error), none a spec matrix."""
-    return {"G", "delta"} - set(ref.spec.matrices)
+    """Names of the upstream gradient ∂E/∂C_uv: G (the engine's), δ (backprop's error), none a spec matrix; and
+    the spec's own (``convolution.upstream_name``, or the upstream matrix the spec gives)."""
+    c = ref.spec.conv
+    own = {c.upstream_name} if c.upstream == "symbolic" else set() if c.upstream == "ones" else {c.upstream}
+    return ({"G", "delta"} - set(ref.spec.matrices)) | own
 
 
 def _unknown_matrices(expr: sympy.Expr, ref: Reference) -> list[str]:
@@ -240,6 +243,8 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
     if isinstance(final, sympy.Expr) and has_ellipsis(final) and not final.has(sympy.Derivative):
         raise NeedsReview("your sum leaves terms out with dots; which entries it covers is for a person to judge")
     value = total.xreplace(_symbols(values, total))
+    if not symbolic and numeric and total == 0 and same_value(numeric[-1], total, ref.tolerance):
+        return True, findings, "", notes, bool(written)   # every term's upstream entry is 0: nothing to sum
     if not symbolic:
         if numeric and value.is_number and same_value(numeric[-1], value, ref.tolerance):
             return False, findings, f"{label}: your value {tex(numeric[-1])} is right, but the question asks for " \

@@ -123,5 +123,22 @@ def _warm_reference(ref: Reference, part: Part) -> None:
 
 def _context_for(spec: Spec, task: str) -> Context:
     base = SIZE_FORMULA if registry_task(task).reading == "size-formula" else DEFAULT
-    outputs = [spec.convolution.output] if spec.convolution is not None else []
-    return base.extend(matrices=[*spec.matrices, *outputs], losses=("E", "L", "J"))
+    c = spec.convolution
+    outputs = [c.output] if c is not None else []
+    context = base.extend(matrices=[*spec.matrices, *outputs], losses=("E", "L", "J", *([c.loss] if c else [])))
+    return context if c is None else _entry_numbering(context, spec)
+
+
+def _entry_numbering(context: Context, spec: Spec) -> Context:
+    """The convolution's matrices' shapes (and their lower-case names', when no matrix has them), so an entry may be
+    numbered flat (``x5``); with ``convolution.index: flat`` the spec's own numbering (``x_{12}`` is entry 12)."""
+    from symconv.tasks.common import output_shape
+
+    c = spec.conv
+    shapes = {c.input: spec.matrices[c.input].shape, c.kernel: spec.matrices[c.kernel].shape,
+              c.output: output_shape(spec)}
+    if c.upstream == "symbolic":
+        shapes[c.upstream_name] = shapes[c.output]
+    taken = set(spec.matrices) | set(shapes)
+    shapes.update({name.lower(): shape for name, shape in list(shapes.items()) if name.lower() not in taken})
+    return context.extend(shapes=shapes, flat=shapes if c.index == "flat" else ())

@@ -5,7 +5,9 @@ The formula is read with the size letters of a size-formula part (``n``, ``f``, 
 and compared with the engine's ``output_size_expr()`` at valid integer points (I, K, P, S, D) drawn from the
 course seed and the part; a mismatch
 is compared with the formula recomputed without dilation, without floor, with ceiling and off by one
-(``grader.diagnose.formula_alternatives``), and each matching variant's codes cost what the rubric says.
+(``grader.diagnose.formula_alternatives``), and each matching variant's codes cost what the rubric says. A part
+with ``dilation: false`` asks about I, K, P and S only: everything is compared at D = 1, where a formula with or
+without D is right and no variant is ``dilation-missing``.
 An equation is compared as a relation: names (``O =``) are dropped, a number is this layer's value (checked,
 a note when it is not), and two formula sides that disagree leave the answer to a person.
 """
@@ -32,6 +34,8 @@ from symconv.spec import Part
 from symconv.tasks import Alternative
 from symconv.tasks import task as registry_task
 from symconv.tasks.output_size_formula import alternatives as formula_alternatives
+from symconv.tasks.output_size_formula import asks_dilation
+from symconv.tasks.output_size_formula import reference as formula_reference
 
 NAMES = ("I", "K", "P", "S", "D")
 #: Other ways students name the sizes; matched case-insensitively after dropping a word subscript (I_in).
@@ -121,13 +125,15 @@ def _canonical_names(expr: sympy.Expr) -> tuple[sympy.Expr, list[str]]:
 
 
 @cache
-def _variant_values(seed: str = SEED) -> list[tuple[list[str], bool, list[complex | None]]]:
-    """(codes, uses D, values at the points) for the reference (no codes) and every recomputed mistake."""
-    variants: list[tuple[list[str], Any]] = [([], output_size_expr())]
-    variants += [(a.code.split(), a.value) for a in formula_alternatives()]
+def _variant_values(seed: str = SEED, dilation: bool = True) -> list[tuple[list[str], bool, list[complex | None]]]:
+    """(codes, uses D, values at the points) for the reference (no codes) and every recomputed mistake; without
+    ``dilation`` (a part about I, K, P and S only) all at D = 1, and dropping D is no mistake."""
+    variants: list[tuple[list[str], Any]] = [([], output_size_expr(dilation=dilation))]
+    variants += [([c for c in a.code.split() if dilation or c != "dilation-missing"], a.value)
+                 for a in formula_alternatives()]
     out = []
     for codes, expr in variants:
-        uses_d = needs_dilation(expr)
+        uses_d = dilation and needs_dilation(expr)
         out.append((codes, uses_d, [evaluate(expr, pt) for pt in size_points(uses_d, seed=seed)]))
     return out
 
@@ -172,20 +178,22 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
     recomputed mistake (without floor, dilation or padding; rounding up; off by one)."""
     log = Log()
     seed = ref.seed_for(part.id)
+    dilation = asks_dilation(part, ref.spec.source)
+    letters = "I, K, P, S and D" if dilation else "I, K, P and S"
+    expected = tex(formula_reference(part, ref.spec.source))
     formulas, numbers = _formula_sides(answer, ref, part, log)
     if not formulas:
         return graded(part, 0.0, lines=["your answer has only this layer's numbers; the question asks for the "
-                                        "general formula in I, K, P, S and D"], expected_latex=tex(output_size_expr()),
+                                        f"general formula in {letters}"], expected_latex=expected,
                       cost=ref.cost, raw=answer)
     given = formulas[-1]
     renamed, unknown = _canonical_names(given)
-    shown = dict(expected_latex=tex(output_size_expr()), given_latex=tex(given), cost=ref.cost, raw=answer,
-                 read_as=tex(given))
+    shown = dict(expected_latex=expected, given_latex=tex(given), cost=ref.cost, raw=answer, read_as=tex(given))
     if log.guessed:
         return graded(part, 0.0, notes=log.notes, review=["your formula"], **shown)
     if unknown:
-        return graded(part, 0.0, lines=[f"unknown symbols {', '.join(unknown)}: write the formula in I, K, P, S "
-                                        "and D"], notes=log.notes, **shown)
+        return graded(part, 0.0, lines=[f"unknown symbols {', '.join(unknown)}: write the formula in {letters}"],
+                      notes=log.notes, **shown)
     for other in formulas[:-1]:
         values = [[evaluate(_canonical_names(f)[0], pt) for pt in size_points(True, seed=seed)]
                   for f in (other, given)]
@@ -197,12 +205,12 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
     for number in numbers:
         if here is not None and not same_values([evaluate(number, {})], [here], ref.tolerance):
             notes.append(f"for this problem's layer your formula gives {here.real:g}, not {tex(number)}")
-    has_d = any(getattr(s, "name", "") == "D" for s in renamed.free_symbols)
+    has_d = dilation and any(getattr(s, "name", "") == "D" for s in renamed.free_symbols)
     by_dilation = {uses_d: [evaluate(renamed, pt) for pt in size_points(uses_d, seed=seed)] for uses_d in (True, False)}
-    for codes, uses_d, expected in _variant_values(seed):
+    for codes, uses_d, expected_values in _variant_values(seed, dilation):
         if uses_d != has_d and codes:   # a variant without D only explains a formula without D
             continue
-        if same_values(by_dilation[uses_d], expected, ref.tolerance):
+        if same_values(by_dilation[uses_d], expected_values, ref.tolerance):
             findings = [Finding(c, {"dilation-missing": "D = 1", "padding-forgotten": "P = 0"}.get(c, ""))
                         for c in codes]
             return graded(part, credit(codes, ref.cost) * part.points, findings=findings,
@@ -212,4 +220,4 @@ def check_formula(ref: Reference, part: Part, answer: Any) -> PartResult:
 
 def warm_formula(ref: Reference, part: Part) -> None:
     """Evaluate the reference formula and every recomputed mistake at the part's points before a batch forks."""
-    _variant_values(ref.seed_for(part.id))
+    _variant_values(ref.seed_for(part.id), asks_dilation(part, ref.spec.source))

@@ -65,6 +65,8 @@ class Context:
     - ``indices``: letters that are indices, never powers, when written as a superscript (channel ``k``).
     - ``losses``: names of the loss (``E``, ``L``, ``J``; ``\\mathcal{L}`` is ``L``).
     - ``windows``: names of a pooling window set; ``|S|`` is its number of cells, ``max(S)`` its maximum.
+    - ``shapes``: the spec's matrices' shapes, so an entry may be numbered flat (``x5``, row-major from 1);
+      ``flat``: the matrices whose entries the spec numbers flat, where ``x_{12}`` is entry 12, not (1, 2).
 
     >>> Context(variables=frozenset("IK")).extend(variables="P").variables == frozenset("IKP")
     True
@@ -76,22 +78,44 @@ class Context:
     indices: frozenset[str] = frozenset()
     losses: frozenset[str] = frozenset()
     windows: frozenset[str] = frozenset()
+    shapes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    flat: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        for name in ("matrices", "variables", "indices", "losses", "windows"):
+        for name in ("matrices", "variables", "indices", "losses", "windows", "flat"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         keyed = {alias_key(k): v for k, v in dict(self.aliases).items()}
         object.__setattr__(self, "aliases", MappingProxyType(keyed))
+        object.__setattr__(self, "shapes", MappingProxyType({str(k): (int(v[0]), int(v[1]))
+                                                             for k, v in dict(self.shapes).items()}))
+
+    def _key(self) -> tuple:
+        return (self.matrices, self.variables, frozenset(self.aliases.items()), self.indices, self.losses,
+                self.windows, frozenset(self.shapes.items()), self.flat)
 
     def __hash__(self) -> int:
-        return hash((self.matrices, self.variables, frozenset(self.aliases.items()), self.indices, self.losses,
-                     self.windows))
+        return hash(self._key())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Context):
             return NotImplemented
-        return (self.matrices, self.variables, dict(self.aliases), self.indices, self.losses, self.windows) == (
-            other.matrices, other.variables, dict(other.aliases), other.indices, other.losses, other.windows)
+        return self._key() == other._key()
+
+    def flat_entry(self, name: str, number: int, digits: int) -> tuple[int, int] | None:
+        """The (i, j) that entry number ``number`` (written with ``digits`` digits, no comma) of matrix ``name``
+        is when read flat, or None when it is read as (i, j) digits: a matrix the spec numbers flat reads every
+        number in its range flat (``x_{12}`` of a 5x5 is x_{3,2}); any other matrix of the spec only a one-digit
+        number (a two-index entry needs two digits, so ``A_5`` of a 3x3 is A_{22} and ``A_{12}`` stays (1, 2)).
+
+        >>> Context(shapes={"x": (5, 5)}, flat=frozenset("x")).flat_entry("x", 12, 2)
+        (3, 2)
+        >>> Context(shapes={"A": (3, 3)}).flat_entry("A", 5, 1), Context(shapes={"A": (3, 3)}).flat_entry("A", 12, 2)
+        ((2, 2), None)
+        """
+        shape = self.shapes.get(name)
+        if shape is None or not 1 <= number <= shape[0] * shape[1] or (name not in self.flat and digits != 1):
+            return None
+        return divmod(number - 1, shape[1])[0] + 1, (number - 1) % shape[1] + 1
 
     def canonical(self, name: str) -> str | None:
         """The variable a written name stands for (``padding`` -> ``P``), or None when it is not an alias."""
@@ -99,11 +123,13 @@ class Context:
 
     def extend(self, *, matrices: Iterable[str] = (), variables: Iterable[str] = (),
                aliases: Mapping[str, str] | None = None, indices: Iterable[str] = (),
-               losses: Iterable[str] = (), windows: Iterable[str] = ()) -> Context:
-        """A copy with more names (a spec declaring its own); later aliases win."""
+               losses: Iterable[str] = (), windows: Iterable[str] = (),
+               shapes: Mapping[str, tuple[int, int]] | None = None, flat: Iterable[str] = ()) -> Context:
+        """A copy with more names (a spec declaring its own); later aliases and shapes win."""
         return replace(self, matrices=self.matrices | set(matrices), variables=self.variables | set(variables),
                        aliases={**self.aliases, **(aliases or {})}, indices=self.indices | set(indices),
-                       losses=self.losses | set(losses), windows=self.windows | set(windows))
+                       losses=self.losses | set(losses), windows=self.windows | set(windows),
+                       shapes={**self.shapes, **(shapes or {})}, flat=self.flat | set(flat))
 
     def without(self, *, aliases: Iterable[str] = (), indices: Iterable[str] = ()) -> Context:
         """A copy without some aliases or indices (a part where ``k`` is an exponent, say)."""

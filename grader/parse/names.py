@@ -95,7 +95,17 @@ def resolve_word(word: str, offset: int) -> sympy.Expr:
         raise Fail(offset, f"unknown name '{word}'")
     if not digits:
         return symbol(letters)
+    if (flat := _flat_entry(letters, digits)) is not None:
+        return flat
     return _indexed(letters, _digit_indices(digits, word, offset), offset)
+
+
+def _flat_entry(base: str, digits: str) -> sympy.Expr | None:
+    """``x5``, ``x_{12}``: the entry a number names when the context reads it flat (:meth:`Context.flat_entry`)."""
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 6:
+        return None
+    place = current().flat_entry(base, int(digits), len(digits))
+    return None if place is None else entry(base, *place)
 
 
 def _variables_product(letters: str) -> sympy.Expr | None:
@@ -125,6 +135,8 @@ def subscripted(base: str, subscript: str, offset: int) -> sympy.Expr:
     else:
         indices = []
         pieces = content.split()
+        if len(pieces) == 1 and (flat := _flat_entry(base, pieces[0])) is not None:
+            return flat
         for piece in pieces:
             if piece.isdigit():
                 indices += _digit_indices(piece, content, offset) if len(pieces) == 1 else [int(piece)]

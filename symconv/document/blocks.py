@@ -14,6 +14,7 @@ y &= 2 \\\\
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import sympy
@@ -140,7 +141,7 @@ def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, lea
         return
     wide = "entry by entry (the matrix is too wide for the page):"
     prose(box, f"{lead}, {wide}" if lead else wide[0].upper() + wide[1:])
-    entries = [(name_entry(name, (i, j)), [latex(t, **settings) for t in _ordered_terms(matrix[i, j])])
+    entries = [(name_entry(name, (i, j), **settings), [latex(t, **settings) for t in _ordered_terms(matrix[i, j])])
                for i in range(matrix.rows) for j in range(matrix.cols)]
     widest = max(math_width(lhs_) + math_width("= " + " + ".join(terms)) for lhs_, terms in entries)
     per_row = max(1, min(matrix.cols, int((TEXT_WIDTH + GAP) // (widest + GAP))))
@@ -155,16 +156,18 @@ def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, lea
     box.append(aligned_rows([split_sum(lhs_, [terms], LINE) for lhs_, terms in entries]))
 
 
-def name_entry(name: str, entry: tuple[int, int] | None) -> str:
-    """Inline LaTeX for a named result or its entry (0-based): ``dE/dX`` as a slashed partial, else ``X_ij``.
+def name_entry(name: str, entry: tuple[int, int] | None, **settings: object) -> str:
+    """Inline LaTeX for a named result or its entry (0-based): ``dE/dX`` (any loss: ``dL/dX``) as a slashed
+    partial, else ``X_ij``; ``settings`` go to the printer (flat entry names).
 
-    >>> name_entry("dE/dA", (0, 1)), name_entry("C", (2, 2)), name_entry("dE/dA", None)
-    ('\\\\partial E/\\\\partial A_{12}', 'C_{33}', '\\\\partial E/\\\\partial A')
+    >>> name_entry("dE/dA", (0, 1)), name_entry("C", (2, 2)), name_entry("dL/dA", None)
+    ('\\\\partial E/\\\\partial A_{12}', 'C_{33}', '\\\\partial L/\\\\partial A')
     """
-    if name.startswith("dE/d"):
-        wrt = latex(sympy.Symbol(name[4:])) if entry is None else latex(entry_symbol(name[4:], *(k + 1 for k in entry)))
-        return rf"\partial E/\partial {wrt}"
-    return latex(sympy.Symbol(name)) if entry is None else latex(entry_symbol(name, *(k + 1 for k in entry)))
+    if (m := re.fullmatch(r"d([A-Za-z]+)/d([A-Za-z]+)", name)) is not None:
+        loss, of = m.groups()
+        wrt = sympy.Symbol(of) if entry is None else entry_symbol(of, *(k + 1 for k in entry))
+        return rf"\partial {latex(sympy.Symbol(loss))}/\partial {latex(wrt, **settings)}"
+    return latex(sympy.Symbol(name) if entry is None else entry_symbol(name, *(k + 1 for k in entry)), **settings)
 
 
 def _ordered_terms(value: sympy.Expr) -> list[sympy.Expr]:

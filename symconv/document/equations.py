@@ -26,7 +26,7 @@ from symconv.chain import ChainRule, kernel_order, partial
 from symconv.document.measure import NUMBER_WIDTH, TEXT_WIDTH, math_width
 from symconv.errors import VerificationError
 from symconv.latex import latex
-from symconv.matrices import entry_symbol, parse_entry_name
+from symconv.matrices import entry_symbol, flat_names, parse_entry_name
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.verify import verify, verify_conv2d, verify_conv2d_grad, verify_pool
@@ -101,6 +101,24 @@ def rows_text(rows: Sequence[str]) -> str:
     return " \\\\\n".join(rows)
 
 
+def printer(sol: Solution, settings: dict[str, Any]) -> dict[str, Any]:
+    """The printer's settings for a convolution's equations: ``settings`` (the document's), and with
+    ``convolution.index: flat`` the flat names x_{1} ... of the entries of the input, the kernel, the output and a
+    symbolic upstream (:func:`symconv.matrices.flat_names`).
+
+    >>> from symconv import derive_solution
+    >>> printer(derive_solution(), {"decimals": 2})
+    {'decimals': 2}
+    """
+    c = sol.spec.convolution
+    if c is None or c.index != "flat":
+        return dict(settings)
+    shapes = {c.input: sol.input.shape, c.kernel: sol.kernel.shape, c.output: sol.output_shape}
+    if c.upstream == "symbolic":
+        shapes[c.upstream_name] = sol.output_shape
+    return {**settings, "symbol_names": flat_names(shapes)}
+
+
 def check_solution(sol: Solution) -> None:
     """Re-verify every matrix the document prints against :mod:`symconv.numeric` (raises VerificationError)."""
     c = sol.spec.convolution
@@ -150,8 +168,8 @@ def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[
     times kernel entry, in symbols and in numbers alike."""
     c = sol.spec.conv
     terms = products(sol, u, v)
-    lhs = latex(entry_symbol(c.output, u + 1, v + 1))
-    symbolic = [f"{latex(a)} {latex(b)}" for a, b, _, _ in terms]
+    lhs = latex(entry_symbol(c.output, u + 1, v + 1), **settings)
+    symbolic = [f"{latex(a, **settings)} {latex(b, **settings)}" for a, b, _, _ in terms]
     numbers = [rf"{factor(a, **settings)} \cdot {factor(b, **settings)}" for _, _, a, b in terms]
     return split_sum(lhs, [symbolic, numbers], LINE, latex(sol.output[u, v], **settings))
 
@@ -161,14 +179,23 @@ def chain_equation(sol: Solution, rule: ChainRule, **settings: object) -> list[s
     feeds (in output order), the same sum in kernel terms (in :func:`symconv.chain.kernel_order`, kernel entry
     before upstream entry), those terms as numbers, and the value. When the numbers only reorder the value's
     terms (a symbolic upstream, nothing to add up), the value stands for them."""
-    lhs = latex(partial(rule.loss, rule.entry))
+    lhs = latex(partial(rule.loss, rule.entry), **settings)
     if not rule.terms:
         return [f"{lhs} &= 0"]
-    chain = [f"{latex(partial(rule.loss, t.output))} {latex(partial(t.output, rule.entry))}" for t in rule.terms]
+    chain = [f"{latex(partial(rule.loss, t.output), **settings)} {latex(partial(t.output, rule.entry), **settings)}"
+             for t in rule.terms]
     ordered = sorted(rule.terms, key=kernel_order)
-    symbolic = [latex(t.local) if t.upstream == 1 else f"{latex(t.local)} {latex(t.upstream)}" for t in ordered]
-    values = [t.value.xreplace(_numbers(sol)) for t in ordered]
     value = sol.grad_input[rule.i - 1, rule.j - 1]
+    given = sol.spec.conv.upstream not in ("ones", "symbolic")   # an upstream matrix of numbers, named G
+    if given:   # each term as kernel entry times the upstream's entry, then as their numbers
+        names = [(t.local, entry_symbol(sol.spec.conv.upstream, t.u, t.v)) for t in ordered]
+        symbolic = [f"{latex(k, **settings)} {latex(g, **settings)}" for k, g in names]
+        numbers = [[rf"{factor(k.xreplace(_numbers(sol)), **settings)} \cdot {factor(t.upstream, **settings)}"
+                    for (k, _), t in zip(names, ordered)]]
+        return split_sum(lhs, [chain, symbolic, *numbers], LINE, latex(value, **settings))
+    symbolic = [latex(t.local, **settings) if t.upstream == 1 else
+                f"{latex(t.local, **settings)} {latex(t.upstream, **settings)}" for t in ordered]
+    values = [t.value.xreplace(_numbers(sol)) for t in ordered]
     reordered = 0 not in values and len(sympy.Add.make_args(value)) == len(values)
     numbers = [] if reordered else [[latex(v, **settings) for v in values]]
     return split_sum(lhs, [chain, symbolic, *numbers], LINE, latex(value, **settings))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sympy
 
 from symconv.latex import latex
+from symconv.matrices import entry_symbol
 from symconv.solution import Solution
 
 CELL = 0.75      # cm per matrix cell
@@ -48,9 +49,10 @@ def _window(sol: Solution, u: int, v: int) -> dict[tuple[int, int], tuple[int, i
             for m in range(sol.kernel.rows) for n in range(sol.kernel.cols)}
 
 
-def window_picture(sol: Solution) -> str:
+def window_picture(sol: Solution, **settings: object) -> str:
     """The window of the first output entry over the (padded) input, the kernel, and the output; the next
-    window along the row is outlined to show the stride."""
+    window along the row is outlined to show the stride. ``settings`` go to the printer (entry names); an output
+    entry that is not a number (a symbolic input's) is drawn as its name, C_{11}, which the text writes out."""
     c = sol.spec.conv
     A, B, C = sol.input, sol.kernel, sol.output
     (ph, pw) = c.padding
@@ -63,13 +65,13 @@ def window_picture(sol: Solution) -> str:
     for r in range(rows):
         for s in range(cols):
             inside = ph <= r < ph + A.rows and pw <= s < pw + A.cols
-            value = f"${latex(A[r - ph, s - pw])}$" if inside else r"\color{black!45}$0$"
+            value = f"${latex(A[r - ph, s - pw], **settings)}$" if inside else r"\color{black!45}$0$"
             shaded = "blue!25" if (r, s) in first else None if inside else "black!5"
             out += _cell(s, r, value, shaded, at=(0.36, 0.4) if (r, s) in first else (0.5, 0.5))
             if (r, s) in first:
                 m, n = first[(r, s)]
                 out.append(rf"\node[font=\tiny, anchor=south east, text=blue!55!black] at ({s + 0.98:g},{-r - 0.98:g})"
-                           rf" {{$\times {{{latex(B[m, n])}}}$}};")
+                           rf" {{$\times {{{latex(B[m, n], **settings)}}}$}};")
     if second:
         r0 = min(r for r, _ in second)
         s0, s1 = min(s for _, s in second), max(s for _, s in second)
@@ -81,7 +83,7 @@ def window_picture(sol: Solution) -> str:
     out.append(_label(cols / 2, 0, f"${latex(sympy.Symbol(c.input))}$" + (" (padded)" if ph or pw else "")))
     for m in range(B.rows):
         for n in range(B.cols):
-            out += _cell(bx + n, m, f"${latex(B[m, n])}$", "blue!10")
+            out += _cell(bx + n, m, f"${latex(B[m, n], **settings)}$", "blue!10")
     out.append(_label(bx + B.cols / 2, 0, f"${latex(sympy.Symbol(c.kernel))}$"))
     out.append(rf"\node at ({bx - GAP / 2:g},{-B.rows / 2:g}) {{$\star$}};")
     out.append(rf"\node at ({cx - GAP / 2:g},{-B.rows / 2:g}) {{$=$}};")
@@ -89,7 +91,8 @@ def window_picture(sol: Solution) -> str:
         for v in range(C.cols):
             fill = "blue!25" if (u, v) == (0, 0) else None
             draw = "orange" if (u, v) == (0, 1) else "black!40"
-            out += _cell(cx + v, u, f"${latex(C[u, v])}$", fill, draw)
+            shown = C[u, v] if C[u, v].is_number else entry_symbol(c.output, u + 1, v + 1)
+            out += _cell(cx + v, u, f"${latex(shown, **settings)}$", fill, draw)
     out.append(_label(cx + C.cols / 2, 0, f"${latex(sympy.Symbol(c.output))}$"))
     return _options(cx + C.cols + 0.5) + "\n" + "\n".join(out)
 

@@ -34,25 +34,27 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     """The first window as a figure, each entry's sum of products (or the first and last), the matrix."""
     c = sol.spec.conv
     eq.check_products(sol)
+    settings = eq.printer(sol, opts.printer)
+    names = {k: v for k, v in settings.items() if k == "symbol_names"}   # the figure's numbers print as always
     A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
     prose(box, rf"Each entry of ${C}$ is the sum of the products of the kernel ${B}$ with the window of ${A}$ "
                r"under it (cross-correlation: the kernel is not flipped). Figure~\ref{fig:window} shades the first "
                r"window; the dashed one is the next window along the row, one stride further.", end=True)
-    box.append(picture(figures.window_picture(sol), caption=rf"The first window of ${A}$ and the entry of ${C}$ it "
-                       r"gives; each shaded cell is multiplied by the kernel entry in its corner."
-                       r"\label{fig:window}"))
+    box.append(picture(figures.window_picture(sol, **names),
+                       caption=rf"The first window of ${A}$ and the entry of ${C}$ it gives; each shaded cell is "
+                               r"multiplied by the kernel entry in its corner.\label{fig:window}"))
     rows, cols = sol.output_shape
     entries = [(u, v) for u in range(rows) for v in range(cols)]
     shown = entries if not opts.summary or len(entries) <= 2 else [entries[0], entries[-1]]
     prose(box, "Written out, the first and the last entry:" if len(shown) < len(entries) else
           "Written out, entry by entry:")
-    box.append(aligned_rows([eq.product_equation(sol, u, v, **opts.printer) for u, v in shown]))
+    box.append(aligned_rows([eq.product_equation(sol, u, v, **settings) for u, v in shown]))
     if len(shown) < len(entries):
         i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
         pad = " (an index outside the input is a padding zero)" if any(c.padding) else ""
         prose(box, rf"Every other entry is the same sum over its own window{pad}: "
                    rf"${C}_{{uv}} = \sum_{{m,n}} {A}_{{{i},\,{j}}}\, {B}_{{mn}}$.")
-    matrix_result(box, C, sol.output, c.output, "Altogether", **opts.printer)
+    matrix_result(box, C, sol.output, c.output, "Altogether", **settings)
 
 
 def _written_as(spec: Spec) -> WrittenAs:

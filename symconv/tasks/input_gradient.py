@@ -17,15 +17,18 @@ from symconv.document import figures
 from symconv.document.blocks import aligned_rows, picture, prose
 from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
-from symconv.spec import Part, Spec
+from symconv.spec import Part, Spec, upstream_text
 from symconv.tasks.base import Task
 from symconv.tasks.common import index_rule, symbol
 
 
 def fields(spec: Spec) -> list[str]:
-    """One answer line per input entry, named as the input's entries are written (``A_{11}``)."""
+    """One answer line per input entry, named as the input's entries are written (``A_{11}``, or ``A_{1}`` ...
+    with ``convolution.index: flat``)."""
     name = spec.conv.input
     rows, cols = spec.matrices[name].shape
+    if spec.conv.index == "flat":
+        return [f"{name}_{{{k}}}" for k in range(1, rows * cols + 1)]
     return [f"{name}_{{{i}{j}}}" for i in range(1, rows + 1) for j in range(1, cols + 1)]
 
 
@@ -43,11 +46,11 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     c = sol.spec.conv
     counts = eq.feed_counts(sol)
     eq.check_chain(sol)
-    A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
-    upstream = "1" if c.upstream == "ones" else r"G_{uv}"
-    prose(box, rf"$E$ depends on ${A}_{{ij}}$ only through the entries ${C}_{{uv}}$ whose window covers it, "
+    A, B, C, E = symbol(c.input), symbol(c.kernel), symbol(c.output), symbol(c.loss)
+    settings = eq.printer(sol, opts.printer)
+    prose(box, rf"${E}$ depends on ${A}_{{ij}}$ only through the entries ${C}_{{uv}}$ whose window covers it, "
                rf"and $\partial {C}_{{uv}}/\partial {A}_{{ij}}$ is the kernel entry that meets ${A}_{{ij}}$ in "
-               rf"that window; the upstream gradient is $\partial E/\partial {C}_{{uv}} = {upstream}$. "
+               rf"that window; the upstream gradient is $\partial {E}/\partial {C}_{{uv}} = {upstream_text(c)}$. "
                r"Figure~\ref{fig:feeds} shows how many terms each sum has.", end=True)
     box.append(picture(figures.heatmap_picture(counts, c.input, c.output),
                        caption=rf"How many entries of ${C}$ each ${A}_{{ij}}$ feeds.\label{{fig:feeds}}"))
@@ -56,11 +59,11 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         keys = _representatives(sol)
         i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
         prose(box, rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
-                   rf"whose window covers it, each term $\partial E/\partial {C}_{{uv}} \cdot {B}_{{mn}}$ with "
+                   rf"whose window covers it, each term $\partial {E}/\partial {C}_{{uv}} \cdot {B}_{{mn}}$ with "
                    rf"$i = {i}$ and $j = {j}$:")
     else:
         prose(box, rf"For each entry of ${A}$:")
-    box.append(aligned_rows([eq.chain_equation(sol, sol.chain[key], **opts.printer) for key in keys],
+    box.append(aligned_rows([eq.chain_equation(sol, sol.chain[key], **settings) for key in keys],
                             numbered=True))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pylatex.base_classes import Container
 
 from symconv.conv import conv2d_grad
+from symconv.document import equations as eq
 from symconv.document.blocks import matrix_result
 from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
@@ -32,12 +33,12 @@ def alternatives(sol: Solution) -> list[Alternative]:
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The matrix ∂E/∂A."""
     c = sol.spec.conv
-    matrix_result(box, rf"\frac{{\partial E}}{{\partial {symbol(c.input)}}}", sol.grad_input, f"dE/d{c.input}",
-                  **opts.printer)
+    matrix_result(box, rf"\frac{{\partial {symbol(c.loss)}}}{{\partial {symbol(c.input)}}}", sol.grad_input,
+                  f"d{c.loss}/d{c.input}", **eq.printer(sol, opts.printer))
 
 
 def _label(spec: Spec) -> str:
-    return f"(\\partial E/\\partial {spec.conv.input})"
+    return f"(\\partial {spec.conv.loss}/\\partial {spec.conv.input})"
 
 
 TASK = Task("input-gradient-matrix", render, needs=("convolution",),

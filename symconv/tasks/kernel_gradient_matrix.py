@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pylatex.base_classes import Container
 
+from symconv.document import equations as eq
 from symconv.document.blocks import matrix_result, prose
 from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
@@ -26,16 +27,16 @@ def alternatives(sol: Solution) -> list[Alternative]:
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """What each kernel entry's gradient sums, and the matrix ∂E/∂B."""
     c = sol.spec.conv
-    A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
+    A, B, C, E = symbol(c.input), symbol(c.kernel), symbol(c.output), symbol(c.loss)
     prose(box, rf"Each kernel entry ${B}_{{mn}}$ multiplies one input entry in every output, so "
-               rf"$\partial E/\partial {B}_{{mn}}$ sums $\partial E/\partial {C}_{{uv}}$ times the entry of ${A}$ "
+               rf"$\partial {E}/\partial {B}_{{mn}}$ sums $\partial {E}/\partial {C}_{{uv}}$ times the entry of ${A}$ "
                "it meets.")
-    matrix_result(box, rf"\frac{{\partial E}}{{\partial {B}}}", sol.grad_kernel, f"dE/d{c.kernel}", "Altogether",
-                  **opts.printer)
+    matrix_result(box, rf"\frac{{\partial {E}}}{{\partial {B}}}", sol.grad_kernel, f"d{c.loss}/d{c.kernel}",
+                  "Altogether", **eq.printer(sol, opts.printer))
 
 
 def _label(spec: Spec) -> str:
-    return f"(\\partial E/\\partial {spec.conv.kernel})"
+    return f"(\\partial {spec.conv.loss}/\\partial {spec.conv.kernel})"
 
 
 TASK = Task("kernel-gradient-matrix", render, needs=("convolution",),
