@@ -227,7 +227,12 @@ def mark(part: PartResult, cost: float, whose: str) -> PartResult:
 
 def unknown_student(spec: Spec, student: str, answers: dict[str, Any], why: str) -> Result:
     """The result of a submission with no known student: every answered part needs review (no variant is
-    guessed), every other part is missing; the note says why."""
+    guessed), every other part is missing; the note says why.
+
+    >>> r = unknown_student(load_spec(), "anon", {"1.1a": "3 x 3"}, "no id")
+    >>> r.status, [(p.part, p.status) for p in r.parts[:2]], r.notes
+    ('needs-review', [('1.1a', 'needs-review'), ('1.1b', 'missing')], ['no id'])
+    """
     matched = match_parts(answers, [p.id for p in spec.parts]).answers
     parts = []
     for p in spec.parts:
@@ -246,7 +251,17 @@ def match_classmates(graded: Sequence[Any], spec: Spec) -> list[Any]:
     Graded, each ``.result`` carrying its ``variant``); returns ``graded``, with the results changed in place.
 
     Each (part, reference digest) is indexed once; a wrong answer's digest is looked up, and classmates whose
-    variant is the student's own fingerprint are never a match."""
+    variant is the student's own fingerprint are never a match.
+
+    >>> from grader.batch import Graded
+    >>> def one(who, fp, ref, answers):
+    ...     part = PartResult("1.1c", 1.0 if answers else 3.0, 3.0, "1.1c: ...")
+    ...     return Graded(who, Result(who, [part], variant={"fingerprint": fp, "references": {"1.1c": ref},
+    ...                                                      "answers": answers}))
+    >>> done = match_classmates([one("ada", "f1", "X", {}), one("zed", "f2", "W", {"1.1c": ["X", True]})], load_spec())
+    >>> done[1].result.variant["matches"], done[1].result.parts[0].score
+    ({'1.1c': ['ada']}, 0.0)
+    """
     index: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for g in graded:
         info = g.result.variant
@@ -292,7 +307,14 @@ def matches_section(graded: Sequence[Any]) -> list[str]:
 def check_secret(source: str | Path | dict | None, secret: str | Path | None) -> str | None:
     """The course secret to grade ``source`` with: read from ``secret`` when the spec has variants; None when it
     has none. A spec with variants and no secret is a VariantError (grading everyone against the default problem
-    would be silently wrong), and so is a secret for a spec without variants (a sign of the wrong spec)."""
+    would be silently wrong), and so is a secret for a spec without variants (a sign of the wrong spec).
+
+    >>> check_secret({"name": "hw"}, None) is None
+    True
+    >>> check_secret({"name": "hw", "variants": {}}, None)
+    Traceback (most recent call last):
+    grader.variants.VariantError: this spec has variants: grading needs the course secret (--secret FILE)
+    """
     from symconv.variants import has_variants, load_secret
 
     varies = source is not None and has_variants(source)
