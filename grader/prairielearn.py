@@ -8,16 +8,16 @@ for ``server.py`` and the ``data`` dictionary, apps/prairielearn/elements/pl-str
 - ``info.json``: ``uuid`` (required; derived from the spec's name with uuid5, so a re-export keeps the question's
   identity and its students' records), ``title``, ``topic``, ``tags``, ``type: "v3"``, and ``singleVariant: true``
   when the spec has no ``variants:`` section (every variant would be the same problem).
-- ``question.html``: a Mustache template. It holds no string of the spec: every text (titles, problem and part
-  text with the placeholders filled for the variant, the input matrices as LaTeX for MathJax) is in
-  ``data["params"]`` and reaches the page through double braces, which HTML-escape it, so a spec's ``<`` or ``{{``
-  is text, never markup or template. One ``<pl-string-input>`` per part, or per field of a part whose task has
-  answer-sheet fields (the task registry's ``fields``: ``A_{11}``..., ``max``/``avg``/``lp``), listed from
-  ``params`` by a Mustache section because a drawn shape changes the fields' count. Each part's feedback is shown
-  in a ``<pl-submission-panel>`` from ``data["feedback"][name]`` (pl-string-input shows a score badge from
-  ``data["partial_scores"][name]["score"]`` but never its ``feedback``). Answers are text, read by symconv's
-  parser: ``<pl-matrix-input>`` is not used because it accepts numbers only (a symbolic upstream's gradient is a
-  matrix of sums of symbols) and grades by its own comparison, without per-entry diagnoses.
+- ``question.html``: a Mustache template. It holds no string of the spec: every text (titles, problem and part text
+  with the placeholders filled for the variant, the input matrices as LaTeX for MathJax) is in ``data["params"]``
+  and reaches the page through double braces, which HTML-escape it, so a spec's ``<`` or ``{{`` is text, never
+  markup or template. One ``<pl-string-input>`` per part, or per field of a part whose task has answer-sheet fields
+  (the task registry's ``Task.answer_fields``: ``A_{11}``..., ``max``/``avg``/``lp``), listed from ``params`` by
+  Mustache sections because a drawn shape changes the fields' count. Each part's feedback is shown in a
+  ``<pl-submission-panel>`` from ``data["feedback"][name]`` (pl-string-input shows a score badge from
+  ``data["partial_scores"][name]["score"]`` but never its ``feedback``). Answers are text, read by symconv's parser:
+  ``<pl-matrix-input>`` is not used because it accepts numbers only (a symbolic upstream's gradient is a matrix of
+  sums of symbols) and grades by its own comparison, without per-entry diagnoses.
 - ``spec.json``: the spec's data; ``server.py``: three functions that call :func:`generate` and :func:`grade` here
   with ``data["options"]["question_path"]/spec.json``, so the question's logic is the installed symconv's.
 
