@@ -18,7 +18,7 @@ for ``server.py`` and the ``data`` dictionary, apps/prairielearn/elements/pl-str
   ``data["partial_scores"][name]["score"]`` but never its ``feedback``). Answers are text, read by symconv's parser:
   ``<pl-matrix-input>`` is not used because it accepts numbers only (a symbolic upstream's gradient is a matrix of
   sums of symbols) and grades by its own comparison, without per-entry diagnoses.
-- ``spec.json``: the spec's data; ``server.py``: three functions that call :func:`generate` and :func:`grade` here
+- ``spec.json``: the spec's data; ``server.py``: two functions that call :func:`generate` and :func:`grade` here
   with ``data["options"]["question_path"]/spec.json``, so the question's logic is the installed symconv's.
 
 ``generate(data)`` draws the variant from ``data["variant_seed"]`` (PrairieLearn's per-variant seed, an integer the
