@@ -171,3 +171,12 @@ def test_the_document_renders_each_part(spec_name, part_id):
     t.render(doc, sol, part, DocumentOptions())
     text = doc.dumps()
     assert "\\begin{" in text and ("partial" in text) == (part.task == "layer-gradient")
+
+
+def test_a_wrong_entry_is_named_by_its_matrix():
+    sol, part, t = reference("multi", "2b")
+    value = t.value(sol, part)
+    wrong = {label: rows(m) for label, m in value.items()}
+    wrong["W[2,1]"][2][0] = "100"
+    r = result("multi", "2b", wrong)
+    assert "W[2,1]₃₁: expected 1, got 100" in r.feedback and "entry-slip" in r.diagnoses

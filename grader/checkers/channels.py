@@ -37,8 +37,8 @@ class _One:
     """One matrix of the answer, seen by check_matrix as a Reference: its expected value and the mistakes
     recomputed for it; everything else (tolerance, rubric, seed, reading context) is the part's."""
 
-    def __init__(self, ref: Reference, expected: Any, alternatives: list[Alternative]):
-        self.ref, self._expected, self._alternatives = ref, expected, alternatives
+    def __init__(self, ref: Reference, expected: Any, alternatives: list[Alternative], label: str):
+        self.ref, self._expected, self._alternatives, self.entry_label = ref, expected, alternatives, label
         self.spec, self.tolerance = ref.spec, ref.tolerance
 
     def expected(self, task: str) -> Any:
@@ -90,7 +90,7 @@ def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
                if label in a.value and a.value[label] != right[label]]
         sub = Part(f"{part.id}/{label}" if len(labels) > 1 else part.id, part.task, share)
         try:
-            result = check_matrix(_One(ref, right[label], own), sub, given[label])   # type: ignore[arg-type]
+            result = check_matrix(_One(ref, right[label], own, label), sub, given[label])   # type: ignore[arg-type]
         except (ParseError, UnreadableAnswer) as error:
             lines.append(f"{label}: could not read it ({str(error).splitlines()[0]})")
             review.append(f"your {label}")
@@ -103,8 +103,8 @@ def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
             review.append(f"your {label}")
         elif result.score < share:
             said = tuple(f"- {code}:" for code in result.diagnoses)   # the findings are the part's, said once
-            lines += [f"{label}: {line[2:]}" for line in result.feedback.splitlines()
-                      if line.startswith("- ") and not line.startswith(said)]
+            lines += [line[2:] if line.startswith(f"- {label}") else f"{label}: {line[2:]}"
+                      for line in result.feedback.splitlines() if line.startswith("- ") and not line.startswith(said)]
     expected_tex = r" \quad ".join(f"{label} = {tex(m)}" for label, m in right.items())
     return graded(part, score, lines=lines, findings=findings, notes=notes, expected_latex=expected_tex,
                   given_latex=r" \quad ".join(shown), cost=ref.cost, review=review, raw=answer)

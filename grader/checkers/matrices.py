@@ -24,7 +24,11 @@ MAX_LINES = 8
 
 
 def label(ref: Reference, task: str) -> str:
-    """How the feedback names an entry of the answer: C_{12}, (∂E/∂A)_{12}, Y_{12} (the task's ``label``)."""
+    """How the feedback names an entry of the answer: C_{12}, (∂E/∂A)_{12}, Y_{12} (the task's ``label``; a
+    Reference for one matrix of a part names it itself, ``Z[1]``: grader.checkers.channels)."""
+    own = getattr(ref, "entry_label", None)
+    if own is not None:
+        return str(own)
     name = registry_task(task).label
     return name(ref.spec) if name is not None else "Y"
 
