@@ -69,6 +69,7 @@ REQUIRED = {"conv2d": ("weight",), "conv1d": ("weight",), "conv_transpose2d": ("
             "maxpool2d": ("kernel_size",), "avgpool2d": ("kernel_size",), "lppool2d": ("norm_type", "kernel_size")}
 SECTION_KEYS = ("input", "steps", "upstream", "upstream_name", "loss")
 _SCALAR = (int, float, str, tuple, sympy.Basic)
+_BOOLS = ("flip", "ceil_mode", "count_include_pad")
 
 
 @dataclass(frozen=True)
@@ -470,6 +471,8 @@ def _step(item: Any, path: str, where: str, lines: dict[str, int], unknown: Call
     args = {str(k): tuple(v) if isinstance(v, list) else v for k, v in item.items()
             if k not in ("type", "output", "weight", "bias")}
     for key, value in args.items():
+        if key in _BOOLS and not isinstance(value, bool):
+            raise SpecError(where, f"{path}.{key} must be true or false, not {value!r}")
         if not isinstance(value, _SCALAR) or isinstance(value, tuple) and not all(
                 isinstance(v, int) for v in value):
             raise SpecError(where, f"{path}.{key}: {value!r} is not a number, a list of whole numbers or a word")

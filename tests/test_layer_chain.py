@@ -56,6 +56,12 @@ CASES = {
          {"type": "conv2d", "weight": "V", "padding": [1, 0], "output": "Y"}],
         lambda v: {"Z": (z := F.conv2d(v["X"][None], v["K"][None, None])), "R": (r := F.relu(z)),
                    "Y": F.conv2d(r, v["V"][None, None], padding=(1, 0))}),
+    "true-convolution-dilation": (
+        {"X": ints(2, 6, 6), "W": ints(1, 2, 2, 3), "b": [3]},
+        [{"type": "conv2d", "weight": "W", "bias": "b", "flip": True, "dilation": 2, "stride": [1, 2],
+          "output": "Z"}, {"type": "maxpool2d", "kernel_size": 2, "stride": 1, "padding": 1, "output": "M"}],
+        lambda v: {"Z": (z := F.conv2d(v["X"], v["W"].flip(-1, -2), v["b"], dilation=2, stride=(1, 2))),
+                   "M": F.max_pool2d(z, 2, 1, padding=1)}),
     "conv1d": (
         {"s": [1, -2, 3, 0, 2, 1], "k": [[[1, -1, 2]], [[0, 1, 1]]], "c": [1, 0]},
         [{"type": "conv1d", "weight": "k", "bias": "c", "stride": 1, "padding": 1, "output": "Z"},
@@ -170,6 +176,9 @@ def edited(layers=None, **steps):
     (edited({"upstream": "G"}), "layers.upstream G must have the shape of R (1 x 2 x 2)"),
     (edited({"steps": [{"type": "relu"}]}), "missing output"),
     (edited({"steps": []}), "non-empty list of steps"),
+    (edited(flip="yes"), "layers.steps[0].flip must be true or false, not 'yes'"),
+    (edited(stride="two"), "layers.steps[0] (conv2d (W, b) -> Z)"),
+    (edited(stride=[[1]]), "layers.steps[0].stride"),
     ({**BASE, "layers": None, "problems": []}, "is read only by a layers: section"),
 ])
 def test_spec_errors_are_one_line_with_a_suggestion(data, needle):
