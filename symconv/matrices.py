@@ -117,12 +117,13 @@ def _exact(v: Any, argument: str) -> sympy.Expr:
 _SYMBOLIC = re.compile(r"symbolic\s+([0-9]{1,3})\s*[x×]\s*([0-9]{1,3})")
 #: A name an entry may be: letters, then optionally a subscript of digits (``x_3``, ``w_{11}``, ``w_{12,3}``).
 _NAME_TEXT = re.compile(r"([A-Za-z]{1,12})(?:_(?:([0-9]{1,3})|\{([0-9]{1,3})(?:,([0-9]{1,3}))?\}))?", re.ASCII)
-_NUMBER_TEXT = re.compile(r"[+-]?[0-9]{1,30}(?:\.[0-9]{1,30})?(?:/[0-9]{1,30})?", re.ASCII)
+_NUMBER_TEXT = re.compile(r"[+-]?[0-9]{1,30}(?:(?:\.[0-9]{1,30})?(?:[eE][+-]?[0-9]{1,3})?|/[0-9]{1,30})", re.ASCII)
 MAX_SYMBOLIC = 32   # rows or columns of a ``symbolic`` matrix (every entry's chain rule is derived)
 
 
 def entry_from_text(text: str) -> sympy.Expr | None:
-    """A spec's entry written as text: a number (``3``, ``-0.5``, ``1/2``, exact) or a name with an optional
+    """A spec's entry written as text: a number (``3``, ``-0.5``, ``1e-3``, ``1/2``; whole numbers and fractions
+    exact, as YAML's numbers are) or a name with an optional
     subscript of digits (``a``, ``x_3``, ``w_{11}``, ``w_{12,3}``) as the real symbol the engine uses for it;
     None for anything else. A strict pattern decides; SymPy's parser never sees the text.
 
@@ -131,10 +132,12 @@ def entry_from_text(text: str) -> sympy.Expr | None:
     """
     text = text.strip()
     if _NUMBER_TEXT.fullmatch(text):
-        fraction = Fraction(text)
-        if fraction.denominator == 0:
+        if text.endswith("/0") or re.search(r"/0+$", text):
             return None
-        return sympy.Rational(fraction.numerator, fraction.denominator) if "." not in text else sympy.Float(text)
+        fraction = Fraction(text)
+        if fraction.denominator == 1:
+            return sympy.Integer(fraction.numerator)
+        return sympy.Rational(fraction.numerator, fraction.denominator) if "/" in text else sympy.Float(text)
     m = _NAME_TEXT.fullmatch(text)
     if m is None:
         return None
