@@ -23,15 +23,15 @@ from collections.abc import Sequence
 
 import mpmath
 import sympy
-from pylatex import NoEscape
+from pylatex import Command, NoEscape
 from pylatex.base_classes import Container
 
-from symconv.document.blocks import prose
+from symconv.document.blocks import Center, prose
 from symconv.document.options import DocumentOptions
 from symconv.errors import ConfigError, SpecError, VerificationError
-from symconv.latex import latex
+from symconv.latex import Fragment, TabularLines, latex
 from symconv.limits import MAX_SYMBOLIC, Proof, WindowLimits, prove_max_limit, prove_p1, window_limits
-from symconv.limits.proof import escape_prose
+from symconv.limits.proof import Steps, escape_prose
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.spec import Part
@@ -87,43 +87,59 @@ def prose_parts(parts: Sequence[object]) -> str:
     return out
 
 
-def proof_latex(proof: Proof, heading: str, opts: DocumentOptions, n: int) -> str:
+def heading(lines: int, title: str) -> Fragment:
+    r"""A run-in ``\paragraph`` heading (``title`` is our own LaTeX) that starts a new page unless ``lines``
+    lines are left on this one (the preamble's ``\needspace``).
+
+    >>> print(heading(6, "One window.").dumps())
+    \needspace{6\baselineskip}\paragraph{One window.}
+    """
+    return Fragment([Command("needspace", NoEscape(rf"{lines}\baselineskip")), Command("paragraph", NoEscape(title))],
+                    separator="")
+
+
+def proof_block(proof: Proof, title: str, opts: DocumentOptions, n: int) -> Fragment:
     """A proof over ``n`` entries as numbered steps (a displayed claim, then its reason) and its conclusion;
     with verification shown, one note on what SymPy checked."""
     if not proof.verified:
         raise VerificationError("lp-limits", proof.title, float("nan"), float("nan"))
-    out = [rf"\needspace{{8\baselineskip}}\paragraph{{{heading}}} Assume {prose_parts(proof.assumptions)}.",
-           r"\begin{enumerate}"]
+    steps = Steps()
     for step in proof.steps:
-        claim = latex(step.claim)
-        out.append(rf"\item $\displaystyle {claim}$\par {prose_parts(step.justification)}")
-    out.append(r"\end{enumerate}")
-    out.append(rf"Therefore $\displaystyle {latex(proof.conclusion)}$.")
-    out += [rf"\par\emph{{Note:}} {escape_prose(note)}" for note in proof.notes]
+        steps.add_item(NoEscape(rf"$\displaystyle {latex(step.claim)}$\par {prose_parts(step.justification)}"))
+    out = [Fragment([heading(8, title), NoEscape(f"Assume {prose_parts(proof.assumptions)}.")], separator=" "),
+           steps, NoEscape(rf"Therefore $\displaystyle {latex(proof.conclusion)}$.")]
+    out += [NoEscape(rf"\par\emph{{Note:}} {escape_prose(note)}") for note in proof.notes]
     if opts.verified_notes:   # one note, not a line per step; the CLI prints what each check was
-        out.append(rf"\par{{\small\emph{{Checked by SymPy:}} all {len(proof.steps)} steps "
-                   rf"(\texttt{{symconv limits -{{}}-symbolic {n}}} "
-                   r"shows each check).}")
-    return "\n".join(out) + "\n\n"
+        out.append(NoEscape(rf"\par{{\small\emph{{Checked by SymPy:}} all {len(proof.steps)} steps "
+                            rf"(\texttt{{symconv limits -{{}}-symbolic {n}}} shows each check).}}"))
+    return Fragment(out, end_paragraph=True)
 
 
-def limits_table(result: WindowLimits) -> str:
-    """The exact limits of PyTorch's L_p for one window, then its approach to the max."""
-    rows = []
+def limits_block(result: WindowLimits) -> Center:
+    """The exact limits of PyTorch's L_p for one window, then its approach to the max: two booktabs tables."""
+    limits = TabularLines("llll")
+    limits.append(Command("toprule"))
+    limits.add_row(["limit", "value", "exact", ""])
+    limits.append(Command("midrule"))
     for key, limit in result.limits.items():
         exact = r"\text{undefined}" if limit.value is None else latex(limit.value)
         number = limit.as_number()
         approx = "" if number is None or limit.value is None or limit.value.is_Integer else \
             rf"$\approx {fixed(mpmath.mpf(number))}$"
-        rows.append(rf"${_LIMIT_LABELS[key]}$ & {_TORCH_MEANING[key]} & ${exact}$ & {approx} \\")
-    table = [rf"{p} & {fixed(value)} & ${scientific(error)}$ & ${scientific(bound)}$ \\"
-             for p, value, error, bound in result.table.rows]
-    return "\n".join([
-        r"\begin{center}", r"\begin{tabular}{llll}", r"\toprule", r"limit & value & exact & \\", r"\midrule",
-        *rows, r"\bottomrule", r"\end{tabular}\par\medskip",
-        r"\begin{tabular}{rrrr}", r"\toprule",
-        r"$p$ & $L_p$ & $|L_p - m|$ & $m\,(N^{1/p} - 1)$ \\", r"\midrule", *table, r"\bottomrule",
-        r"\end{tabular}", r"\end{center}"])
+        limits.add_row([NoEscape(f"${_LIMIT_LABELS[key]}$"), _TORCH_MEANING[key], NoEscape(f"${exact}$"),
+                        NoEscape(approx)])
+    limits.append(Command("bottomrule"))
+    table = TabularLines("rrrr")
+    table.append(Command("toprule"))
+    table.add_row([NoEscape(f"${cell}$") for cell in ("p", "L_p", "|L_p - m|", r"m\,(N^{1/p} - 1)")])
+    table.append(Command("midrule"))
+    for p, value, error, bound in result.table.rows:
+        table.add_row([p, fixed(value), NoEscape(f"${scientific(error)}$"), NoEscape(f"${scientific(bound)}$")])
+    table.append(Command("bottomrule"))
+    center = Center()
+    center.append(Fragment([limits, Command("par"), Command("medskip")], separator=""))
+    center.append(table)
+    return center
 
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
@@ -141,15 +157,15 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     prose(box, rf"Write the power mean of a window's $N = {N}$ entries $x_i \ge 0$ as "
                r"$M_p = \bigl(\sum_i x_i^p / N\bigr)^{1/p}$. Max pooling is its limit as $p \to \infty$ "
                rf"and average pooling is $p = 1$.{checked}", end=True)
-    box.append(NoEscape(proof_latex(prove_max_limit(n, "normalized"), r"Max pooling as $p \to \infty$.", opts, n)))
-    box.append(NoEscape(proof_latex(prove_p1(n, "normalized"), r"Average pooling at $p = 1$.", opts, n)))
-    box.append(NoEscape(
-        r"\needspace{6\baselineskip}\paragraph{PyTorch's definition.} \texttt{torch.nn.LPPool2d} computes "
+    box.append(proof_block(prove_max_limit(n, "normalized"), r"Max pooling as $p \to \infty$.", opts, n))
+    box.append(proof_block(prove_p1(n, "normalized"), r"Average pooling at $p = 1$.", opts, n))
+    box.append(Fragment([heading(6, "PyTorch's definition."), NoEscape(
+        r"\texttt{torch.nn.LPPool2d} computes "
         r"$L_p = \bigl(\sum_i x_i^p\bigr)^{1/p} = N^{1/p} M_p$, without the $1/N$. Since $N^{1/p} \to 1$, "
         r"$L_p$ still tends to the max as $p \to \infty$ (squeezed between $m$ and $N^{1/p} m$), but at $p = 1$ "
         rf"it is the \emph{{sum}} of the window, $N = {N}$ times the average: average pooling is "
         r"\texttt{LPPool2d} with $p = 1$ divided by $N$. (For entries of mixed sign PyTorch takes no absolute "
-        r"value, and a non-integer $p$ gives NaN.)" + "\n\n"))
+        r"value, and a non-integer $p$ gives NaN.)")], separator=" ", end_paragraph=True))
     values = window_values(sol)
     if values is None:
         prose(box, "No window of the pooled matrix is nonnegative, so no convergence table is shown.", end=True)
@@ -164,10 +180,10 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     how = (r" (SymPy), then its approach to the max $m$ within the squeeze bound (mpmath, 50 digits; the float64 "
            r"\texttt{lp\_pool2d} agrees where floats do not overflow)") if opts.verified_notes else \
         r", then its approach to the max $m$ within the squeeze bound"
-    box.append(NoEscape(rf"\needspace{{12\baselineskip}}\paragraph{{One window.}} For the first window, "
-                        rf"$({shown})$, PyTorch's $L_p$ and its "
-                        rf"exact limits{how}:" + "\n\n"))
-    box.append(NoEscape(limits_table(result)))
+    box.append(Fragment([heading(12, "One window."), NoEscape(rf"For the first window, $({shown})$, PyTorch's $L_p$ "
+                                                               rf"and its exact limits{how}:")],
+                        separator=" ", end_paragraph=True))
+    box.append(limits_block(result))
 
 
 TASK = Task("lp-limits", render, checker="grader.checkers.pooling:check_limits", needs=("pooling",),
