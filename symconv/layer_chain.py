@@ -292,6 +292,8 @@ def depth(value: Any) -> int:
     >>> depth([1, 2]), depth([[1, 2]]), depth([[[1]], [[2]]]), depth(3)
     (1, 2, 3, 0)
     """
+    if isinstance(value, sympy.MatrixBase):   # a spec matrix the loader has read (numbers or symbols)
+        return 2
     n = 0
     while isinstance(value, list | tuple) and value:
         value, n = value[0], n + 1
@@ -342,7 +344,8 @@ def _weight_value(value: Any, name: str, kind: str) -> Any:
 
 def _bias_value(value: Any, name: str) -> list[sympy.Expr]:
     d = depth(value)
-    items = value if d == 1 else value[0] if d == 2 and len(value) == 1 else None
+    rows = value.tolist() if isinstance(value, sympy.MatrixBase) else value
+    items = rows if d == 1 else rows[0] if d == 2 and len(rows) == 1 else None
     if items is None:
         raise ConfigError(f"matrices.{name}", "a bias is a list of values, one per output channel", f"{d}-D")
     return bias_values(items, len(items))
@@ -352,7 +355,8 @@ def parse_layers(data: Any, matrices: Mapping[str, Any], where: str, lines: dict
     """The ``layers:`` section as a LayerChain (None without one), checked: known keys and step types (a
     misspelling gets the spec's did-you-mean error, :func:`symconv.spec.unknown_name`), names of matrices that
     exist, unique output names, and a forward pass that runs (an impossible shape names its step). ``matrices``
-    are the spec's ``matrices:`` as written (the arrays that are not 2-D are this section's to read)."""
+    are the spec's ``matrices:``: as written, or already read (2-D ones may be symbolic); the arrays that are not
+    2-D are this section's to read."""
     from symconv.spec import unknown_name as unknown  # the spec loader imports this module
 
     arrays = [str(k) for k, v in matrices.items() if is_array(v)]

@@ -398,7 +398,7 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
     except ConfigError as err:
         raise SpecError(where, str(err)) from None
     network = parse_network(data["network"], where, lines) if "network" in data else None
-    layers = parse_layers(data.get("layers"), data.get("matrices") or {}, where, lines)
+    layers = parse_layers(data.get("layers"), {**(data.get("matrices") or {}), **matrices}, where, lines)
     _check_fits(matrices, setup, pooling, where)
     grading = _get(data, "grading", where, dict, {})
     tol = _get(grading, "tolerance", where, dict, {})

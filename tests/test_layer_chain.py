@@ -208,3 +208,12 @@ def test_a_layer_part_needs_the_section():
     data["matrices"] = {"X": [[1]]}
     with pytest.raises(SpecError, match="needs a layers section"):
         load_spec(data)
+
+
+def test_a_symbolic_input_goes_through_the_convolution_as_symbols():
+    spec = load_spec({"name": "s", "matrices": {"X": "symbolic 3x3", "W": [[1, 0], [0, -1]]},
+                      "layers": {"input": "X", "steps": [{"type": "conv2d", "weight": "W", "output": "Z"}]},
+                      "problems": []})
+    x, z = spec.matrices["X"], spec.layers.outputs["Z"][0]
+    assert z.shape == (2, 2) and z[0, 1] == x[0, 1] - x[1, 2]
+    assert spec.layers.gradient["W"][0][0][0, 0] == x[0, 0] + x[0, 1] + x[1, 0] + x[1, 1]
