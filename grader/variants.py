@@ -49,6 +49,7 @@ from grader.errors import GraderError
 from grader.grading import Grader, raw_text
 from grader.result import GRADED, MISSING, NEEDS_REVIEW, OK, REVIEW, PartResult, Result
 from grader.submission import match_parts, safe_id
+from symconv.errors import SymconvError
 from symconv.spec import Spec, load_spec
 
 OTHER_VARIANT = "other-variant"
@@ -100,8 +101,12 @@ class VariantGrader:
         self._graders: OrderedDict[str, KeyedGrader] = OrderedDict()
 
     def warm(self) -> None:
-        """Derive the default problem's reference (grader.batch calls this once, before forking); an engine error
-        here is the spec's (a misspelt rubric code), raised once for the run."""
+        """Check the variants section and derive the default problem's reference (grader.batch calls this once,
+        before forking): an error here is the spec's (a misspelt key or rubric code), raised once for the run."""
+        from symconv.variants import parse_variants, read_spec_data
+
+        data, where, lines = read_spec_data(self.source)
+        parse_variants(data, where, lines)
         self._default = self._default or KeyedGrader(self.default_spec)
 
     def default_grader(self) -> KeyedGrader | None:
@@ -144,7 +149,12 @@ class VariantGrader:
         student, why = self.resolve(claimed)
         if not student:
             return unknown_student(self.default_spec, safe_id(claimed) if claimed else "student", answers, why)
-        key, grader = self.grader_for(student)
+        try:
+            key, grader = self.grader_for(student)
+        except SymconvError as err:   # the spec's draw for this id failed (a constraint that never held)
+            from grader.batch import error_result
+
+            return error_result(self.default_spec, student, "", f"no variant could be drawn for {student}: {err}")
         result = grader.grade({"student": student, "answers": answers, **({"found": found} if found else {})})
         matched = match_parts(answers, [p.id for p in grader.spec.parts]).answers
         wrong = {p.part: p for p in result.parts if _wrong(p)}

@@ -188,6 +188,26 @@ def test_no_variant_is_guessed_for_an_unknown_student(course, student, why):
     assert {p.status for p in result.parts} == {NEEDS_REVIEW} and all(p.raw for p in result.parts)
 
 
+def test_a_variant_that_cannot_be_drawn_is_that_files_error():
+    draws = {"shapes": {"A": [[2, 2]]}, "matrices": {"A": {"entries": [0, 5]}}, "attempts": 2}
+    grader = VariantGrader({**yaml.safe_load(DEFAULT_SPEC.read_text()), "variants": draws}, SECRET)
+    grader.warm()   # the section itself is valid: only the draws fail (a 3 x 3 kernel on a 2 x 2 input)
+    result = grader(None, {"student": "s01", "answers": {"1.1a": "1 x 1"}})
+    assert (result.status, result.score) == ("error", 0)
+    assert result.error.startswith("no variant could be drawn for s01: ") and "never held in 2 draws" in result.error
+
+
+def test_a_bad_variants_section_fails_the_run_once(course, tmp_path, capsys):
+    data = {**course.data, "variants": {"matrices": {"A": {"entries": [0, 5], "nonzeor": True}}}}
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    args = ["grade", str(course.subs), "--spec", str(spec), "--secret", str(course.secret), "--jobs", "1"]
+    assert main(args) == 1
+    err = capsys.readouterr().err   # one error for the run, not one per student
+    assert err.count("nonzeor") == 1 and err.splitlines()[-1].startswith("error: ")
+    assert "unknown key `nonzeor`; did you mean `nonzero`?" in err
+
+
 def test_only_wrong_parts_are_compared(course):
     grader = VariantGrader(course.spec, SECRET)
     own = answers_for(variant_spec(course.spec, "s02", SECRET))
