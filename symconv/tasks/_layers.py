@@ -14,12 +14,13 @@ from typing import Any
 import sympy
 from pylatex.base_classes import Container
 
-from symconv.document.blocks import matrix_result
+from symconv.document.blocks import display, matrix_result, prose
+from symconv.document.measure import TEXT_WIDTH, math_width
 from symconv.document.options import DocumentOptions
 from symconv.latex import latex
 from symconv.layer_chain import LayerChain, Step
 from symconv.sizes import pair, transposed_output_size
-from symconv.spec import Spec
+from symconv.spec import Part, Spec
 
 Labelled = dict[str, sympy.Matrix]
 
@@ -100,8 +101,73 @@ def _transposed_size(net: LayerChain, k: int) -> str:
 
 
 def show(box: Container, name: str, value: Any, opts: DocumentOptions, lead: str = "", loss: str = "") -> None:
-    """Each matrix of a tensor or parameter, named by its label (with ``loss``: as ∂loss/∂label)."""
+    """Each matrix of a tensor or parameter, named by its label (with ``loss``: as ∂loss/∂label); several side by
+    side when they fit the line."""
+    items = []
     for label, m in labelled(name, value).items():
         short = label.replace("[", "").replace("]", "").replace(",", "")
         lhs = rf"\frac{{\partial {loss}}}{{\partial {label_tex(label)}}}" if loss else label_tex(label)
-        matrix_result(box, lhs, m, f"d{loss}/d{short}" if loss else short, lead, **opts.printer)
+        items.append((lhs, m, f"d{loss}/d{short}" if loss else short))
+    if lead:
+        prose(box, f"{lead}:")
+    row: list[str] = []
+    for lhs, m, short in items:   # as many to a display as fit the line
+        shown = f"{lhs} = {latex(m, **opts.printer)}"
+        if row and math_width(r" \qquad ".join([*row, shown])) > TEXT_WIDTH:
+            box.append(display(r" \qquad ".join(row)))
+            row = []
+        if math_width(shown) > TEXT_WIDTH:   # too wide even alone: entry by entry, after what came before
+            if row:
+                box.append(display(r" \qquad ".join(row)))
+                row = []
+            matrix_result(box, lhs, m, short, **opts.printer)
+            continue
+        row.append(shown)
+    if row:
+        box.append(display(r" \qquad ".join(row)))
+
+
+def symbol(name: str) -> str:
+    """A tensor's or parameter's name as LaTeX."""
+    return latex(sympy.Symbol(name))
+
+
+def back_text(net: LayerChain, k: int) -> str:
+    """How the gradient goes back through step ``k``: from ∂L/∂(its output) to its input (and its parameters)."""
+    step = net.steps[k]
+    x, y, loss = symbol(net.input_of(k)), symbol(step.output), net.loss
+
+    def d(name: str, index: str = "") -> str:
+        return rf"\partial {loss}/\partial {name}{index}"
+    if step.type == "relu":
+        return (rf"Back through the ReLU: ${d(x)}$ is ${d(y)}$ where ${x} > 0$ and $0$ elsewhere (also where "
+                rf"${x} = 0$, as in PyTorch).")
+    if step.type == "maxpool2d":
+        return (rf"Back through the max pooling: each window's entry of ${d(y)}$ goes to the first maximum of the "
+                rf"window in ${x}$ (row by row: PyTorch's rule for ties), the other entries get $0$, and an entry "
+                "in several windows adds up what it gets.")
+    if step.type == "avgpool2d":
+        return (rf"Back through the average pooling: each window's entry of ${d(y)}$ is shared equally by the "
+                rf"$N$ entries of its window in ${x}$ ($1/N$ each), added up where windows overlap.")
+    if step.type == "lppool2d":
+        return (rf"Back through the LP pooling: in each window, ${d(x, '_i')} = {d(y)} \cdot x_i^{{p-1}}\, "
+                rf"{y}^{{1-p}}$.")
+    w = symbol(step.weight or "W")
+    text = (rf"Back through the convolution: each entry ${d(y, '^{(o)}_{uv}')}$ is sent to every entry of "
+            rf"${x}^{{(c)}}$ "
+            rf"that met a kernel entry ${w}^{{(o,c)}}_{{mn}}$ in ${y}^{{(o)}}_{{uv}}$, times that kernel entry "
+            rf"(summed over $o$); and ${d(w, '^{(o,c)}_{mn}')} = \sum_{{u,v}} {d(y, '^{(o)}_{uv}')} \cdot "
+            rf"x_{{uv,mn}}$, with $x_{{uv,mn}}$ the entry of ${x}^{{(c)}}$ (or a padding zero) that "
+            rf"${w}^{{(o,c)}}_{{mn}}$ multiplied in ${y}^{{(o)}}_{{uv}}$")
+    if step.bias:
+        text += (rf"; the bias is added at every position, so ${d(symbol(step.bias), '_o')} = \sum_{{u,v}} "
+                 rf"{d(y, '^{(o)}_{uv}')}$")
+    return text + "."
+
+
+def earlier(spec: Spec, part: Part, task: str) -> list[Part]:
+    """The parts of task ``task`` before ``part`` in the spec (their documents come first)."""
+    parts = spec.parts
+    return [p for p in parts[:parts.index(part)] if p.task == task]
+
+

@@ -22,7 +22,7 @@ from symconv.errors import ConfigError, SpecError
 from symconv.layer_chain import Variant, forward
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
-from symconv.tasks._layers import Labelled, chain, labelled, show, step_text
+from symconv.tasks._layers import Labelled, chain, earlier, labelled, show, step_text, symbol
 from symconv.tasks.base import Alternative, Task, distinct
 
 KEYS = {"problems[].parts[]": ("output",)}
@@ -76,11 +76,17 @@ def fields(spec: Spec, part: Part) -> list[str]:
 
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
-    """Each step up to the part's: what it computes, then its result channel by channel."""
+    """Each step up to the part's: what it computes, then its result channel by channel (the steps an earlier
+    layer-forward part worked out are referred to, not repeated)."""
     net, name = chain(sol.spec), output_of(sol.spec, part)
-    for k in range(net.step(name) + 1):
-        prose(box, step_text(net, k), end=True)
-        show(box, net.steps[k].output, net.outputs[net.steps[k].output], opts)
+    k = net.step(name)
+    done = [(net.step(output_of(sol.spec, p)), p.id) for p in earlier(sol.spec, part, "layer-forward")]
+    start, source = max([(j, pid) for j, pid in done if j < k], default=(-1, ""))
+    if source:
+        prose(box, f"${symbol(net.steps[start].output)}$ is worked out in part {source}.", end=True)
+    for j in range(start + 1, k + 1):
+        prose(box, step_text(net, j), end=True)
+        show(box, net.steps[j].output, net.outputs[net.steps[j].output], opts)
 
 
 TASK = Task("layer-forward", render, checker="grader.checkers.channels:check_channels", needs=("layers",),

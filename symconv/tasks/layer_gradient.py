@@ -19,14 +19,14 @@ from __future__ import annotations
 import sympy
 from pylatex.base_classes import Container
 
-from symconv.document.blocks import prose
+from symconv.document.blocks import aligned_rows, display, prose
 from symconv.document.options import DocumentOptions
 from symconv.errors import SpecError
 from symconv.latex import latex
 from symconv.layer_chain import Backward, gradients
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
-from symconv.tasks._layers import Labelled, chain, labelled, show, step_text
+from symconv.tasks._layers import Labelled, back_text, chain, earlier, labelled, show, step_text, symbol
 from symconv.tasks.base import Alternative, Task, distinct
 
 KEYS = {"problems[].parts[]": ("wrt",)}
@@ -79,32 +79,60 @@ def fields(spec: Spec, part: Part) -> list[str]:
     return list(shapes) if len(shapes) > 1 else []
 
 
+def stop_of(spec: Spec, part: Part) -> int:
+    """The step the backward walk of a part ends at: the one whose output, weight or bias is ``wrt`` (the first
+    step for the chain's input)."""
+    net, name = chain(spec), wrt_of(spec, part)
+    return next((k for k, s in enumerate(net.steps) if name in (s.output, s.weight, s.bias)), 0)
+
+
 def _derivative(loss: str, name: str) -> str:
-    return rf"\frac{{\partial {loss}}}{{\partial {latex(sympy.Symbol(name))}}}"
+    return rf"\frac{{\partial {loss}}}{{\partial {symbol(name)}}}"
 
 
-def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
-    """The chain, the upstream, the backward rule of each step walked back to ``wrt``, and the result."""
-    net, name = chain(sol.spec), wrt_of(sol.spec, part)
-    loss = net.loss
+def _forward(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
+    """The forward pass, or the part that worked it out."""
+    net = chain(sol.spec)
+    last = [p.id for p in earlier(sol.spec, part, "layer-forward") if p.options.get("output", net.last) == net.last]
+    if last:
+        prose(box, f"The forward pass is worked out in part {last[-1]}.", end=True)
+        return
     prose(box, "The forward pass:", end=True)
     for k in range(len(net.steps)):
         prose(box, step_text(net, k), end=True)
-    g = {"ones": "1 at every entry", "symbolic": f"${net.upstream_name}_{{uv}}$"}.get(
-        net.upstream, f"the matrix ${latex(sympy.Symbol(net.upstream))}$")
-    prose(box, rf"The upstream gradient ${_derivative(loss, net.last)}$ is {g}. Walking back, step by step: "
-               r"a ReLU passes the gradient only where its input is positive; max pooling sends each window's "
-               r"gradient to its first maximum (PyTorch's rule), average pooling spreads it evenly; a convolution "
-               r"sends it to its input through the kernels, ${\partial " + loss + r"}/{\partial W^{(o,c)}}$ is the "
-               r"input channel $c$ correlated with the gradient of output channel $o$, and ${\partial " + loss
-               + r"}/{\partial b_o}$ is the sum of that gradient over all positions.", end=True)
-    for k in range(len(net.steps) - 1, -1, -1):
-        step = net.steps[k]
-        show(box, step.output, net.gradient[step.output], opts, "Walking back", loss)
-        if name in (step.output, step.weight, step.bias):
-            break
-    prose(box, rf"So ${_derivative(loss, name)}$ is:", end=True)
-    show(box, name, net.gradient[name], opts, loss=loss)
+        show(box, net.steps[k].output, net.outputs[net.steps[k].output], opts)
+
+
+def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
+    """The upstream, then the gradient at each step's output walking back (each step's backward rule first), down
+    to ``wrt``; the gradients an earlier layer-gradient part worked out are referred to, not repeated."""
+    net, name, stop = chain(sol.spec), wrt_of(sol.spec, part), stop_of(sol.spec, part)
+    loss, last = net.loss, len(net.steps) - 1
+    _forward(box, sol, part, opts)
+    shown = [(stop_of(sol.spec, p), p.id) for p in earlier(sol.spec, part, "layer-gradient")]
+    reached, source = min([(j, pid) for j, pid in shown], default=(last + 1, ""))
+    if source:
+        prose(box, f"The gradients down to ${_derivative(loss, net.steps[max(reached, stop)].output)}$ are "
+                   f"worked out in part {source}.", end=True)
+    else:
+        g = {"ones": "$1$ at every entry", "symbolic": f"${net.upstream_name}_{{uv}}$"}.get(
+            net.upstream, f"the matrix ${symbol(net.upstream)}$")
+        prose(box, rf"The upstream gradient ${_derivative(loss, net.last)}$ is {g}:", end=True)
+        show(box, net.last, net.gradient[net.last], opts, loss=loss)
+    for k in range(min(reached, last) - 1, stop - 1, -1):   # the output of step k from step k + 1's rule
+        prose(box, back_text(net, k + 1), end=True)
+        show(box, net.steps[k].output, net.gradient[net.steps[k].output], opts, loss=loss)
+    if name == net.steps[stop].output:
+        return
+    prose(box, back_text(net, stop), end=True)
+    step = net.steps[stop]
+    if name == step.bias:
+        g = net.gradient[step.output]
+        sums = [rf"\frac{{\partial {loss}}}{{\partial {symbol(name)}_{{{o + 1}}}}} = \sum_{{u,v}} "
+                rf"\frac{{\partial {loss}}}{{\partial {symbol(step.output)}^{{({o + 1})}}_{{uv}}}} = "
+                rf"{latex(sympy.Add(*g[o]), **opts.printer)}" for o in range(len(g))]
+        box.append(display(r" \qquad ".join(sums)) if len(sums) <= 2 else aligned_rows([[e] for e in sums]))
+    show(box, name, net.gradient[name], opts, "So" if name != step.bias else "", loss=loss)
 
 
 TASK = Task("layer-gradient", render, checker="grader.checkers.channels:check_channels", needs=("layers",),
