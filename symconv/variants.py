@@ -341,9 +341,13 @@ def draw(data: dict[str, Any], student: str, secret: str, *, where: str = "<spec
     """Draw ``student``'s variant of the spec ``data`` (see the module docstring); a SpecError naming the
     constraint that never held when no draw meets them all in ``variants.attempts`` draws."""
     draws = parse_variants(data, where, lines)
-    _build({k: v for k, v in data.items() if k != "variants"}, where, lines)   # the default problem loads first
+    default = _build({k: v for k, v in data.items() if k != "variants"}, where, lines)   # it loads: checked first
+    if "variants" not in data:   # nothing drawn, nothing constrained: every student gets the default problem
+        seed(data, student, secret)   # the id and the secret are still checked
+        return Draw(copy.deepcopy(data), default, 0)
     rng = random.Random(int.from_bytes(seed(data, student, secret), "big"))
     held = dict.fromkeys((KERNEL_FITS, *draws.constraints), 0)
+    attempt = 0
     for attempt in range(1, draws.attempts + 1):
         candidate = _draw_once(data, draws, rng)
         try:   # the default problem loads, so a draw the loader refuses is one whose kernel or window does not fit
@@ -361,7 +365,8 @@ def draw(data: dict[str, Any], student: str, secret: str, *, where: str = "<spec
     never = [name for name, count in held.items() if count == 0]
     what = (f"`{never[0]}` ({CONSTRAINTS[never[0]].meaning if never[0] in CONSTRAINTS else 'the kernel fits'})"
             " never held" if never else f"{', '.join(f'`{n}`' for n in held)} never held together")
-    raise SpecError(where, f"variants: {what} in {draws.attempts} draws; widen the ranges or drop the constraint")
+    tried = f"{attempt} draws" if attempt > 1 else "the only possible draw"
+    raise SpecError(where, f"variants: {what} in {tried}; widen the ranges or drop the constraint")
 
 
 def variant_data(data: dict[str, Any], student: str, secret: str, *, where: str = "<spec>",

@@ -229,6 +229,14 @@ def test_a_constraint_that_cannot_hold_is_named(data, constraint):
         variant_data(data, "s1", SECRET)
 
 
+def test_a_section_that_draws_nothing_is_checked_once():
+    data = read_spec_data(TEMPLATES / "maxpool-backprop-ties.yaml")[0]      # tied on purpose
+    with pytest.raises(SpecError, match="`no-pool-ties` .* never held in the only possible draw"):
+        variant_data({**data, "variants": {}}, "s1", SECRET)
+    assert variant_data({**data, "variants": {"constraints": ["pool-ties"]}}, "s1", SECRET)["matrices"] == \
+        data["matrices"]
+
+
 @pytest.mark.parametrize("name", sorted(CONSTRAINTS))
 def test_each_drawn_homework_meets_its_constraints(name):
     data = homework()
@@ -273,8 +281,10 @@ def test_has_variants():
     assert not has_variants(TEMPLATES / "homework.yaml") and has_variants({"variants": {}})
 
 
-def test_without_a_variants_section_every_student_gets_the_default():
-    assert fingerprint(variant_spec(None, "s1", SECRET)) == fingerprint(load_spec(None))
+@pytest.mark.parametrize("template", ["homework.yaml", "maxpool-backprop-ties.yaml"])
+def test_without_a_variants_section_every_student_gets_the_default(template):
+    """No section, no constraint: the ties template's default problem (tied on purpose) is every student's."""
+    assert fingerprint(variant_spec(TEMPLATES / template, "s1", SECRET)) == fingerprint(load_spec(TEMPLATES / template))
 
 
 # --- the secret ---------------------------------------------------------------------------------------------------
