@@ -326,3 +326,8 @@ def test_a_misspelt_dilation_key_is_an_error():
     data["problems"][0]["parts"][1]["dillation"] = False
     with pytest.raises(SpecError, match="did you mean `dilation`"):
         load_spec(data)
+
+
+def test_the_handout_states_a_symbolic_input_in_the_specs_numbering():
+    tex = build_document(derive_solution(SYMBOLIC), handout=True).dumps()
+    assert r"x = \begin{bmatrix}x_{1} & x_{2} & x_{3}" in tex and "x_{11}" not in tex

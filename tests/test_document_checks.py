@@ -23,7 +23,7 @@ from pylatex import NoEscape
 from symconv import derive_solution, load_spec
 from symconv.document import build_document, compile_pdf, write_tex
 from symconv.document.compile import box_warnings
-from symconv.spec import TEMPLATES
+from symconv.spec import TEMPLATES, upstream_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("latexmk", "pdffonts", "pdftotext")),
@@ -111,8 +111,10 @@ def test_no_text_outside_the_page(pdfs, case):
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_symbolic_prose_and_results_are_stated_once(pdfs, case):
     tex = pdfs[case].with_suffix(".tex").read_text()
-    upstream = r"\partial E/\partial C_{uv} = G_{uv}" if case[1] == "symbolic" else r"\partial E/\partial C_{uv} = 1"
-    chain = any(p.task == "input-gradient" for p in load_spec(variant_spec(*case)).parts)
+    spec = load_spec(variant_spec(*case))
+    c = spec.convolution
+    upstream = rf"\partial {c.loss}/\partial {c.output}_{{uv}} = {upstream_text(c)}" if c else "(no convolution)"
+    chain = any(p.task == "input-gradient" for p in spec.parts)
     assert (upstream in tex) == chain   # stated where the chain rule uses it, and only there
     for row in re.findall(r"^.*&=.*$", tex, flags=re.M):   # no derivation row says X = X
         pieces = [p.strip().removesuffix(r"\notag").strip() for p in row.split("&=")[-1].split(" = ")]

@@ -70,7 +70,7 @@ def fill_document(doc: Document, sol: Solution, handout: bool = False) -> Docume
     doc.append(NoEscape(template("title.tex", course=spec.course, assignment=spec.assignment, date=spec.date,
                                  points=f"{points(spec.max_score)} in total", kind=kind, note=note)))
     if handout:
-        given_inputs(doc, spec.matrices)
+        given_inputs(doc, spec.matrices, **eq.printer(sol, {}))   # flat entry names, if the spec numbers them so
     for problem in spec.problems:
         title = f"Problem {problem.id}" + (f": {problem.title}" if problem.title else "")
         doc.append(NoEscape(r"\problemheading"))
@@ -90,9 +90,10 @@ def fill_document(doc: Document, sol: Solution, handout: bool = False) -> Docume
     return doc
 
 
-def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix]) -> None:
+def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix], **settings: object) -> None:
     """The spec's input matrices, each as ``A = [...]`` (a handout states its data; nothing when there is none),
-    exact as the spec gives them (a document's ``numbers: decimals`` is for derived results).
+    exact as the spec gives them (a document's ``numbers: decimals`` is for derived results); ``settings`` name
+    the entries of a symbolic input (``convolution.index: flat``: x_{1} ...).
 
     >>> doc = Document()
     >>> given_inputs(doc, {"A": sympy.Matrix([[1, sympy.Rational(1, 3)]])})
@@ -100,7 +101,7 @@ def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix]) -> None:
     True
     """
     for k, (name, matrix) in enumerate(matrices.items()):
-        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "")
+        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "", **settings)
 
 
 def build_document(sol: Solution, handout: bool = False) -> Document:
