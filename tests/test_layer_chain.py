@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from symconv.errors import SpecError
 from symconv.layer_chain import Backward, gradients, is_array, parse_layers
@@ -217,3 +219,40 @@ def test_a_symbolic_input_goes_through_the_convolution_as_symbols():
     x, z = spec.matrices["X"], spec.layers.outputs["Z"][0]
     assert z.shape == (2, 2) and z[0, 1] == x[0, 1] - x[1, 2]
     assert spec.layers.gradient["W"][0][0][0, 0] == x[0, 0] + x[0, 1] + x[1, 0] + x[1, 1]
+
+
+@st.composite
+def chains(draw):
+    """A random conv2d (channels, bias, stride, padding) -> ReLU -> pooling chain on small integers."""
+    c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k, stride, pad = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    size = draw(st.integers(k + 1, 5))
+    small = st.integers(-3, 3)
+    x = draw(st.lists(st.lists(st.lists(small, min_size=size, max_size=size), min_size=size, max_size=size),
+                      min_size=c_in, max_size=c_in))
+    w = draw(st.lists(st.lists(st.lists(st.lists(small, min_size=k, max_size=k), min_size=k, max_size=k),
+                               min_size=c_in, max_size=c_in), min_size=c_out, max_size=c_out))
+    b = draw(st.lists(small, min_size=c_out, max_size=c_out))
+    out = (size + 2 * pad - k) // stride + 1
+    pool = draw(st.sampled_from(["maxpool2d", "avgpool2d"])) if out >= 2 else None
+    steps = [{"type": "conv2d", "weight": "W", "bias": "b", "stride": stride, "padding": pad, "output": "Z"},
+             {"type": "relu", "output": "R"}]
+    if pool:
+        steps.append({"type": pool, "kernel_size": 2, "stride": 1, "output": "Y"})
+    return {"X": x, "W": w, "b": b}, steps, stride, pad, pool
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chains())
+def test_random_chains_match_torch(case):
+    matrices, steps, stride, pad, pool = case
+    chain = build(matrices, steps)
+    v = {k: t(val) for k, val in matrices.items()}
+    out = F.relu(F.conv2d(v["X"], v["W"], v["b"], stride=stride, padding=pad))
+    if pool:
+        out = (F.max_pool2d if pool == "maxpool2d" else F.avg_pool2d)(out, 2, 1)
+    np.testing.assert_allclose(arr(chain.outputs[chain.last]), out.detach().numpy(), atol=1e-9)
+    out.sum().backward()
+    for name in ("X", "W", "b"):
+        got = np.array([float(e) for e in _entries(chain.gradient[name])])
+        np.testing.assert_allclose(got, v[name].grad.numpy().ravel(), atol=1e-9, err_msg=name)

@@ -43,7 +43,8 @@ CODES = {
     ("multi", "2b"): ["relu-gate-forgotten", "pool-tie-split", "transposed"],
     ("transposed", "1a"): ["transposed"],
 }
-SPECS = {"small": SMALL, "multi": MULTI, "transposed": TRANSPOSED}
+ALONE = {**SMALL, "problems": [{"id": "1", "parts": [SMALL["problems"][0]["parts"][2]]}]}   # no forward part
+SPECS = {"small": SMALL, "multi": MULTI, "transposed": TRANSPOSED, "alone": ALONE}
 
 
 def rows(m: sympy.Matrix) -> list[list[str]]:
@@ -180,3 +181,29 @@ def test_a_wrong_entry_is_named_by_its_matrix():
     wrong["W[2,1]"][2][0] = "100"
     r = result("multi", "2b", wrong)
     assert "W[2,1]₃₁: expected 1, got 100" in r.feedback and "entry-slip" in r.diagnoses
+
+
+def _document(spec_name: str, part_id: str) -> str:
+    from pylatex import Document
+
+    from symconv.document.options import DocumentOptions
+
+    sol, part, t = reference(spec_name, part_id)
+    doc = Document()
+    t.render(doc, sol, part, DocumentOptions())
+    return doc.dumps()
+
+
+@pytest.mark.parametrize(("spec_name", "part_id", "present", "absent"), [
+    ("multi", "1a", ["each output channel", "Z^{(1)}"], ["worked out in part"]),
+    ("multi", "1c", ["$R$ is worked out in part 1b", "maxpool2d"], ["each output channel"]),
+    ("multi", "2a", ["forward pass is worked out in part 1c", "Back through the ReLU", r"\sum_{u,v}"], []),
+    ("multi", "2b", ["are worked out in part 2a", "Back through the convolution"], ["Back through the ReLU"]),
+    ("small", "c", ["forward pass is worked out in part b", "Back through the max pooling", "first maximum"],
+     ["The forward pass:"]),
+    ("alone", "c", ["The forward pass:", "Back through the max pooling", "R = "], ["worked out in part"]),
+    ("transposed", "1a", ["(2 - 1) \\cdot 2 - 2 \\cdot 0 + 1 \\cdot (3 - 1) + 0 + 1 = 5"], []),
+])
+def test_the_document_refers_to_earlier_parts_instead_of_repeating_them(spec_name, part_id, present, absent):
+    text = _document(spec_name, part_id)
+    assert all(p in text for p in present) and not any(a in text for a in absent)
