@@ -309,3 +309,24 @@ def test_the_gradescope_runner_grades_per_student(course, tmp_path, sid, whose, 
     assert (data["score"] == data["max_score"]) == full
     if tag:
         assert any(tag in t["tags"] for t in data["tests"])
+
+
+@pytest.mark.parametrize("column, code, student, full", [
+    ("ID", 0, "1001", True),
+    (None, 0, "s01", False),      # the default column is SIS User ID: s01's variant, not the one 1001's answers are for
+    ("Login", 1, None, None),     # a column the roster does not have
+])
+def test_the_roster_id_column_is_chosen_as_for_the_handouts(course, tmp_path, column, code, student, full):
+    """Canvas lists two ids; handouts made with ``--id-column ID`` drew each variant for the ID column."""
+    roster = tmp_path / "canvas.csv"
+    roster.write_text("Student,ID,SIS User ID\nStudent One,1001,s01\n")
+    (tmp_path / "subs").mkdir()
+    answers = answers_for(variant_spec(course.spec, "1001", SECRET))
+    (tmp_path / "subs" / "one.json").write_text(json.dumps({"student": "1001", "answers": answers}))
+    out = tmp_path / "out"
+    args = ["grade", str(tmp_path / "subs"), "--spec", str(course.spec), "--secret", str(course.secret), "--roster",
+            str(roster), "--out", str(out), "--jobs", "1", *(["--id-column", column] if column else [])]
+    assert main(args) == code
+    if student is not None:
+        row = next(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+        assert (row["student"], row["total"] == row["max"]) == (student, full)

@@ -51,8 +51,9 @@ class Roster:
         return None
 
 
-def load_roster(path: str | Path) -> Roster:
-    """Read a roster CSV; RosterError for a missing, huge, headerless or id-less file."""
+def load_roster(path: str | Path, id_column_name: str | None = None) -> Roster:
+    """Read a roster CSV; RosterError for a missing, huge, headerless or id-less file. ``id_column_name`` chooses
+    the id column as ``symconv handouts --id-column`` does (a name the header lacks is a RosterError)."""
     path = Path(path)   # one CSV reader and one id column rule, the engine's, so handouts and grading agree
     try:
         header, rows = read_table(path)
@@ -60,7 +61,9 @@ def load_roster(path: str | Path) -> Roster:
         raise RosterError(str(err)) from None
     if not rows:
         raise RosterError(f"{path.name}: a roster needs a header row and a row per student")
-    found = id_column(header)
+    found = id_column(header, id_column_name)
+    if found is None and id_column_name:
+        raise RosterError(f"{path.name}: no column {id_column_name!r} in the roster's header")
     column = found if found is not None else 0
     roster = Roster()
     for row in rows:

@@ -50,6 +50,8 @@ def register(sub: Any) -> None:
                    help="a TA's scores and comments per student and part (YAML), applied after grading")
     p.add_argument("--roster", default=None, metavar="CSV",
                    help="map the ids write-ups give (a name, a student number, the file name) to gradebook ids")
+    p.add_argument("--id-column", default=None, metavar="NAME",
+                   help="the roster's id column, as given to symconv handouts (default: the same rule as handouts)")
     p.add_argument("--secret", default=None, metavar="FILE",
                    help="the course secret (a spec with variants: each student is graded against their own variant)")
     p.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
@@ -102,7 +104,7 @@ def _run(args: argparse.Namespace, found: Discovery) -> int:
         spec = load_spec(args.spec)
         from grader.writeup.roster import apply_roster, load_roster
 
-        roster = load_roster(args.roster) if args.roster else None   # a bad roster fails before grading
+        roster = load_roster(args.roster, args.id_column) if args.roster else None   # fails before grading
         from grader.variants import VariantGrader, check_secret, match_classmates
 
         secret = check_secret(args.spec, args.secret)   # a spec with variants needs it; before grading
