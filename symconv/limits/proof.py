@@ -66,10 +66,11 @@ def to_text(obj: Any) -> str:
 
 
 def _join(pieces: Sequence[str]) -> str:
-    """Pieces of prose joined by spaces, but none before a comma, semicolon, colon or full stop."""
+    """Pieces of prose joined by spaces, but none before a comma, semicolon, colon, full stop or closing
+    parenthesis."""
     out = ""
     for piece in pieces:
-        out += piece if not out or piece[:1] in ",;:." else " " + piece
+        out += piece if not out or piece[:1] in ",;:.)" else " " + piece
     return out
 
 
@@ -136,8 +137,13 @@ def escape_prose(text: str) -> str:
     return "".join(out)
 
 
-def _parts_latex(parts: Sequence[Part], printer: Printer) -> str:
-    """Text parts escaped as prose, SymPy parts through ``printer`` as inline math."""
+def parts_latex(parts: Sequence[Part], printer: Printer) -> str:
+    """A justification's text (escaped as prose) and maths (through ``printer``, inline), spaced as prose: no
+    space before a comma, semicolon, colon, full stop or closing parenthesis.
+
+    >>> print(parts_latex(("entries", sympy.Symbol("x") / 2, ", p > 0 ;", "then"), SymconvLatexPrinter()))
+    entries $\\frac{x}{2}$, p $>$ 0 ; then
+    """
     return _join([escape_prose(part.strip()) if isinstance(part, str) else f"${printer._print(part)}$"
                   for part in parts])
 
@@ -232,13 +238,13 @@ class Proof:
         steps = Steps()
         for step in self.steps:
             failed = "" if step.verified else r" \\ " + Command("emph", "NOT verified").dumps()
-            steps.add_item(NoEscape(rf"{math(step.claim)} \\ {_parts_latex(step.justification, printer)}{failed}"))
+            steps.add_item(NoEscape(rf"{math(step.claim)} \\ {parts_latex(step.justification, printer)}{failed}"))
         lead = "Therefore" if self.verified else "NOT PROVED"
         checks = "; ".join(f"step {k}: {escape_prose(step.check.method)}" + ("" if step.verified else " (failed)")
                            for k, step in enumerate(self.steps, 1))
         return Fragment([
             Fragment([Command("paragraph", NoEscape(escape_prose(self.title))),
-                      NoEscape(f"Assume {_parts_latex(self.assumptions, printer)}.")], separator=" "),
+                      NoEscape(f"Assume {parts_latex(self.assumptions, printer)}.")], separator=" "),
             steps,
             NoEscape(f"{lead}: {math(self.conclusion)}."),
             *(NoEscape(rf"\par\emph{{Note:}} {escape_prose(note)}") for note in self.notes),

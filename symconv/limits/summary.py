@@ -33,7 +33,7 @@ from symconv.limits.window import (
 )
 
 _LABELS = {"p=1": "p = 1", "p->inf": "p -> oo", "p->0": "p -> 0+", "p->-inf": "p -> -oo"}
-_LATEX_LABELS = {"p=1": "p = 1", "p->inf": r"p \to \infty", "p->0": r"p \to 0^+", "p->-inf": r"p \to -\infty"}
+LATEX_LABELS = {"p=1": "p = 1", "p->inf": r"p \to \infty", "p->0": r"p \to 0^+", "p->-inf": r"p \to -\infty"}
 _DEFINITIONS = {"normalized": "M_p = ((1/N) sum x_i^p)^(1/p)", "torch": "L_p = (sum x_i^p)^(1/p)  (PyTorch)"}
 _BOUNDS = {"normalized": "m (1 - N^(-1/p))", "torch": "m (N^(1/p) - 1)"}
 _LATEX_BOUNDS = {"normalized": r"m\,(1 - N^{-1/p})", "torch": r"m\,(N^{1/p} - 1)"}
@@ -136,7 +136,7 @@ class WindowLimits:
             limit = self.limits[key]
             exact = r"\text{undefined}" if limit.value is None else printer._print(_exact(limit))
             approx = "" if limit.as_number() is None else rf"$\approx {_number(sympy.N(limit.value, 30), 15)}$"
-            limits.add_row([NoEscape(f"${_LATEX_LABELS[key]}$"), _direct_name(key, self.norm, limit),
+            limits.add_row([NoEscape(f"${LATEX_LABELS[key]}$"), _direct_name(key, self.norm, limit),
                             NoEscape(f"${exact}$"), NoEscape(approx)])
         table = TabularLines("rlll")
         table.add_row([NoEscape(f"${cell}$") for cell in ("p", self.name, f"|{self.name} - m|",
@@ -167,7 +167,7 @@ class WindowLimits:
         """(label, name of the direct value, exact value or None, approximate value) of one limit."""
         limit = self.limits[key]
         approx = "" if limit.as_number() is None else _number(sympy.N(limit.value, 30), 15)
-        return _LATEX_LABELS[key], _direct_name(key, self.norm, limit), _exact(limit), approx
+        return LATEX_LABELS[key], _direct_name(key, self.norm, limit), _exact(limit), approx
 
     def _repr_latex_(self) -> str:
         """The limits as a math-mode array (MathJax renders it; ``to_latex`` is a document's tabular)."""

@@ -19,7 +19,6 @@ approaching the max, every column of the table in one number format.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 
 import mpmath
 import sympy
@@ -29,15 +28,15 @@ from pylatex.base_classes import Container
 from symconv.document.blocks import Center, prose
 from symconv.document.options import DocumentOptions
 from symconv.errors import ConfigError, SpecError, VerificationError
-from symconv.latex import Fragment, TabularLines, latex
+from symconv.latex import Fragment, SymconvLatexPrinter, TabularLines, latex
 from symconv.limits import MAX_SYMBOLIC, Proof, WindowLimits, prove_max_limit, prove_p1, window_limits
-from symconv.limits.proof import Steps, escape_prose
+from symconv.limits.proof import Steps, escape_prose, parts_latex
+from symconv.limits.summary import LATEX_LABELS
 from symconv.pooling import pool_windows
 from symconv.solution import Solution
 from symconv.spec import Part
 from symconv.tasks.base import Task
 
-_LIMIT_LABELS = {"p=1": "p = 1", "p->inf": r"p \to \infty", "p->0": r"p \to 0^+", "p->-inf": r"p \to -\infty"}
 _TORCH_MEANING = {"p=1": "the sum", "p->inf": "the max", "p->0": "", "p->-inf": "the min"}
 
 
@@ -74,19 +73,6 @@ def scientific(value: mpmath.mpf, digits: int = 3) -> str:
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
-def prose_parts(parts: Sequence[object]) -> str:
-    """A justification's text and math, spaced as prose: no space before a comma, semicolon or full stop.
-
-    >>> print(prose_parts(("entries", sympy.Symbol("x"), ", p > 0 ;", "then")))
-    entries $x$, p $>$ 0 ; then
-    """
-    out = ""
-    for part in parts:
-        text = escape_prose(part.strip()) if isinstance(part, str) else f"${latex(part, fold_short_frac=True)}$"
-        out += text if not out or text[:1] in ",;.:)" else " " + text
-    return out
-
-
 def heading(lines: int, title: str) -> Fragment:
     r"""A run-in ``\paragraph`` heading (``title`` is our own LaTeX) that starts a new page unless ``lines``
     lines are left on this one (the preamble's ``\needspace``).
@@ -103,10 +89,12 @@ def proof_block(proof: Proof, title: str, opts: DocumentOptions, n: int) -> Frag
     with verification shown, one note on what SymPy checked."""
     if not proof.verified:
         raise VerificationError("lp-limits", proof.title, float("nan"), float("nan"))
+    inline = SymconvLatexPrinter({"fold_short_frac": True})   # a fraction in a sentence stays on its line: u / p
     steps = Steps()
     for step in proof.steps:
-        steps.add_item(NoEscape(rf"$\displaystyle {latex(step.claim)}$\par {prose_parts(step.justification)}"))
-    out = [Fragment([heading(8, title), NoEscape(f"Assume {prose_parts(proof.assumptions)}.")], separator=" "),
+        steps.add_item(NoEscape(rf"$\displaystyle {latex(step.claim)}$\par {parts_latex(step.justification, inline)}"))
+    out = [Fragment([heading(8, title), NoEscape(f"Assume {parts_latex(proof.assumptions, inline)}.")],
+                    separator=" "),
            steps, NoEscape(rf"Therefore $\displaystyle {latex(proof.conclusion)}$.")]
     out += [NoEscape(rf"\par\emph{{Note:}} {escape_prose(note)}") for note in proof.notes]
     if opts.verified_notes:   # one note, not a line per step; the CLI prints what each check was
@@ -126,7 +114,7 @@ def limits_block(result: WindowLimits) -> Center:
         number = limit.as_number()
         approx = "" if number is None or limit.value is None or limit.value.is_Integer else \
             rf"$\approx {fixed(mpmath.mpf(number))}$"
-        limits.add_row([NoEscape(f"${_LIMIT_LABELS[key]}$"), _TORCH_MEANING[key], NoEscape(f"${exact}$"),
+        limits.add_row([NoEscape(f"${LATEX_LABELS[key]}$"), _TORCH_MEANING[key], NoEscape(f"${exact}$"),
                         NoEscape(approx)])
     limits.append(Command("bottomrule"))
     table = TabularLines("rrrr")
