@@ -330,3 +330,18 @@ def test_the_roster_id_column_is_chosen_as_for_the_handouts(course, tmp_path, co
     if student is not None:
         row = next(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
         assert (row["student"], row["total"] == row["max"]) == (student, full)
+
+
+def test_a_variant_derived_in_the_worker_is_under_the_submissions_budget(course, monkeypatch):
+    """References are derived lazily in the workers: a derivation that never ends costs its file, by the kill."""
+    import time
+
+    from grader.batch import grade_batch
+
+    def never_done(self, student):
+        time.sleep(120)
+
+    monkeypatch.setattr(VariantGrader, "grader_for", never_done)   # the forked worker inherits it
+    grader = VariantGrader(course.spec, SECRET)
+    [done] = grade_batch([course.subs / f"{COPIER}.json"], load_spec(course.spec), budget=1.0, grade_fn=grader)
+    assert (done.result.status, done.result.error) == ("error", f"{COPIER}.json: timed out after 1s")
