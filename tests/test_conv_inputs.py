@@ -311,7 +311,7 @@ def test_the_homeworks_formula_question_and_its_solution():
     start = tex.index("Part 1.1b")
     section = tex[start:tex.index("Part 1.1c")]
     first = section.index(r"O = \left\lfloor{\frac{I + 2 P - K}{S}}\right\rfloor + 1")
-    assert first < section.index("D(K - 1) + 1") and "the same formula at $D = 1$" in section
+    assert first < section.index("D(K - 1) + 1") and "the formula above at $D = 1$" in section
 
 
 @pytest.mark.parametrize("value", ["no", 0, None, "false"])

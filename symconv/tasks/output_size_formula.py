@@ -81,7 +81,8 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         prose(box, r"The padded input has $I + 2P$ cells and the kernel covers $K$ of them; the window moves $S$ "
                    r"cells at a time, and the floor drops a last window that would not fit, so inputs that differ "
                    r"by up to $S - 1$ give the same output size. (With a dilation $D$, the kernel would span "
-                   rf"$D(K - 1) + 1$ cells instead of $K$: $O = {latex(f)}$, the same formula at $D = 1$.)")
+                   rf"$D(K - 1) + 1$ cells instead of $K$: $O = {latex(f)}$, which is the formula above at "
+                   r"$D = 1$.)")
         return
     prose(box, "Along one axis (PyTorch's rule, also Dumoulin and Visin's):")
     box.append(display(rf"O = {latex(f)}"))
