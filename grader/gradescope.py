@@ -23,6 +23,7 @@ import argparse
 import io
 import json
 import os
+import shlex
 import sys
 import zipfile
 from pathlib import Path
@@ -69,13 +70,13 @@ PYTHON="${SYMCONV_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT/source"
 VARIANTS=()
 if [ -f SECRET_FILE ]; then chmod 600 SECRET_FILE; VARIANTS+=(--secret "$ROOT/source/SECRET_FILE"); fi
-if [ -f ROSTER_FILE ]; then VARIANTS+=(--roster "$ROOT/source/ROSTER_FILE"); fi
+if [ -f ROSTER_FILE ]; then VARIANTS+=(--roster "$ROOT/source/ROSTER_FILE" ID_COLUMN); fi
 exec "$PYTHON" -m grader.gradescope --root "$ROOT" --spec "$ROOT/source/SPEC_NAME" ${VARIANTS[@]+"${VARIANTS[@]}"}
 """
 
 
 def bundle_files(spec: str | Path | None = None, secret: str | Path | None = None,
-                 roster: str | Path | None = None) -> dict[str, bytes]:
+                 roster: str | Path | None = None, id_column: str | None = None) -> dict[str, bytes]:
     """Name -> content of everything in the zip. The spec is checked first as the grader will meet it (its rubric
     codes, its reference solution), so a bad spec fails here and not on Gradescope at the first submission; so
     are the secret (a spec with variants needs one) and the roster."""
@@ -89,12 +90,14 @@ def bundle_files(spec: str | Path | None = None, secret: str | Path | None = Non
     if roster is not None:
         from grader.writeup.roster import load_roster
 
-        load_roster(roster)
+        load_roster(roster, id_column)
         extra[ROSTER_NAME] = Path(roster).read_bytes()
     if not (SOURCE / "pyproject.toml").is_file():
         raise GraderError(f"build the bundle from a source checkout (no pyproject.toml in {SOURCE})")
     spec_name = "spec" + spec_path.suffix.lower()
-    run = RUN_AUTOGRADER.replace("SPEC_NAME", spec_name).replace("SECRET_FILE", SECRET_NAME)
+    column = f" --id-column {shlex.quote(id_column)}" if roster is not None and id_column else ""
+    run = RUN_AUTOGRADER.replace("SPEC_NAME", spec_name).replace("SECRET_FILE", SECRET_NAME).replace(
+        " ID_COLUMN", column)
     files = {"setup.sh": SETUP_SH.encode(), "run_autograder": run.replace("ROSTER_FILE", ROSTER_NAME).encode(),
              "pyproject.toml": (SOURCE / "pyproject.toml").read_bytes(), spec_name: spec_path.read_bytes(), **extra}
     for folder in PACKAGES + DATA:
@@ -105,13 +108,14 @@ def bundle_files(spec: str | Path | None = None, secret: str | Path | None = Non
 
 
 def build_bundle(spec: str | Path | None, zip_path: str | Path, secret: str | Path | None = None,
-                 roster: str | Path | None = None) -> Path:
+                 roster: str | Path | None = None, id_column: str | None = None) -> Path:
     """Write the autograder zip (reproducibly) and return its path; ``secret``: the course secret's file, needed
-    for a spec with variants; ``roster``: the class list, to check each submitter's id."""
+    for a spec with variants; ``roster``: the class list, to check each submitter's id (``id_column``: its id
+    column, as given to ``symconv handouts``)."""
     buf = io.BytesIO()
     modes = {"setup.sh": 0o100755, "run_autograder": 0o100755, SECRET_NAME: 0o100600}
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in sorted(bundle_files(spec, secret, roster).items()):
+        for name, data in sorted(bundle_files(spec, secret, roster, id_column).items()):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = modes.get(name, 0o100644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -137,14 +141,14 @@ def find_submission(folder: Path) -> Found:
 
 def run_autograder(root: str | Path | None = None, spec: str | Path | None = None,
                    budget: float = DEFAULT_BUDGET, secret: str | Path | None = None,
-                   roster: str | Path | None = None) -> dict:
+                   roster: str | Path | None = None, id_column: str | None = None) -> dict:
     """Grade ``root/submission`` and write ``root/results/results.json``; returns what was written. With a
     ``secret`` (a spec with variants), against the submitter's own variant."""
     root = Path(root or os.environ.get(ROOT_ENV) or "/autograder")
     loaded = load_spec(spec)
     try:
         found = find_submission(root / "submission")
-        grade_fn = _variant_grader(root, spec, secret, roster)
+        grade_fn = _variant_grader(root, spec, secret, roster, id_column)
     except (GraderError, SymconvError) as err:   # no answer file; an unusable secret or roster
         result = error_result(loaded, "submission", "", str(err))
     else:
@@ -157,7 +161,7 @@ def run_autograder(root: str | Path | None = None, spec: str | Path | None = Non
 
 
 def _variant_grader(root: Path, spec: str | Path | None, secret: str | Path | None,
-                    roster: str | Path | None) -> Any:
+                    roster: str | Path | None, id_column: str | None = None) -> Any:
     """The grade function for a spec with variants (None for one without): the submitter's id from Gradescope's
     metadata, checked against the roster when one is bundled."""
     from grader.variants import VariantGrader, check_secret
@@ -168,7 +172,7 @@ def _variant_grader(root: Path, spec: str | Path | None, secret: str | Path | No
     from grader.writeup.roster import load_roster
 
     return VariantGrader(spec if spec is not None else DEFAULT_SPEC, key,
-                         roster=load_roster(roster) if roster else None, student=submitter(root))
+                         roster=load_roster(roster, id_column) if roster else None, student=submitter(root))
 
 
 def submitter(root: Path) -> str | None:
@@ -203,9 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET)
     parser.add_argument("--secret", default=None, help="the course secret (a spec with variants)")
     parser.add_argument("--roster", default=None, help="the class list")
+    parser.add_argument("--id-column", default=None, help="the roster's id column")
     args = parser.parse_args(argv)
     try:
-        data = run_autograder(args.root, args.spec, args.budget, args.secret, args.roster)
+        data = run_autograder(args.root, args.spec, args.budget, args.secret, args.roster, args.id_column)
     except Exception as err:  # the one place a line beats a traceback only if results.json could not be written
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1

@@ -257,10 +257,12 @@ def test_other_variant_costs_what_the_rubric_says(score, cost, expected):
 
 # --- Gradescope -------------------------------------------------------------------------------------------------------
 
-def _autograder(tmp_path: Path, course, sid: str | None, answers: dict, claimed: str = "s05") -> dict:
+def _autograder(tmp_path: Path, course, sid: str | None, answers: dict, claimed: str = "s05",
+                roster: Path | None = None, id_column: str | None = None) -> dict:
     """Build the bundle with the secret and the roster, unpack it as Gradescope does, run run_autograder."""
     root = tmp_path / "autograder"
-    zipped = build_bundle(course.spec, tmp_path / "autograder.zip", secret=course.secret, roster=course.roster)
+    zipped = build_bundle(course.spec, tmp_path / "autograder.zip", secret=course.secret,
+                          roster=roster or course.roster, id_column=id_column)
     with zipfile.ZipFile(zipped) as z:
         z.extractall(root / "source")   # as unzip may: the secret's mode is not kept
     (root / "source" / SECRET_NAME).chmod(0o644)
@@ -345,3 +347,11 @@ def test_a_variant_derived_in_the_worker_is_under_the_submissions_budget(course,
     grader = VariantGrader(course.spec, SECRET)
     [done] = grade_batch([course.subs / f"{COPIER}.json"], load_spec(course.spec), budget=1.0, grade_fn=grader)
     assert (done.result.status, done.result.error) == ("error", f"{COPIER}.json: timed out after 1s")
+
+
+def test_the_gradescope_runner_uses_the_roster_id_column_of_the_handouts(course, tmp_path):
+    roster = tmp_path / "canvas.csv"
+    roster.write_text("Student,ID,SIS User ID\nStudent One,1001,s01\n")
+    answers = answers_for(variant_spec(course.spec, "1001", SECRET))
+    data = _autograder(tmp_path, course, "1001", answers, roster=roster, id_column="ID")
+    assert data["score"] == data["max_score"]

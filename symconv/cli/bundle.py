@@ -17,6 +17,7 @@ def register(sub: Any) -> None:
     p.add_argument("--secret", default=None, metavar="FILE",
                    help="the course secret, for a spec with variants (bundled as a file, never in the spec)")
     p.add_argument("--roster", default=None, metavar="CSV", help="the class list, to check each submitter's id")
+    p.add_argument("--id-column", default=None, metavar="NAME", help="the roster's id column, as for symconv handouts")
     p.set_defaults(func=run)
 
 
@@ -26,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from grader.gradescope import build_bundle
 
     try:
-        path = build_bundle(args.spec, args.output, secret=args.secret, roster=args.roster)
+        path = build_bundle(args.spec, args.output, secret=args.secret, roster=args.roster,
+                            id_column=args.id_column)
     except (GraderError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
