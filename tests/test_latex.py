@@ -6,10 +6,12 @@ import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pylatex import Command, NoEscape
 
 from symconv import chain_rule, conv2d_grad, entry_symbol, sym_matrix
 from symconv.chain import partial
-from symconv.latex import SymconvLatexPrinter, latex
+from symconv.latex import Fragment, SymconvLatexPrinter, TabularLines, latex
+from symconv.limits import prove_p1, window_limits
 
 A, B, G = sym_matrix("A", 12, 12), sym_matrix("B", 3, 3), sym_matrix("G", 3, 3)
 x, E = sympy.Symbol("x"), sympy.Symbol("E")
@@ -80,6 +82,31 @@ def test_floor_formula():
 def test_objects_with_to_latex():
     rule = chain_rule(sym_matrix("A", 5, 5), B, 1, 1)
     assert latex(rule) == rule.to_latex()
+
+
+@pytest.mark.parametrize("build, settings, shown", [
+    (lambda: chain_rule(sym_matrix("A", 5, 5), B, 1, 1, upstream=2 * sympy.ones(3, 3)), {"mul_symbol": "dot"},
+     r"2 \cdot B_{11}"),
+    (lambda: prove_p1(2), {"fold_short_frac": True}, "x_{1} / 2"),
+    (lambda: window_limits([3, 2], powers=(1, 2)), {"decimals": 1}, "$2.5$"),
+], ids=["ChainRule", "Proof", "WindowLimits"])
+def test_results_print_through_the_printer(build, settings, shown):
+    """A symconv result with ``_latex`` prints by the printer it is given: ``latex(obj, **settings)`` and
+    ``obj.to_latex(**settings)`` are one text, and the setting shows in it."""
+    obj = build()
+    assert latex(obj, **settings) == obj.to_latex(**settings)
+    assert shown in latex(obj, **settings) and shown not in latex(obj)
+
+
+def test_fragment_and_tabular_lines():
+    """PyLaTeX pieces for printer output: text escaped unless NoEscape, each row and rule of a table one line."""
+    table = TabularLines("ll")
+    table.add_row(["50%", NoEscape("$x_1$")])
+    table.append(Command("midrule"))
+    fragment = Fragment([Command("paragraph", "A & B"), NoEscape("$a_b$"), table], separator=" ", end_paragraph=True)
+    assert fragment.dumps() == "\n".join([r"\paragraph{A \& B} $a_b$ \begin{tabular}{ll}", r"50\%&$x_1$\\",
+                                          r"\midrule", r"\end{tabular}"])
+    assert fragment.dumps_as_content().endswith("\\end{tabular}\n\n")
 
 
 def test_settings_pass_through():
