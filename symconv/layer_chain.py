@@ -238,6 +238,8 @@ def backward_step(step: Step, x: Tensor, g: Tensor, operands: Mapping[str, Any],
         gx1, gw, gb = conv1d_grad(sympy.Matrix.vstack(*_rows(x)), w, sympy.Matrix.vstack(*g), **a)
         rows = [gx1[r, :] for r in range(gx1.rows)]
         return (rows if len(x) > 1 or x[0].rows == 1 else [gx1]), gw, gb
+    if step.type == "conv_transpose2d":
+        return _transposed_grad(x, w, g, a)
     if step.type == "relu":
         return ([relu_grad(m, gm) for m, gm in zip(x, g)] if mistake.relu_gate else list(g)), None, None
     if step.type == "maxpool2d":
@@ -249,6 +251,21 @@ def backward_step(step: Step, x: Tensor, g: Tensor, operands: Mapping[str, Any],
     if step.type == "lppool2d":
         return [lp_pool2d_grad(m, upstream=gm, **a) for m, gm in zip(x, g)], None, None
     raise ConfigError("steps", f"no gradient through {step.type} in a layers: chain", step.output)
+
+
+def _transposed_grad(x: Tensor, w: Any, g: Tensor, args: Mapping[str, Any]) -> tuple[Tensor, Any, Any]:
+    """A transposed convolution's gradients from the convolution it transposes (same weights, stride, padding,
+    dilation, groups): it is that convolution's input gradient, so its own input gradient is that convolution
+    applied to ``g``, and its kernel gradient is that convolution's kernel gradient with ``x`` as the upstream.
+    Where output_padding makes the convolution of ``g`` longer than ``x``, the extra entries met no input."""
+    conv = {key: args[key] for key in ("stride", "padding", "dilation", "groups") if key in args}
+    gx = conv2d_layer(g, w, **conv)
+    rows, cols = x[0].shape
+    upstream = [sympy.zeros(*m.shape) for m in gx]
+    for u, m in zip(upstream, x):
+        u[:rows, :cols] = m
+    _, gw, _ = conv2d_layer_grad(g, w, upstream, **conv)
+    return [m[:rows, :cols] for m in gx], gw, [sympy.Add(*m) for m in g]
 
 
 def _add(old: Any, new: Any) -> Any:

@@ -64,6 +64,17 @@ CASES = {
           "output": "Z"}, {"type": "maxpool2d", "kernel_size": 2, "stride": 1, "padding": 1, "output": "M"}],
         lambda v: {"Z": (z := F.conv2d(v["X"], v["W"].flip(-1, -2), v["b"], dilation=2, stride=(1, 2))),
                    "M": F.max_pool2d(z, 2, 1, padding=1)}),
+    "conv-transpose-channels": (
+        {"X": ints(2, 3, 3), "W": ints(2, 3, 3, 3), "b": [1, 0, -1]},
+        [{"type": "conv_transpose2d", "weight": "W", "bias": "b", "stride": 2, "padding": 1, "output_padding": 1,
+          "output": "T"}, {"type": "relu", "output": "R"}],
+        lambda v: {"T": (y := F.conv_transpose2d(v["X"], v["W"], v["b"], stride=2, padding=1, output_padding=1)),
+                   "R": F.relu(y)}),
+    "conv-transpose-groups-dilation": (
+        {"X": ints(2, 3, 3), "W": ints(2, 1, 2, 2)},
+        [{"type": "conv_transpose2d", "weight": "W", "groups": 2, "dilation": 2, "output_padding": 1,
+          "output": "T"}],
+        lambda v: {"T": F.conv_transpose2d(v["X"], v["W"], groups=2, dilation=2, output_padding=1)}),
     "conv1d": (
         {"s": [1, -2, 3, 0, 2, 1], "k": [[[1, -1, 2]], [[0, 1, 1]]], "c": [1, 0]},
         [{"type": "conv1d", "weight": "k", "bias": "c", "stride": 1, "padding": 1, "output": "Z"},

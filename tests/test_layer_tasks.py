@@ -42,9 +42,16 @@ CODES = {
     ("multi", "2a"): ["relu-gate-forgotten", "bias-gradient-not-summed", "transposed"],
     ("multi", "2b"): ["relu-gate-forgotten", "pool-tie-split", "transposed"],
     ("transposed", "1a"): ["transposed"],
+    ("transposed-grad", "k"): ["transposed"],
 }
 ALONE = {**SMALL, "problems": [{"id": "1", "parts": [SMALL["problems"][0]["parts"][2]]}]}   # no forward part
-SPECS = {"small": SMALL, "multi": MULTI, "transposed": TRANSPOSED, "alone": ALONE}
+TRANSPOSED_GRAD = {"name": "tg", "matrices": {"X": [[1, 2], [3, 4]], "K": [[1, 0, 2], [0, 1, 0], [1, 0, 1]],
+                                              "G": [[1, 0, 2, 0, 3], [0, 1, 0, 1, 0], [2, 0, 1, 0, 0],
+                                                    [0, 1, 0, 3, 0], [1, 0, 0, 0, 1]]},
+                   "layers": {"input": "X", "upstream": "G", "steps": [
+                       {"type": "conv_transpose2d", "weight": "K", "stride": 2, "output": "T"}]},
+                   "problems": [{"id": "1", "parts": [{"id": "k", "task": "layer-gradient", "wrt": "K", "points": 1}]}]}
+SPECS = {"transposed-grad": TRANSPOSED_GRAD, "small": SMALL, "multi": MULTI, "transposed": TRANSPOSED, "alone": ALONE}
 
 
 def rows(m: sympy.Matrix) -> list[list[str]]:
@@ -202,6 +209,7 @@ def _document(spec_name: str, part_id: str) -> str:
     ("small", "c", ["forward pass is worked out in part b", "Back through the max pooling", "first maximum"],
      ["The forward pass:"]),
     ("alone", "c", ["The forward pass:", "Back through the max pooling", "R = "], ["worked out in part"]),
+    ("transposed-grad", "k", ["Back through the transposed convolution", "the matrix $G$"], []),
     ("transposed", "1a", ["(2 - 1) \\cdot 2 - 2 \\cdot 0 + 1 \\cdot (3 - 1) + 0 + 1 = 5"], []),
 ])
 def test_the_document_refers_to_earlier_parts_instead_of_repeating_them(spec_name, part_id, present, absent):

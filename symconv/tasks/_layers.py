@@ -153,6 +153,12 @@ def back_text(net: LayerChain, k: int) -> str:
         return (rf"Back through the LP pooling: in each window, ${d(x, '_i')} = {d(y)} \cdot x_i^{{p-1}}\, "
                 rf"{y}^{{1-p}}$.")
     w = symbol(step.weight or "W")
+    if step.type == "conv_transpose2d":
+        bias = (rf"; ${d(symbol(step.bias), '_o')} = \sum_{{u,v}} {d(y, '^{(o)}_{uv}')}$" if step.bias else "")
+        return (rf"Back through the transposed convolution: it is the input gradient of the convolution with the "
+                rf"same kernels, stride and padding, so ${d(x)}$ is that convolution applied to ${d(y)}$, and "
+                rf"${d(w, '^{(c,o)}_{mn}')}$ is the sum over $a, b$ of ${x}^{{(c)}}_{{ab}}$ times the entry of "
+                rf"${d(y, '^{(o)}')}$ that ${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}_{{mn}}$ was added to{bias}.")
     text = (rf"Back through the convolution: each entry ${d(y, '^{(o)}_{uv}')}$ is sent to every entry of "
             rf"${x}^{{(c)}}$ "
             rf"that met a kernel entry ${w}^{{(o,c)}}_{{mn}}$ in ${y}^{{(o)}}_{{uv}}$, times that kernel entry "

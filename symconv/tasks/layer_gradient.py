@@ -41,8 +41,6 @@ def wrt_of(spec: Spec, part: Part) -> str:
     if name not in names:
         raise SpecError(spec.source, f"part {part.id}: wrt must be the input, a weight, a bias or a step's output "
                                      f"({', '.join(names)}), not {name!r}")
-    if any(s.type == "conv_transpose2d" for s in net.steps):
-        raise SpecError(spec.source, f"part {part.id}: no gradient through conv_transpose2d in a layers: chain")
     return str(name)
 
 
