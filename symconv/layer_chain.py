@@ -384,6 +384,9 @@ def parse_layers(data: Any, matrices: Mapping[str, Any], where: str, lines: dict
         return None
     if not isinstance(data, dict):
         raise SpecError(where, "layers must be a mapping with 'input' and 'steps'")
+    for name in arrays:   # names become symbols and reach LaTeX (the loader checks the 2-D ones)
+        if not name.isalpha() or not name.isascii():
+            raise SpecError(where, f"matrices.{name}: a matrix name must be letters only, like X or W")
     for key in data:
         if str(key) not in SECTION_KEYS:
             raise unknown(where, lines, "layers", str(key), SECTION_KEYS)

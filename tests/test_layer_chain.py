@@ -193,6 +193,7 @@ def edited(layers=None, **steps):
     (edited(stride="two"), "layers.steps[0] (conv2d (W, b) -> Z)"),
     (edited(stride=[[1]]), "layers.steps[0].stride"),
     ({**BASE, "layers": None, "problems": []}, "is read only by a layers: section"),
+    ({**BASE, "matrices": {**BASE["matrices"], "W1": [[[[1]]]]}}, "matrices.W1: a matrix name must be letters only"),
 ])
 def test_spec_errors_are_one_line_with_a_suggestion(data, needle):
     with pytest.raises(SpecError) as err:
