@@ -33,6 +33,7 @@ from typing import Any
 
 from grader import budget, feedback
 from grader.checkers import CHECKERS, Reference, UnreadableAnswer
+from grader.checkers.common import entry_names
 from grader.errors import GraderError, ParseError
 from grader.result import ERROR, MISSING, NEEDS_REVIEW, OK, REVIEW, UNREADABLE, PartResult, Result
 from grader.submission import match_parts, unknown_parts_note
@@ -123,10 +124,11 @@ class Grader:
         """One checker run, contained: an unreadable answer, one that takes too long to check, or a fault in a
         checker costs this part only, and grading goes on with the next."""
         try:
-            if not budget.available():
-                return CHECKERS[part.task](self.reference, part, answer)
-            with budget.time_limit(PART_BUDGET):
-                return CHECKERS[part.task](self.reference, part, answer)
+            with entry_names(self.reference.entry_names):   # feedback numbers entries as the spec does
+                if not budget.available():
+                    return CHECKERS[part.task](self.reference, part, answer)
+                with budget.time_limit(PART_BUDGET):
+                    return CHECKERS[part.task](self.reference, part, answer)
         except (ParseError, UnreadableAnswer) as error:
             message = feedback.unreadable(part.id, error)
         except budget.OutOfTime:

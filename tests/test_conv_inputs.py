@@ -218,13 +218,14 @@ def test_both_numberings_grade_to_full_marks(symbolic, part, answer):
 
 
 @pytest.mark.parametrize("part, answer, lost", [
-    ("1a", FLAT_Y.replace("x_1 - x_2", "x_1 + x_2"), "y₁₁"),
-    ("1b", {**FLAT_CHAIN, "x9": "w_3"}, "x₃₃"),            # x_9 is (3, 3): its sum is w_4
-    ("1b", {**GRID_CHAIN, "x_{12}": "w_{11}"}, "x₁₂"),
+    ("1a", FLAT_Y.replace("x_1 - x_2", "x_1 + x_2"), "y₁: expected x₁ - x₂ + 2 x₄, got x₁ + x₂ + 2 x₄"),
+    ("1b", {**FLAT_CHAIN, "x9": "w_3"}, "x₉: expected w₄, got w₃"),          # x_9 is (3, 3): its sum is w_4
+    ("1b", {**GRID_CHAIN, "x_{12}": "w_{11}"}, "x₂: expected w₁ + w₂, got w₁"),
 ])
-def test_a_wrong_entry_loses_its_share(symbolic, part, answer, lost):
+def test_a_wrong_entry_loses_its_share_named_as_the_spec_numbers_it(symbolic, part, answer, lost):
     got = next(p for p in symbolic.grade({"answers": {part: answer}}).parts if p.part == part)
     assert 0 < got.score < got.max_score and lost in got.feedback
+    assert not any(f"{name}{a}{b}" in got.feedback for name in "xwy" for a in "₁₂₃" for b in "₁₂₃")
 
 
 def test_a_chain_rule_with_the_given_upstream_named_g_is_right():

@@ -24,7 +24,7 @@ import sympy
 from sympy.core.symbol import Str
 
 from grader import feedback
-from grader.checkers.common import credit, graded, tex
+from grader.checkers.common import credit, graded, printed_names, tex
 from grader.checkers.reference import Reference
 from grader.checkers.values import Log, UnreadableAnswer, expand_bounded, read, read_equation
 from grader.compare import by_name, same_value
@@ -330,7 +330,8 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
         findings.append(Finding("chain-rule-not-shown"))
         score *= credit(["chain-rule-not-shown"], ref.cost)
     notes += log.notes
-    expected = ref.memo("chain-latex", lambda: r" \\ ".join(sol.chain[key].to_latex() for key in entries))
+    expected = ref.memo("chain-latex", lambda: r" \\ ".join(sol.chain[key].to_latex(**printed_names())
+                                                              for key in entries))
     return graded(part, score, lines=lines, findings=findings, notes=notes, expected_latex=expected,
                   show_expected=False, cost=ref.cost, review=review, raw=answer)
 

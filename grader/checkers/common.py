@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
+
+import sympy
 
 from grader import feedback
 from grader.diagnose import CODES, Finding
@@ -38,17 +42,55 @@ def pooling_kind(key: object) -> str:
     return _KIND_WORDS.get(word, text)
 
 
+#: The printed names of entries the spec numbers flat (``convolution.index: flat``): x_{5} for the engine's x_22.
+_ENTRY_NAMES: ContextVar[tuple[tuple[sympy.Symbol, str], ...]] = ContextVar("entry_names", default=())
+
+
+@contextmanager
+def entry_names(names: Mapping[sympy.Symbol, str]) -> Iterator[None]:
+    """Feedback printed meanwhile (:func:`tex`, :func:`entry_label`) names entries by ``names``.
+
+    >>> with entry_names({sympy.Symbol("x_22"): "x_{5}"}):
+    ...     tex(sympy.Symbol("x_22") + 1)
+    'x_{5} + 1'
+    """
+    token = _ENTRY_NAMES.set(tuple(sorted(names.items(), key=lambda item: item[0].name)))
+    try:
+        yield
+    finally:
+        _ENTRY_NAMES.reset(token)
+
+
+def printed_names() -> dict[str, Any]:
+    """The printer's settings for the entry names in force (none, or ``symbol_names``)."""
+    names = _ENTRY_NAMES.get()
+    return {"symbol_names": dict(names)} if names else {}
+
+
+def entry_label(name: str, r: int, c: int, cols: int, flat: bool = False) -> str:
+    """How the feedback names entry (r, c) (0-based) of matrix ``name`` with ``cols`` columns: ``C_{12}``, or
+    numbered row by row when ``flat``.
+
+    >>> entry_label("C", 0, 1, 3), entry_label("C", 1, 0, 3, flat=True)
+    ('C_{12}', 'C_{4}')
+    """
+    if flat:
+        return f"{name}_{{{r * cols + c + 1}}}"
+    return f"{name}_{{{r + 1}{c + 1}}}"
+
+
 @lru_cache(maxsize=16384)
-def _tex(value: Any) -> str:
-    return latex(value)
+def _tex(value: Any, names: tuple[tuple[sympy.Symbol, str], ...] = ()) -> str:
+    return latex(value, **({"symbol_names": dict(names)} if names else {}))
 
 
 def tex(value: Any) -> str:
     """The project's LaTeX for a SymPy value, memoised (printing costs milliseconds; values repeat)."""
+    names = _ENTRY_NAMES.get()
     try:
-        return _tex(value)
+        return _tex(value, names)
     except TypeError:  # unhashable
-        return latex(value)
+        return latex(value, **printed_names())
 
 
 def teaching_note(finding: Finding) -> str:

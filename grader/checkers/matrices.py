@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from grader.checkers.common import graded, tex
+from grader.checkers.common import entry_label, graded, printed_names, tex
 from grader.checkers.reference import Reference
 from grader.checkers.values import Log, read_matrix
 from grader.compare import compare_entries, same_value
@@ -65,11 +65,12 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
     wrong = compare_entries(given, expected, same=same)
     n = expected.rows * expected.cols
     name = label(ref, part.task)
-    lines = [f"{name}_{{{r + 1}{c + 1}}}: expected {tex(expected[r, c])}, got {tex(given[r, c])}"
+    flat = bool(printed_names()) and "convolution" in registry_task(part.task).needs   # x_{5}: the spec's numbering
+    lines = [f"{entry_label(name, r, c, expected.cols, flat)}: expected {tex(expected[r, c])}, got {tex(given[r, c])}"
              for r, c in wrong[:MAX_LINES]]
     if len(wrong) > MAX_LINES:
         lines.append(f"... and {len(wrong) - MAX_LINES} more wrong entries")
     if len(wrong) == 1 and not matched:   # a recomputed mistake explains the answer; no slip on top of it
-        findings.append(Finding("entry-slip", f"{name}_{{{wrong[0][0] + 1}{wrong[0][1] + 1}}}"))
+        findings.append(Finding("entry-slip", entry_label(name, *wrong[0], expected.cols, flat)))
     score = max(part.points * (n - len(wrong)) / n, best * part.points)
     return graded(part, score, lines=lines, findings=findings, notes=log.notes if wrong else (), **shown)

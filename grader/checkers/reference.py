@@ -20,6 +20,7 @@ from typing import Any
 import sympy
 
 from grader import diagnose
+from grader.checkers.common import entry_names
 from grader.compare import Tolerance, by_name
 from grader.parse.context import DEFAULT, SIZE_FORMULA, Context
 from grader.tasks import warmer
@@ -90,6 +91,15 @@ class Reference:
         return self._memo[key]
 
     @cached_property
+    def entry_names(self) -> dict[sympy.Symbol, str]:
+        """The printed names of the convolution's entries when the spec numbers them flat (x_{5}); else none."""
+        from symconv.document.equations import printer
+
+        names: dict[sympy.Symbol, str] = printer(self.solution, {}).get("symbol_names", {}) \
+            if self.spec.convolution is not None else {}
+        return names
+
+    @cached_property
     def output_name(self) -> str:
         """The name of the convolution's output (``C``)."""
         return self.spec.conv.output
@@ -107,7 +117,8 @@ class Reference:
         for part in self.spec.parts:
             warm = warmer(part.task) or _warm_reference
             try:
-                warm(self, part)
+                with entry_names(self.entry_names):   # the expected LaTeX kept is printed as the feedback prints it
+                    warm(self, part)
             except SpecError:
                 raise
             except SymconvError as err:
