@@ -43,6 +43,8 @@ CODES = {
     ("multi", "2b"): ["relu-gate-forgotten", "pool-tie-split", "transposed"],
     ("transposed", "1a"): ["transposed"],
     ("transposed-grad", "k"): ["transposed"],
+    ("symbolic", "a"): ["relu-gate-forgotten", "transposed"],   # answers in the upstream's symbols G_uv
+    ("symbolic", "b"): ["relu-gate-forgotten", "transposed"],
 }
 ALONE = {**SMALL, "problems": [{"id": "1", "parts": [SMALL["problems"][0]["parts"][2]]}]}   # no forward part
 TRANSPOSED_GRAD = {"name": "tg", "matrices": {"X": [[1, 2], [3, 4]], "K": [[1, 0, 2], [0, 1, 0], [1, 0, 1]],
@@ -51,7 +53,13 @@ TRANSPOSED_GRAD = {"name": "tg", "matrices": {"X": [[1, 2], [3, 4]], "K": [[1, 0
                    "layers": {"input": "X", "upstream": "G", "steps": [
                        {"type": "conv_transpose2d", "weight": "K", "stride": 2, "output": "T"}]},
                    "problems": [{"id": "1", "parts": [{"id": "k", "task": "layer-gradient", "wrt": "K", "points": 1}]}]}
-SPECS = {"transposed-grad": TRANSPOSED_GRAD, "small": SMALL, "multi": MULTI, "transposed": TRANSPOSED, "alone": ALONE}
+SYMBOLIC = {"name": "sy", "matrices": {"X": [[1, -2, 3], [0, 1, 2], [2, -1, 0]], "K": [[1, 2], [0, -1]]},
+            "layers": {"input": "X", "upstream": "symbolic", "steps": [
+                {"type": "conv2d", "weight": "K", "output": "Z"}, {"type": "relu", "output": "R"}]},
+            "problems": [{"id": "1", "parts": [{"id": "a", "task": "layer-gradient", "wrt": "K", "points": 1},
+                                               {"id": "b", "task": "layer-gradient", "points": 1}]}]}
+SPECS = {"symbolic": SYMBOLIC, "transposed-grad": TRANSPOSED_GRAD, "small": SMALL, "multi": MULTI,
+         "transposed": TRANSPOSED, "alone": ALONE}
 
 
 def rows(m: sympy.Matrix) -> list[list[str]]:
