@@ -268,3 +268,11 @@ def test_random_chains_match_torch(case):
     for name in ("X", "W", "b"):
         got = np.array([float(e) for e in _entries(chain.gradient[name])])
         np.testing.assert_allclose(got, v[name].grad.numpy().ravel(), atol=1e-9, err_msg=name)
+
+
+def test_a_symbolic_upstream_needs_one_channel():
+    data = {"name": "s", "matrices": {"X": [[1, 2], [3, 4]], "W": [[[[1]]], [[[2]]]]},
+            "layers": {"input": "X", "upstream": "symbolic", "steps": [{"type": "conv2d", "weight": "W",
+                                                                         "output": "Z"}]}, "problems": []}
+    with pytest.raises(SpecError, match="symbolic needs a one-channel output; Z has 2 channels"):
+        load_spec(data)

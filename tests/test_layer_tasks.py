@@ -223,3 +223,10 @@ def _document(spec_name: str, part_id: str) -> str:
 def test_the_document_refers_to_earlier_parts_instead_of_repeating_them(spec_name, part_id, present, absent):
     text = _document(spec_name, part_id)
     assert all(p in text for p in present) and not any(a in text for a in absent)
+
+
+def test_a_label_the_part_does_not_have_is_said():
+    sol, part, t = reference("multi", "1c")
+    value = t.value(sol, part)
+    r = result("multi", "1c", {"Y[1]": rows(value["Y[1]"]), "Y[3]": rows(value["Y[2]"])})
+    assert r.score == part.points / 2 and "labels this part does not have: Y[3]" in r.feedback

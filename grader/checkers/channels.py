@@ -70,9 +70,8 @@ def _given(answer: Any, labels: list[str]) -> dict[str, Any]:
         return {labels[0]: answer}
     if not isinstance(answer, dict):
         raise UnreadableAnswer(f"expected one matrix each for {', '.join(labels)}")
-    by_key = {key(k): v for k, v in answer.items()}
-    index = {key(label): label for label in labels} | {key(label.partition("[")[2]): label for label in labels}
-    return {index[k]: v for k, v in by_key.items() if k in index}
+    index = {key(label.partition("[")[2]): label for label in labels} | {key(label): label for label in labels}
+    return {index.get(key(k), f"?{k}"): v for k, v in answer.items()}   # "?": a label the part does not have
 
 
 def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
@@ -82,6 +81,9 @@ def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
     given = _given(answer, labels)
     share = part.points / len(labels)
     score, lines, findings, review, notes, shown = 0.0, [], [], [], [], []
+    unknown = [k[1:] for k in given if k.startswith("?")]
+    if unknown:
+        lines.append(f"answers for labels this part does not have: {', '.join(unknown)} (it has {', '.join(labels)})")
     for label in labels:
         if label not in given or given[label] is None or str(given[label]).strip() == "":
             lines.append(f"{label}: no answer")
