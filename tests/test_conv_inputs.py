@@ -332,3 +332,17 @@ def test_a_misspelt_dilation_key_is_an_error():
 def test_the_handout_states_a_symbolic_input_in_the_specs_numbering():
     tex = build_document(derive_solution(SYMBOLIC), handout=True).dumps()
     assert r"x = \begin{bmatrix}x_{1} & x_{2} & x_{3}" in tex and "x_{11}" not in tex
+
+
+@pytest.mark.parametrize("source", [SYMBOLIC, small(upstream="symbolic")])
+def test_a_wrong_symbolic_result_fails_the_numeric_check(source):
+    from symconv.document.equations import check_solution
+    from symconv.errors import VerificationError
+
+    sol = derive_solution(load_spec(source))
+    check_solution(sol)   # the derived results pass at random points
+    wrong = sol.conv.output.copy()
+    wrong[0, 0] += next(iter(sorted(sol.input.free_symbols, key=str)))   # off by one symbolic term
+    sol.conv = type(sol.conv)(**{**vars(sol.conv), "output": wrong})
+    with pytest.raises(VerificationError):
+        check_solution(sol)
