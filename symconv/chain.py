@@ -130,6 +130,20 @@ class ChainRule:
         return f"{d}{self.entry} = {chain} = {_join([sympy.sstr(t.value) for t in self.kernel_terms])}"
 
 
+def _operands(x: Any, w: Any, channel: int | None, flip: bool) -> tuple[sympy.Matrix, sympy.Matrix, bool]:
+    """The input and kernel matrices of the channel ``channel`` (1-based) names, as conv2d takes them (the kernel
+    rotated when ``flip``), and whether the convolution has several channels (a rule names its channel then)."""
+    xs, ws = _prepare(x, w, flip)
+    if _is_channel_list(x) or len(xs) > 1:
+        if isinstance(channel, bool) or not isinstance(channel, int) or not 1 <= channel <= len(xs):
+            raise ConfigError("channel", f"must name the input channel of the entry, from 1 to {len(xs)} "
+                              "(1-based)", channel)
+    elif channel not in (None, 1):
+        raise ConfigError("channel", "must be 1 or None for a single-channel input", channel)
+    c = (channel or 1) - 1
+    return xs[c], ws[c], len(xs) > 1
+
+
 def chain_rule(x: Any, w: Any, i: int, j: int, *, channel: int | None = None, upstream: Any = None,
                stride: Any = 1, padding: Any = 0, dilation: Any = 1, flip: bool = False,
                input_name: str | None = None, output_name: str = "C", loss_name: str = "E") -> ChainRule:
@@ -148,15 +162,7 @@ B_11*G_22 + B_12*G_21 + B_21*G_12 + B_22*G_11
     >>> chain_rule(xs, ws, 1, 2, channel=2).total
     L_11 + L_12
     """
-    xs, ws = _prepare(x, w, flip)
-    if _is_channel_list(x) or len(xs) > 1:
-        if isinstance(channel, bool) or not isinstance(channel, int) or not 1 <= channel <= len(xs):
-            raise ConfigError("channel", f"must name the input channel of the entry, from 1 to {len(xs)} "
-                              "(1-based)", channel)
-    elif channel not in (None, 1):
-        raise ConfigError("channel", "must be 1 or None for a single-channel input", channel)
-    c = (channel or 1) - 1
-    xm, wm = xs[c], ws[c]
+    xm, wm, multi = _operands(x, w, channel, flip)
     for name, value, size in (("i", i, xm.rows), ("j", j, xm.cols)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= size:
             raise ConfigError(name, f"must be an index from 1 to {size} (1-based)", value)
@@ -169,4 +175,37 @@ B_11*G_22 + B_12*G_21 + B_21*G_12 + B_22*G_11
         ChainTerm(t.u + 1, t.v + 1, entry_symbol(output_name, t.u + 1, t.v + 1), g[t.u, t.v], wm[t.m, t.n])
         for t in sorted(taps(xm.shape, wm.shape, cfg), key=lambda t: (t.u, t.v))
         if (t.a, t.b) == (i - 1, j - 1))
-    return ChainRule(entry, i, j, terms, sympy.Symbol(loss_name), channel if len(xs) > 1 else None)
+    return ChainRule(entry, i, j, terms, sympy.Symbol(loss_name), channel if multi else None)
+
+
+def kernel_chain_rule(x: Any, w: Any, m: int, n: int, *, channel: int | None = None, upstream: Any = None,
+                      stride: Any = 1, padding: Any = 0, dilation: Any = 1, flip: bool = False,
+                      kernel_name: str | None = None, output_name: str = "C", loss_name: str = "E") -> ChainRule:
+    """The chain-rule expansion for kernel entry (m, n), **1-based** like ``B_mn``: the kernel's counterpart of
+    :func:`chain_rule`, by the same taps walk. Each term ∂E/∂C_uv · ∂C_uv/∂B_mn has as its local derivative the
+    input entry that B_mn meets in C_uv; outputs where it meets a padding cell (a zero) are not listed. With
+    ``flip`` (true convolution) (m, n) names an entry of the kernel as given, which meets the input rotated.
+
+    >>> from symconv import sym_matrix
+    >>> rule = kernel_chain_rule(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2), 1, 2)
+    >>> rule
+    dE/dB_12 = dE/dC_11*dC_11/dB_12 + dE/dC_12*dC_12/dB_12 + dE/dC_21*dC_21/dB_12 + dE/dC_22*dC_22/dB_12 = \
+A_12 + A_13 + A_22 + A_23
+    >>> kernel_chain_rule(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2), 1, 1, padding=1).total
+    A_11 + A_12 + A_13 + A_21 + A_22 + A_23 + A_31 + A_32 + A_33
+    """
+    xm, wm, multi = _operands(x, w, channel, flip)
+    for name, value, size in (("m", m, wm.rows), ("n", n, wm.cols)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= size:
+            raise ConfigError(name, f"must be an index from 1 to {size} (1-based)", value)
+    cfg = ConvConfig.make(stride, padding, dilation)
+    g = _upstream(upstream, cfg.out_shape(xm.shape, wm.shape))
+    tap = (wm.rows - m, wm.cols - n) if flip else (m - 1, n - 1)   # where the given entry sits in the used kernel
+    entry = wm[tap]
+    if not isinstance(entry, sympy.Symbol):
+        entry = entry_symbol(kernel_name or "B", m, n)
+    terms = tuple(
+        ChainTerm(t.u + 1, t.v + 1, entry_symbol(output_name, t.u + 1, t.v + 1), g[t.u, t.v], xm[t.a, t.b])
+        for t in sorted(taps(xm.shape, wm.shape, cfg), key=lambda t: (t.u, t.v))
+        if (t.m, t.n) == tap)
+    return ChainRule(entry, m, n, terms, sympy.Symbol(loss_name), channel if multi else None)

@@ -1,4 +1,6 @@
-"""The chain-rule part (1.1d): ∂E/∂x_ij for every input entry, each as a sum of kernel entries.
+"""The chain-rule part (1.1d): ∂E/∂x_ij for every input entry, each as a sum of kernel entries; and the kernel's
+counterpart (task kernel-gradient, :func:`check_kernel_chain`): ∂E/∂B_mn for every kernel entry, a sum of input
+entries, read and judged by the same code with the two matrices' roles swapped (:class:`Variable`).
 
 An answer maps entries to text (``{"A_{11}": "B_{11}", "A24": "\\frac{∂E}{∂A_{24}} = ... = B_{12} + B_{13}"}``),
 or is a list of whole chained equations whose left side names the entry, or one text holding them line by line.
@@ -18,6 +20,7 @@ cannot be read (or only by a guess) goes to a person and costs only that entry u
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
@@ -34,6 +37,7 @@ from grader.parse import Equation, WindowReduce, chain_terms, has_ellipsis
 from grader.result import PartResult
 from symconv.matrices import parse_entry_name
 from symconv.spec import Part
+from symconv.tasks import Alternative
 
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:aligned|align\*?|gathered|gather\*?|split|eqnarray\*?|"
                           r"array)\s*\}(?:\s*\{[^}]*\})?")
@@ -135,15 +139,16 @@ def _rename(side: Any, mapping: dict[str, str], notes: list[str]) -> Any:
     return side.xreplace(renamed) if renamed else side
 
 
-def _output_aliases(sides: list[Any], ref: Reference) -> dict[str, str]:
-    """Another name for the output in ∂X_uv/∂A_ij (O, Y, Z) when the spec has no matrix of that name."""
+def _output_aliases(sides: list[Any], ref: Reference, variable: str | None = None) -> dict[str, str]:
+    """Another name for the output in ∂X_uv/∂A_ij (O, Y, Z) when the spec has no matrix of that name
+    (``variable``: the matrix differentiated by, the input unless a kernel's chain rule is graded)."""
     known = set(ref.spec.matrices) | {ref.output_name}
     aliases = {}
     for side in sides:
         for d in side.atoms(sympy.Derivative) if isinstance(side, sympy.Basic) else ():
             top = parse_entry_name(getattr(d.expr, "name", ""))
             wrt = parse_entry_name(getattr(d.variables[0], "name", ""))
-            if top and wrt and wrt[0] == ref.spec.conv.input and top[0] not in known:
+            if top and wrt and wrt[0] == (variable or ref.spec.conv.input) and top[0] not in known:
                 aliases[top[0]] = ref.output_name
     return aliases
 
@@ -197,26 +202,57 @@ def _unknown_matrices(expr: sympy.Expr, ref: Reference) -> list[str]:
                    if (parsed := parse_entry_name(getattr(s, "name", ""))) and parsed[0] not in known})
 
 
-def _kernel_values(ref: Reference) -> dict[str, Any]:
-    """The spec's kernel entries by symbol name (to check a numeric side)."""
-    name = ref.spec.conv.kernel
+def _kernel_values(ref: Reference, name: str | None = None) -> dict[str, Any]:
+    """The entries of the spec's kernel (or of matrix ``name``: the input, for a kernel's chain rule) by symbol
+    name (to check a numeric side)."""
+    name = name or ref.spec.conv.kernel
     kernel = ref.spec.matrices[name]
-    return ref.memo("kernel-values", lambda: {f"{name}_{i + 1}{j + 1}": kernel[i, j] for i in range(kernel.rows)
-                                               for j in range(kernel.cols)})
+    key = "kernel-values" if name == ref.spec.conv.kernel else f"values:{name}"
+    return ref.memo(key, lambda: {f"{name}_{i + 1}{j + 1}": kernel[i, j] for i in range(kernel.rows)
+                                  for j in range(kernel.cols)})
 
 
 class NeedsReview(Exception):
     """An entry the grader cannot judge (names it does not know); a person reads it."""
 
 
-def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equation
+@dataclass(frozen=True)
+class Variable:
+    """What the chain rule is graded for: ∂E/∂A_ij per input entry (each a sum of kernel entries) or ∂E/∂B_mn per
+    kernel entry (each a sum of input entries); ``name`` names the keys' matrix, ``terms`` the sums' matrix."""
+
+    name: str
+    terms: str
+    words: str        # the sums' entries in words: "kernel entries", "input entries"
+    rules: dict[tuple[int, int], Any]
+    totals: dict[tuple[int, int], sympy.Expr]
+    memo: str         # the expected LaTeX's memo key
+
+
+def variable(ref: Reference, wrt: str = "input") -> Variable:
+    """The input's chain rules (``wrt="input"``) or the kernel's (``wrt="kernel"``,
+    :func:`symconv.tasks.kernel_gradient.kernel_chain`), with the parser's symbols in the totals."""
+    c = ref.spec.conv
+    if wrt == "input":
+        return Variable(c.input, c.kernel, "kernel entries", ref.solution.chain, ref.chain_totals, "chain-latex")
+    from symconv.tasks.kernel_gradient import kernel_chain
+
+    rules = ref.memo("kernel-chain", lambda: kernel_chain(ref.solution))
+    totals = ref.memo("kernel-chain-totals", lambda: {key: by_name(r.total) for key, r in rules.items()})
+    return Variable(c.kernel, c.input, "input entries", rules, totals, "kernel-chain-latex")
+
+
+def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equation, wrt: Variable | None = None,
+                 given: dict[tuple[int, int], sympy.Expr] | None = None
                  ) -> tuple[bool, list[Finding], str, list[str], bool]:
-    """(is the sum right, chain-step findings, a line when the sum is wrong, notes, was a chain step shown)."""
-    rule = ref.solution.chain[key]
+    """(is the sum right, chain-step findings, a line when the sum is wrong, notes, was a chain step shown);
+    ``wrt``: the input's chain rules unless given; the sum read is kept in ``given``."""
+    wrt = wrt or variable(ref)
+    rule = wrt.rules[key]
     findings: list[Finding] = []
     notes: list[str] = []
     sides = [_rename(s, _renames(ref), notes) for s in equation.sides]
-    aliases = _output_aliases(sides, ref)
+    aliases = _output_aliases(sides, ref, wrt.name)
     sides = [_rename(s, aliases, notes) for s in sides]
     lhs = sides[0]
     if len(sides) > 1 and isinstance(lhs, sympy.Derivative):
@@ -232,8 +268,8 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
         outputs = ref.solution.output_shape[0] * ref.solution.output_shape[1]
         findings += chain_findings(rule, chains, elided, ref.output_name, outputs)
     label = tex(rule.entry)
-    total = ref.chain_totals[key]
-    values = _kernel_values(ref)
+    total = wrt.totals[key]
+    values = _kernel_values(ref, wrt.terms)
     normal = [_normalise(s, ref, notes) for s in sides]
     candidates = [s for s in normal if isinstance(s, sympy.Expr) and not s.has(sympy.Derivative)
                   and not has_ellipsis(s)]
@@ -248,13 +284,15 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
     if not symbolic:
         if numeric and value.is_number and same_value(numeric[-1], value, ref.tolerance):
             return False, findings, f"{label}: your value {tex(numeric[-1])} is right, but the question asks for " \
-                                    f"the sum of entries of {ref.spec.conv.kernel}", notes, bool(written)
-        return False, findings, f"{label}: no final sum of kernel entries; expected {tex(rule.total)}", notes, \
+                                    f"the sum of entries of {wrt.terms}", notes, bool(written)
+        return False, findings, f"{label}: no final sum of {wrt.words}; expected {tex(rule.total)}", notes, \
             bool(written)
     answer = symbolic[-1]
     unknown = _unknown_matrices(answer, ref)
     if unknown:
         raise NeedsReview(f"{', '.join(unknown)} name no matrix of this problem")
+    if given is not None:
+        given[key] = answer
     seed = ref.seed_for(part.id)
     right = same_value(answer, total, ref.tolerance, seed=seed)
     for step in symbolic[:-1]:
@@ -263,7 +301,7 @@ def _grade_entry(ref: Reference, part: Part, key: tuple[int, int], equation: Equ
     if right and value.is_number:
         for number in numeric:
             if not same_value(number, value, ref.tolerance):
-                notes.append(f"{label}: with the given {ref.spec.conv.kernel}, {tex(answer)} is "
+                notes.append(f"{label}: with the given {wrt.terms}, {tex(answer)} is "
                              f"{tex(value)}, not {tex(number)}")
     if right:
         return True, findings, "", notes, bool(written)
@@ -280,19 +318,34 @@ def _asks_for_chain_rule(part: Part) -> bool:
     return re.search(r"chain[\s-]+rule", part.text, re.IGNORECASE) is not None
 
 
-def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
+def _recomputed(ref: Reference, part: Part, given: dict[tuple[int, int], sympy.Expr],
+                wrong: list[tuple[int, int]]) -> list[Alternative]:
+    """The task's recomputed mistakes (one sum per entry, as ``kernel-gradient``'s flipped kernel) that every wrong
+    entry's sum equals."""
+    if not wrong or any(key not in given for key in wrong):
+        return []
+    seed = ref.seed_for(part.id)
+    return [alt for alt in ref.alternatives(part.task) if isinstance(alt.value, dict)
+            and all(same_value(given[key], by_name(alt.value[key]), ref.tolerance, seed=seed) is True
+                    for key in wrong)]
+
+
+def check_chain(ref: Reference, part: Part, answer: Any, wrt: str = "input") -> PartResult:
     """Each input entry's gradient: its sum of kernel terms (per entry, with partial credit), and any chain-rule
-    products written before it, checked against the engine's expansion (missing, extra or wrong-variable terms)."""
-    sol = ref.solution
-    entries = sorted(sol.chain)
+    products written before it, checked against the engine's expansion (missing, extra or wrong-variable terms).
+    ``wrt="kernel"``: each kernel entry's gradient, a sum of input terms, likewise (:func:`check_kernel_chain`).
+    Wrong sums that all equal a recomputed mistake of the task are diagnosed by its code."""
+    var = variable(ref, wrt)
+    rules = var.rules
+    entries = sorted(rules)
     context = ref.context(part.task)
-    answers, lines, review = _by_entry(answer, ref.spec.conv.input, context,
-                                       frozenset(ref.spec.matrices) | {ref.output_name})
+    answers, lines, review = _by_entry(answer, var.name, context, frozenset(ref.spec.matrices) | {ref.output_name})
+    given: dict[tuple[int, int], sympy.Expr] = {}
     share = part.points / len(entries)
     score, findings, wrong, notes, shown, judged = 0.0, [], [], [], False, 0
     log = Log()
     for key in entries:
-        label = tex(sol.chain[key].entry)
+        label = tex(rules[key].entry)
         if key not in answers:
             lines.append(f"{label}: no answer")
             continue
@@ -308,7 +361,7 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             log.notes += piece.notes
             continue
         try:
-            right, found, line, entry_notes, chain_shown = _grade_entry(ref, part, key, equation)
+            right, found, line, entry_notes, chain_shown = _grade_entry(ref, part, key, equation, var, given)
         except NeedsReview as reason:
             lines.append(f"{label}: {reason}")
             review.append(label)
@@ -324,14 +377,16 @@ def check_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
             wrong.append(key)
         if not right or any(ref.cost(f.code) > 0 for f in found):   # how it was read explains a lost point
             log.notes += piece.notes
-    if len(wrong) == 1:
-        findings.append(Finding("entry-slip", tex(sol.chain[wrong[0]].entry)))
+    matched = _recomputed(ref, part, given, wrong)
+    findings += [Finding(alt.code, alt.assumption) for alt in matched]
+    score = max([score] + [part.points * (1.0 - ref.cost(alt.code)) for alt in matched])
+    if len(wrong) == 1 and not matched:
+        findings.append(Finding("entry-slip", tex(rules[wrong[0]].entry)))
     if judged and not shown and _asks_for_chain_rule(part):
         findings.append(Finding("chain-rule-not-shown"))
         score *= credit(["chain-rule-not-shown"], ref.cost)
     notes += log.notes
-    expected = ref.memo("chain-latex", lambda: r" \\ ".join(sol.chain[key].to_latex(**printed_names())
-                                                              for key in entries))
+    expected = ref.memo(var.memo, lambda: r" \\ ".join(rules[key].to_latex(**printed_names()) for key in entries))
     return graded(part, score, lines=lines, findings=findings, notes=notes, expected_latex=expected,
                   show_expected=False, cost=ref.cost, review=review, raw=answer)
 
@@ -341,3 +396,14 @@ def warm(ref: Reference, part: Part) -> None:
     ref.chain_totals  # noqa: B018  (computes and keeps the per-entry sums)
     check_chain(ref, part, {})  # prints and keeps the expected LaTeX
 
+
+
+def check_kernel_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
+    """Each kernel entry's gradient ∂E/∂B_mn, a sum of input terms: :func:`check_chain` for the kernel."""
+    return check_chain(ref, part, answer, wrt="kernel")
+
+
+def warm_kernel(ref: Reference, part: Part) -> None:
+    """Compute the kernel's chain rules, their sums and the expected LaTeX before a batch forks."""
+    variable(ref, "kernel")
+    check_kernel_chain(ref, part, {})

@@ -141,12 +141,13 @@ def _resolve(equations: list[_Equation], keys: list[tuple[int, int]], name: str)
     return notes
 
 
-def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]]) -> Piece | None:
+def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]], name: str | None = None
+               ) -> Piece | None:
     r"""The chain-rule lines for the asked ``entries``: each line whose left side is ``\partial E/\partial X_{ij}``
-    for one of them (the spec's input matrix), with where it was read; a second line for one entry is graded as
-    the missing entry next to it when there is one, else not graded (with a note either way). None when no line
-    is found."""
-    name = spec.conv.input
+    for one of them (the spec's input matrix, or the matrix ``name``), with where it was read; a second line for one
+    entry is graded as the missing entry next to it when there is one, else not graded (with a note either way).
+    None when no line is found."""
+    name = name or spec.conv.input
     equations = [eq for eq in _equations(units, name) if eq.key in set(entries) or eq.key is not None]
     if not equations:
         return None
@@ -170,3 +171,9 @@ def find_input_chain(units: list[Unit], spec: Spec) -> Piece | None:
     """The chain-rule lines of every entry of the convolution's input (task ``input-gradient``)."""
     rows, cols = spec.matrices[spec.conv.input].shape
     return find_chain(units, spec, [(i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)])
+
+
+def find_kernel_chain(units: list[Unit], spec: Spec) -> Piece | None:
+    """The chain-rule lines of every entry of the convolution's kernel (task ``kernel-gradient``)."""
+    rows, cols = spec.matrices[spec.conv.kernel].shape
+    return find_chain(units, spec, [(m, n) for m in range(1, rows + 1) for n in range(1, cols + 1)], spec.conv.kernel)

@@ -174,18 +174,19 @@ def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[
     return split_sum(lhs, [symbolic, numbers], LINE, latex(sol.output[u, v], **settings))
 
 
-def chain_equation(sol: Solution, rule: ChainRule, **settings: object) -> list[str]:
+def chain_equation(sol: Solution, rule: ChainRule, value: sympy.Expr | None = None, **settings: object) -> list[str]:
     """The rows of one chain-rule equation for ∂E/∂A_ij: the chain-rule sum over exactly the outputs that A_ij
     feeds (in output order), the same sum in kernel terms (in :func:`symconv.chain.kernel_order`, kernel entry
     before upstream entry), those terms as numbers, and the value. When the numbers only reorder the value's
-    terms (a symbolic upstream, nothing to add up), the value stands for them."""
+    terms (a symbolic upstream, nothing to add up), the value stands for them. ``value``: the equation's value
+    when the rule is not an input entry's (∂E/∂B_mn's, from :func:`symconv.chain.kernel_chain_rule`)."""
     lhs = latex(partial(rule.loss, rule.entry), **settings)
     if not rule.terms:
         return [f"{lhs} &= 0"]
     chain = [f"{latex(partial(rule.loss, t.output), **settings)} {latex(partial(t.output, rule.entry), **settings)}"
              for t in rule.terms]
     ordered = sorted(rule.terms, key=kernel_order)
-    value = sol.grad_input[rule.i - 1, rule.j - 1]
+    value = sol.grad_input[rule.i - 1, rule.j - 1] if value is None else value   # a kernel rule passes its own
     given = sol.spec.conv.upstream not in ("ones", "symbolic")   # an upstream matrix of numbers, named G
     if given:   # each term as kernel entry times the upstream's entry, then as their numbers
         names = [(t.local, entry_symbol(sol.spec.conv.upstream, t.u, t.v)) for t in ordered]
