@@ -498,8 +498,13 @@ kernel_size: effective kernel d*(k-1)+1 = 3 must be <= padded input i+2p = 2 (go
         return
     if conv is not None and pool.input == conv.output:
         shape = out
+        if matrices[conv.input].free_symbols or matrices[conv.kernel].free_symbols:   # max of symbols: undecided
+            raise SpecError(where, f"pooling: its input {conv.output} is symbolic (the convolution has symbolic "
+                                   "entries); pooling needs numbers")
     elif pool.input in matrices:
         shape = matrices[pool.input].shape
+        if matrices[pool.input].free_symbols:
+            raise SpecError(where, f"pooling: its input {pool.input} is symbolic; pooling needs numbers")
     else:
         output = f"the convolution output {conv.output} " if conv is not None else "a convolution output "
         raise SpecError(where, f"pooling.input {pool.input!r} is neither {output}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 
 import numpy as np
 import pytest
@@ -346,3 +347,13 @@ def test_a_wrong_symbolic_result_fails_the_numeric_check(source):
     sol.conv = type(sol.conv)(**{**vars(sol.conv), "output": wrong})
     with pytest.raises(VerificationError):
         check_solution(sol)
+
+
+@pytest.mark.parametrize("pooled, message", [("C", "pooling: its input C is symbolic (the convolution"),
+                                             ("A", "pooling: its input A is symbolic; pooling needs numbers")])
+def test_pooling_symbols_is_refused_when_the_spec_loads(pooled, message):
+    data = yaml.safe_load(DEFAULT_SPEC.read_text())   # max pooling of symbols is undecided
+    data["matrices"]["A"] = "symbolic 5x5"
+    data["pooling"]["input"] = pooled
+    with pytest.raises(SpecError, match=re.escape(message)):
+        load_spec(data)
