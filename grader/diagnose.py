@@ -52,6 +52,11 @@ CODES: dict[str, str] = {
     "channels-wrong": "the output has one channel per filter (out_channels), not the input's channel count",
     "macs-per-input-position": "you counted per input position; a layer does its multiply-adds once per output "
                                "position",
+    "transposed-size-as-conv": "you used the forward convolution's size rule; a transposed convolution goes the "
+                               "other way: (I - 1)S - 2P + D(K - 1) + output_padding + 1",
+    "transposed-padding-added": "you added the padding; in a transposed convolution the padding crops P cells from "
+                                "each side of the output (- 2P)",
+    "output-padding-forgotten": "you left out output_padding, which adds that many rows and columns at the end",
     "stride-ignored": "you added up the kernel extents as if every stride were 1; after a layer with stride s, each "
                       "further layer's kernel step covers s times as many input cells (the jump)",
     "pool-tie-split": "you split the gradient among the tied maxima; PyTorch sends the whole upstream entry to one "
@@ -64,6 +69,8 @@ CODES: dict[str, str] = {
                                "you kept only one",
     "pool-forward-result": "you gave the pooling's output (the forward pass), not the gradient with respect to its "
                            "input",
+    "lp-as-max": "you used max pooling's gradient (each window's upstream to its maximum only); LP pooling with a "
+                 "finite p passes x_i^(p-1) / L_p^(p-1) of it to every entry of the window",
     "pool-avg-not-divided": "you did not divide by the window size; an average passes 1/N of each window's upstream "
                             "gradient to each of its N entries",
     "other-variant": "your answer is right for another variant of this problem, not for yours; solve the problem "
