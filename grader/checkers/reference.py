@@ -55,7 +55,8 @@ class Reference:
         if self.spec.seed:
             return self.spec.seed
         spec = self.spec
-        network = (spec.network,) if spec.network is not None else ()   # (the digest of older specs unchanged)
+        # the sections newer specs may have, only when present (the digest of older specs stays the same)
+        network = tuple(x for x in (spec.network, getattr(spec, "layers", None)) if x is not None)
         content = repr((sorted((k, m.tolist()) for k, m in spec.matrices.items()), spec.convolution,
                         spec.pooling, [(p.id, p.task, p.points, p.text) for p in spec.parts], *network))
         return hashlib.sha256(content.encode()).hexdigest()[:16]
