@@ -19,7 +19,7 @@ def _data(name: str) -> dict:
 @pytest.mark.parametrize(("name", "edit"), [
     ("transposed-conv.yaml", lambda d: d["matrices"].update(X=[[1, 2], [3, 5]])),            # layers: an input
     ("transposed-conv.yaml", lambda d: d["layers"]["steps"][0].update(stride=1)),              # layers: a step
-    ("cnn-layers.yaml", lambda d: d["network"]["layers"][0].update(out_channels=16)),        # network
+    ("cnn-layers.yaml", lambda d: d["network"]["layers"][0].update(kernel_size=3)),        # network
     ("homework.yaml", lambda d: d["matrices"]["A"][0].__setitem__(0, 9)),                     # convolution
 ])
 def test_the_seed_follows_every_section(name, edit):
