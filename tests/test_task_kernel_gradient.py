@@ -200,3 +200,29 @@ def test_the_document_gives_the_equations(detail, equations):
     section = section[:section.index(r"\end{align")]
     assert section.count(r"\frac{\partial E}{\partial K_{") == equations
     assert r"\frac{\partial E}{\partial K_{11}}" in section
+
+
+def test_a_write_up_is_read_and_graded(tmp_path):
+    """The kernel's chain-rule lines are found in a write-up by their left sides, and not taken for the input's."""
+    sol = derive_solution(STRIDED)
+    rules = kernel_gradient.kernel_chain(sol)
+    write_up = tmp_path / "ada.md"
+    write_up.write_text("# Homework, ada\n\n## 1\n(g)\n\n" + "\n\n".join(f"$${rules[key].to_latex()}$$"
+                                                                         for key in sorted(rules)), encoding="utf-8")
+    parts = {p.part: p for p in grade(str(STRIDED), write_up).parts}
+    assert parts["1g"].score == 3 and parts["1d"].score == 0 and parts["1d"].status == NEEDS_REVIEW
+
+
+def test_the_sums_are_checked_against_torchs_algorithm(monkeypatch):
+    """The second route: a kernel gradient from the numeric side that disagrees is a VerificationError."""
+    import types
+
+    from symconv import numeric
+    from symconv.errors import VerificationError
+
+    def doubled(*args, **kwargs):
+        grad_x, grad_w, grad_bias = numeric.conv2d_backward(*args, **kwargs)
+        return grad_x, 2 * grad_w, grad_bias
+    monkeypatch.setattr(kernel_gradient, "numeric", types.SimpleNamespace(conv2d_backward=doubled))
+    with pytest.raises(VerificationError):
+        kernel_gradient.kernel_chain(derive_solution(STRIDED))

@@ -404,6 +404,8 @@ def check_kernel_chain(ref: Reference, part: Part, answer: Any) -> PartResult:
 
 
 def warm_kernel(ref: Reference, part: Part) -> None:
-    """Compute the kernel's chain rules, their sums and the expected LaTeX before a batch forks."""
+    """Compute the kernel's chain rules, their sums, the expected LaTeX and the task's recomputed mistakes before a
+    batch forks."""
     variable(ref, "kernel")
     check_kernel_chain(ref, part, {})
+    ref.alternatives(part.task)
