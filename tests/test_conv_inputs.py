@@ -357,3 +357,35 @@ def test_pooling_symbols_is_refused_when_the_spec_loads(pooled, message):
     data["pooling"]["input"] = pooled
     with pytest.raises(SpecError, match=re.escape(message)):
         load_spec(data)
+
+
+WRITEUP = r"""# Convolution in symbols
+Student: 20260001
+
+## 1a
+$$y = \begin{bmatrix} x_1 - x_2 + 2x_4 & x_2 - x_3 + 2 x_5 \\ x_4 - x_5 + 2x_7 & x_5 - x_6 + 2x_8 \end{bmatrix}$$
+
+## 1b
+- $\frac{\partial E}{\partial x_1} = \frac{\partial E}{\partial y_1}\frac{\partial y_1}{\partial x_1} = w_1$
+- $\frac{\partial E}{\partial x_2} = w_1 + w_2$
+- $\frac{\partial E}{\partial x_3} = w_2$
+- $\frac{\partial E}{\partial x_4} = w_1 + w_3$
+- $\frac{\partial E}{\partial x_5} = w_1 + w_2 + w_3 + w_4$
+- $\frac{\partial E}{\partial x_6} = w_2 + w_4$
+- $\frac{\partial E}{\partial x_7} = w_3$
+- $\frac{\partial E}{\partial x_8} = w_3 + w_4$
+- $\frac{\partial E}{\partial x_9} = w_4$
+
+## 1c
+$$\frac{\partial E}{\partial x} = \begin{bmatrix} 1 & 0 & -1 \\ 3 & 2 & -1 \\ 2 & 2 & 0 \end{bmatrix}$$
+"""
+
+
+def test_a_writeup_in_the_specs_numbering_grades_to_full_marks():
+    from grader.writeup import load_writeup
+
+    spec = load_spec(SYMBOLIC)
+    sub = load_writeup("flat.md", spec, text=WRITEUP)
+    result = grader_for(spec).grade(sub)
+    assert [(p.part, p.score) for p in result.parts if p.score != p.max_score] == []
+    assert result.score == spec.max_score

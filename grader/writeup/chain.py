@@ -22,9 +22,11 @@ _LOSS = r"(?:\\mathcal\s*\{\s*[A-Za-z]\s*\}|\{\s*[A-Za-z]\s*\}|[A-Za-z])"
 _D = r"(?:\\partial|∂|d)"
 
 
-def _entry_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _entry_patterns(name: str, flat: bool = False) -> tuple[re.Pattern[str], re.Pattern[str]]:
     names = re.escape(name) + (f"|{re.escape(name.lower())}" if name.lower() != name else "")
     index = r"\s*(?:_\s*)?(?:\{\s*)?(?P<i>\d)\s*,?\s*(?P<j>\d)\s*\}?"
+    if flat:   # entries numbered row by row (x_5, x_{12}); x_{1,2} is still (1, 2)
+        index = r"\s*(?:_\s*)?(?:\{\s*)?(?:(?P<i>\d)\s*,\s*(?P<j>\d)|(?P<k>\d{1,3})(?![\d,]))\s*\}?"
     lhs = re.compile(_D + r"\s*" + _LOSS + r"\s*(?:\}\s*\{|/)\s*" + _D + r"\s*(?:\{\s*)?(?:" + names + r")" + index)
     label = re.compile(r"^\s*(?:[-*•–]\s*)?(?:for\s+)?\$?\s*(?:" + names + r")" + index + r"\s*\$?\s*(?::|\\colon)")
     return lhs, label
@@ -38,8 +40,18 @@ class _Equation:
     written: tuple[int, int] | None = None   # the entry its left side names
 
 
-def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
-    lhs, label = _entry_patterns(input_name)
+def _place(m: re.Match[str], cols: int | None) -> tuple[int, int]:
+    """The (i, j) an entry pattern matched: its two digits, or (with ``cols``) the entry numbered row by row."""
+    k = m.groupdict().get("k")
+    if k is not None and cols:
+        return (int(k) - 1) // cols + 1, (int(k) - 1) % cols + 1
+    return int(m.group("i")), int(m.group("j"))
+
+
+def _equations(units: list[Unit], input_name: str, cols: int | None = None) -> list[_Equation]:
+    """The equations of the units, each with the entry of ``input_name`` it is for (``cols``: the entries are
+    numbered flat, row by row, in a matrix of ``cols`` columns)."""
+    lhs, label = _entry_patterns(input_name, flat=cols is not None)
     equations: list[_Equation] = []
     for u in units:
         pieces: list[tuple[str, list[Line]]] = []
@@ -48,7 +60,7 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                 cells = [c.strip().strip("$").strip() for c in line.text.strip().strip("|").split("|")]
                 if len(cells) >= 2 and not re.fullmatch(r"[\s:|-]*", line.text):
                     m = label.match(cells[0] + ":")
-                    head = f"@{input_name}_{{{m.group('i')}{m.group('j')}}}@" if m else ""
+                    head = "@{}_{{{}{}}}@".format(input_name, *_place(m, cols)) if m else ""
                     rest = [c for c in (cells[1:] if m else cells) if c]
                     pieces.append((head + " = ".join(rest), [line]))
         else:
@@ -59,7 +71,7 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                 m = label.match(text) if text.strip() else None
                 head = ""
                 if m:
-                    head = f"{input_name}_{{{m.group('i')}{m.group('j')}}}"
+                    head = "{}_{{{}{}}}".format(input_name, *_place(m, cols))
                     text = text[m.end():]
                 found = spans(text)
                 if not found and not m and not lhs.search(text) and not text.strip().startswith(("=", "&")):
@@ -91,7 +103,7 @@ def _equations(units: list[Unit], input_name: str) -> list[_Equation]:
                 continue
             left = text.split("=", 1)[0]
             m = lhs.search(left)
-            written = (int(m.group("i")), int(m.group("j"))) if m else None
+            written = _place(m, cols) if m else None
             if forced:
                 equations.append(_Equation(text, list(where), (int(forced.group(1)), int(forced.group(2))), written))
             elif written:
@@ -148,7 +160,9 @@ def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]], na
     entry is graded as the missing entry next to it when there is one, else not graded (with a note either way).
     None when no line is found."""
     name = name or spec.conv.input
-    equations = [eq for eq in _equations(units, name) if eq.key in set(entries) or eq.key is not None]
+    flat = spec.conv.index == "flat" and name in spec.matrices and max(spec.matrices[name].shape) <= 9
+    cols = spec.matrices[name].cols if flat else None   # entries numbered x_1 ... as the spec numbers them
+    equations = [eq for eq in _equations(units, name, cols) if eq.key in set(entries) or eq.key is not None]
     if not equations:
         return None
     notes = _resolve(equations, entries, name)
@@ -157,7 +171,8 @@ def find_chain(units: list[Unit], spec: Spec, entries: list[tuple[int, int]], na
     for eq in equations:
         if eq.key is None or eq.key not in set(entries):
             continue
-        label = f"{name}_{{{eq.key[0]}{eq.key[1]}}}"
+        # (with flat numbering, x_{1,2}: two digits would read as one entry number)
+        label = f"{name}_{{{eq.key[0]},{eq.key[1]}}}" if cols else f"{name}_{{{eq.key[0]}{eq.key[1]}}}"
         if label not in answer:
             answer[label] = eq.text
             where[label] = eq.lines
