@@ -29,6 +29,7 @@ from symconv.solution import Solution
 from symconv.spec import DEFAULT_SPEC, TEMPLATES, Part
 from symconv.tasks import task
 from symconv.tasks.common import pooled_shape
+from symconv.tasks.kernel_gradient import fields as kernel_fields
 from symconv.tasks.kernel_gradient import kernel_chain
 
 SPECS = sorted(TEMPLATES.glob("*.yaml"))
@@ -64,8 +65,8 @@ def field_answer(sol: Solution, part: Part, field: str) -> str:
         return totals[field]
     if part.task == "kernel-gradient":   # one sum of input entries per kernel entry, row by row
         rules = kernel_chain(sol)
-        return dict(zip(task(part.task).fields(sol.spec), (latex(rules[key].total, **printer(sol, {}))
-                                                           for key in sorted(rules))))[field]
+        return dict(zip(kernel_fields(sol.spec), (latex(rules[key].total, **printer(sol, {}))
+                                                  for key in sorted(rules))))[field]
     if part.task == "pooling-modules":
         return sol.pool_modules[field]
     if (part.task, field) in WRITTEN:
