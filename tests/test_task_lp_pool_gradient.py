@@ -201,3 +201,8 @@ def test_the_document_names_zero_windows_and_overlaps():
     text = document(lp_spec(x, k, s, p))
     assert r"The sum $\sum_i x_i^p$ is 0 in window $Y_{11}$: PyTorch passes no gradient" in text
     assert r"The windows overlap: $X_{22}$ lies in 4 of them" in text
+
+
+def test_p_infinity_is_explained_as_max_pooling():
+    text = document(lp_spec(X4, 2, 2, float("inf")))
+    assert r"With $p = \infty$ LP pooling is max pooling" in text and "x_i^{p-1}" not in text

@@ -162,11 +162,18 @@ def _entry(name: str, cell: tuple[int, int]) -> str:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The rule ∂L_p/∂x_i = x_i^(p-1)/L_p^(p-1) once, one window worked out, the windows whose sum is 0, the sums
-    where windows overlap, and the matrix ∂E/∂X."""
+    where windows overlap, and the matrix ∂E/∂X (for p = oo: max pooling's rule, and the matrix)."""
     spec = sol.spec
     name, p = pooling(spec).input, norm_type(spec)
     X, g, grad = symbol(name), upstream_latex(spec), reference(sol)
     s = opts.printer
+    if p == sympy.oo:   # the limit p -> oo: max pooling, whose gradient goes to one entry per window
+        prose(box, rf"With $p = \infty$ LP pooling is max pooling (the limit of $L_p$ as $p \to \infty$), so each "
+                   rf"window passes its upstream gradient $\partial E/\partial Y_{{uv}} = {g}$ to one entry of "
+                   rf"${X}$, its first maximum in row-major order (PyTorch's rule); an entry that wins several windows "
+                   "receives the sum.", end=True)
+        matrix_result(box, rf"\frac{{\partial E}}{{\partial {X}}}", grad, f"dE/d{name}", "Altogether", **s)
+        return
     general = r"\frac{x_i^{p-1}}{L_p^{p-1}}"
     rule = latex(local_rule(p), **s)
     prose(box, rf"LP pooling (PyTorch's LPPool2d, $p = {latex(p, **s)}$) maps each window to "
