@@ -66,7 +66,7 @@ def kernel_chain(sol: Solution) -> dict[Key, ChainRule]:
     return rules
 
 
-def reference(sol: Solution) -> dict[Key, sympy.Expr]:
+def totals(sol: Solution) -> dict[Key, sympy.Expr]:
     """Each ∂E/∂B_mn as its sum of input terms (the answer the checker grades per entry)."""
     return {key: rule.total for key, rule in kernel_chain(sol).items()}
 
@@ -74,7 +74,7 @@ def reference(sol: Solution) -> dict[Key, sympy.Expr]:
 def alternatives(sol: Solution) -> list[Alternative]:
     """Every entry's sum recomputed as for a flipped kernel (the gradient rotated by 180 degrees: B_mn gets the
     sum of the entry opposite) and transposed (B_mn gets B_nm's, for a square kernel)."""
-    right = reference(sol)
+    right = totals(sol)
     rows, cols = sol.kernel.shape
     alts = [Alternative("flipped-kernel", {(m, n): right[(rows + 1 - m, cols + 1 - n)] for m, n in right})]
     if rows == cols:
