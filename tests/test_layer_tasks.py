@@ -41,7 +41,7 @@ CODES = {
     ("multi", "1c"): ["flipped-kernel", "bias-forgotten", "relu-forgotten", "transposed"],
     ("multi", "2a"): ["relu-gate-forgotten", "bias-gradient-not-summed", "transposed"],
     ("multi", "2b"): ["relu-gate-forgotten", "pool-tie-split", "transposed"],
-    ("transposed", "1a"): ["transposed"],
+    ("transposed", "1b"): ["transposed"],
     ("transposed-grad", "k"): ["transposed"],
     ("symbolic", "a"): ["relu-gate-forgotten", "transposed"],   # answers in the upstream's symbols G_uv
     ("symbolic", "b"): ["relu-gate-forgotten", "transposed"],
@@ -159,7 +159,7 @@ def test_bad_part_keys_are_spec_errors(change, needle):
 
 @pytest.mark.parametrize(("spec_name", "part_id", "fields"), [
     ("multi", "1a", ["Z[1]", "Z[2]"]), ("multi", "2a", []), ("multi", "2b", ["W[1,1]", "W[1,2]", "W[2,1]", "W[2,2]"]),
-    ("small", "c", []), ("transposed", "1a", []),
+    ("small", "c", []), ("transposed", "1b", []),
 ])
 def test_answer_sheet_fields_follow_the_part(spec_name, part_id, fields):
     spec = load_spec(SPECS[spec_name])
@@ -167,7 +167,7 @@ def test_answer_sheet_fields_follow_the_part(spec_name, part_id, fields):
 
 
 def test_the_transposed_output_is_five_by_five():
-    sol, part, t = reference("transposed", "1a")
+    sol, part, t = reference("transposed", "1b")
     assert t.value(sol, part)["T"].shape == (5, 5)
 
 
