@@ -38,7 +38,7 @@ and ungraded until the student rewrote it in notation the parser knows, and corr
 could then never be submitted): the part scores 0 for now and its feedback says a person will read it, as in
 ``symconv grade``; the instructor settles it with PrairieLearn's manual grading.
 
->>> from symconv.variants import read_spec_data
+>>> from symconv.spec import read_spec_data
 >>> files = question_files(read_spec_data(None)[0])
 >>> sorted(files), json.loads(files["info.json"])["uuid"] == json.loads(question_files(
 ...     read_spec_data(None)[0])["info.json"])["uuid"]
@@ -290,7 +290,7 @@ def _draw(data: dict[str, Any], seed: str) -> dict[str, Any]:
 
 
 def question_files(data: dict[str, Any], where: str = "<spec>") -> dict[str, str]:
-    """The question directory of the spec ``data`` (its raw data, as ``symconv.variants.read_spec_data`` reads
+    """The question directory of the spec ``data`` (its raw data, as ``symconv.spec.read_spec_data`` reads
     it): ``{relative path: text}``. A spec the loader refuses, a ``variants:`` section that cannot be drawn, or a
     ``grading.seed_file`` (a path that would not travel with the question) is a SpecError."""
     try:

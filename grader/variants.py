@@ -103,7 +103,8 @@ class VariantGrader:
     def warm(self) -> None:
         """Check the variants section and derive the default problem's reference (grader.batch calls this once,
         before forking): an error here is the spec's (a misspelt key or rubric code), raised once for the run."""
-        from symconv.variants import parse_variants, read_spec_data
+        from symconv.spec import read_spec_data
+        from symconv.variants import parse_variants
 
         data, where, lines = read_spec_data(self.source)
         parse_variants(data, where, lines)

@@ -328,8 +328,15 @@ def load_spec(source: str | Path | dict[str, Any] | None = None) -> Spec:
     """Load and validate a spec from a path (YAML, TOML or JSON), a dict, or None for the built-in homework."""
     if isinstance(source, Spec):
         return source
+    data, where, lines = read_spec_data(source)
+    return _build(data, where, lines)
+
+
+def read_spec_data(source: str | Path | dict[str, Any] | None) -> tuple[dict[str, Any], str, dict[str, int]]:
+    """The raw data of a spec (a path, YAML, TOML or JSON, a dict, or None for the built-in homework), where it
+    came from, and the line of each key (YAML); a one-line SpecError for a file that cannot be read or parsed."""
     if isinstance(source, dict):
-        return _build(source, "<spec>")
+        return source, "<spec>", {}
     path = Path(source) if source is not None else DEFAULT_SPEC
     where = str(path)
     try:
@@ -351,7 +358,7 @@ def load_spec(source: str | Path | dict[str, Any] | None = None) -> Spec:
         raise SpecError(where, _syntax(err, path.suffix.lstrip(".").upper() or "YAML")) from None
     if not isinstance(data, dict):
         raise SpecError(where, "the top level must be a mapping")
-    return _build(data, where, lines)
+    return data, where, lines
 
 
 def _get(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:

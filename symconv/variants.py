@@ -48,21 +48,19 @@ import json
 import os
 import random
 import stat
-import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import sympy
-import yaml
 
 from symconv.conv import conv2d, conv2d_grad
 from symconv.errors import ConfigError, SpecError, SymconvError
 from symconv.matrices import sym_matrix
 from symconv.pooling import max_pool2d_routes
 from symconv.sizes import output_size, pair, pool_output_size
-from symconv.spec import DEFAULT_SPEC, MAX_SPEC_BYTES, Spec, _build, _read_yaml, _syntax, unknown_name
+from symconv.spec import Spec, _build, read_spec_data, unknown_name
 
 ATTEMPTS = 200          # draws before a constraint that never holds is reported
 MAX_ATTEMPTS = 10_000
@@ -381,35 +379,6 @@ def variant_data(data: dict[str, Any], student: str, secret: str, *, where: str 
     4
     """
     return draw(data, student, secret, where=where, lines=lines).data
-
-
-def read_spec_data(source: str | Path | dict[str, Any] | None) -> tuple[dict[str, Any], str, dict[str, int]]:
-    """The raw data of a spec (a path, YAML, TOML or JSON, a dict, or None for the built-in homework), where it
-    came from, and the line of each key (YAML), read as ``load_spec`` reads it."""
-    if isinstance(source, dict):
-        return source, "<spec>", {}
-    path = Path(source) if source is not None else DEFAULT_SPEC
-    where = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise SpecError(where, f"cannot read: {err.strerror or err}") from None
-    if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError(where, f"larger than {MAX_SPEC_BYTES} bytes")
-    lines: dict[str, int] = {}
-    try:
-        text = raw.decode("utf-8")
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data, lines = _read_yaml(text, where)
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError, RecursionError) as err:
-        raise SpecError(where, _syntax(err, path.suffix.lstrip(".").upper() or "YAML")) from None
-    if not isinstance(data, dict):
-        raise SpecError(where, "the top level must be a mapping")
-    return data, where, lines
 
 
 def variant_spec(source: str | Path | dict[str, Any] | None, student: str, secret: str) -> Spec:

@@ -23,8 +23,7 @@ import grader.prairielearn as pl
 from symconv import derive_solution
 from symconv.cli import main
 from symconv.errors import SpecError
-from symconv.spec import DEFAULT_SPEC, TEMPLATES, load_spec
-from symconv.variants import read_spec_data
+from symconv.spec import DEFAULT_SPEC, TEMPLATES, load_spec, read_spec_data
 
 HOMEWORK = yaml.safe_load(DEFAULT_SPEC.read_text(encoding="utf-8"))
 # The homework with A and B drawn (the contract's variants: section), independent of the templates' own.

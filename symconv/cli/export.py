@@ -39,7 +39,7 @@ def _missing_format(parser: argparse.ArgumentParser) -> int:
 def run(args: argparse.Namespace) -> int:
     """Write the question directory of ``args.spec`` into ``args.dir``; returns the exit code."""
     from grader.prairielearn import question_files
-    from symconv.variants import read_spec_data
+    from symconv.spec import read_spec_data
 
     data, where, _ = read_spec_data(args.spec)
     files = question_files(data, where)

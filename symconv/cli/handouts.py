@@ -30,7 +30,8 @@ from symconv.document.compile import INSTALL_HINT, TexMissing, safe_name
 from symconv.errors import SymconvError
 from symconv.roster import RosterEntry, read_roster
 from symconv.solution import derive_solution
-from symconv.variants import draw, fingerprint, load_secret, read_spec_data
+from symconv.spec import read_spec_data
+from symconv.variants import draw, fingerprint, load_secret
 
 MANIFEST = "manifest.csv"
 SHEET = "answer-sheet.tex"

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from symconv.spec import Spec, load_spec
-from symconv.variants import draw, fingerprint, load_secret, read_spec_data
+from symconv.spec import Spec, load_spec, read_spec_data
+from symconv.variants import draw, fingerprint, load_secret
 
 SHOWN = ("matrices", "convolution", "pooling")   # the sections a variant draws
 
