@@ -144,6 +144,16 @@ def _operands(x: Any, w: Any, channel: int | None, flip: bool) -> tuple[sympy.Ma
     return xs[c], ws[c], len(xs) > 1
 
 
+def _setup(indices: tuple[tuple[str, Any, int], ...], xm: sympy.Matrix, wm: sympy.Matrix, upstream: Any,
+           stride: Any, padding: Any, dilation: Any) -> tuple[ConvConfig, sympy.Matrix]:
+    """Check the 1-based entry indices (name, value, size) and return the configuration and the upstream."""
+    for name, value, size in indices:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= size:
+            raise ConfigError(name, f"must be an index from 1 to {size} (1-based)", value)
+    cfg = ConvConfig.make(stride, padding, dilation)
+    return cfg, _upstream(upstream, cfg.out_shape(xm.shape, wm.shape))
+
+
 def chain_rule(x: Any, w: Any, i: int, j: int, *, channel: int | None = None, upstream: Any = None,
                stride: Any = 1, padding: Any = 0, dilation: Any = 1, flip: bool = False,
                input_name: str | None = None, output_name: str = "C", loss_name: str = "E") -> ChainRule:
@@ -163,11 +173,7 @@ B_11*G_22 + B_12*G_21 + B_21*G_12 + B_22*G_11
     L_11 + L_12
     """
     xm, wm, multi = _operands(x, w, channel, flip)
-    for name, value, size in (("i", i, xm.rows), ("j", j, xm.cols)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= size:
-            raise ConfigError(name, f"must be an index from 1 to {size} (1-based)", value)
-    cfg = ConvConfig.make(stride, padding, dilation)
-    g = _upstream(upstream, cfg.out_shape(xm.shape, wm.shape))
+    cfg, g = _setup((("i", i, xm.rows), ("j", j, xm.cols)), xm, wm, upstream, stride, padding, dilation)
     entry = xm[i - 1, j - 1]
     if not isinstance(entry, sympy.Symbol):
         entry = entry_symbol(input_name or "A", i, j)
@@ -195,11 +201,7 @@ A_12 + A_13 + A_22 + A_23
     A_11 + A_12 + A_13 + A_21 + A_22 + A_23 + A_31 + A_32 + A_33
     """
     xm, wm, multi = _operands(x, w, channel, flip)
-    for name, value, size in (("m", m, wm.rows), ("n", n, wm.cols)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= size:
-            raise ConfigError(name, f"must be an index from 1 to {size} (1-based)", value)
-    cfg = ConvConfig.make(stride, padding, dilation)
-    g = _upstream(upstream, cfg.out_shape(xm.shape, wm.shape))
+    cfg, g = _setup((("m", m, wm.rows), ("n", n, wm.cols)), xm, wm, upstream, stride, padding, dilation)
     tap = (wm.rows - m, wm.cols - n) if flip else (m - 1, n - 1)   # where the given entry sits in the used kernel
     entry = wm[tap]
     if not isinstance(entry, sympy.Symbol):

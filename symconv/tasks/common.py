@@ -57,3 +57,12 @@ def index_rule(sol: Solution, axis: int, out: str, k: str) -> str:
     c = sol.spec.conv
     u, m = sympy.Symbol(out), sympy.Symbol(k)
     return latex(c.stride[axis] * (u - 1) + c.dilation[axis] * (m - 1) + 1 - c.padding[axis])
+
+
+def entry_fields(spec: Spec, name: str) -> list[str]:
+    """One answer line per entry of matrix ``name``, named as its entries are written (``A_{11}``, or ``A_{1}`` ...
+    with ``convolution.index: flat``)."""
+    rows, cols = spec.matrices[name].shape
+    if spec.conv.index == "flat":
+        return [f"{name}_{{{k}}}" for k in range(1, rows * cols + 1)]
+    return [f"{name}_{{{i}{j}}}" for i in range(1, rows + 1) for j in range(1, cols + 1)]

@@ -19,17 +19,12 @@ from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part, Spec, upstream_text
 from symconv.tasks.base import Task
-from symconv.tasks.common import index_rule, symbol
+from symconv.tasks.common import entry_fields, index_rule, symbol
 
 
 def fields(spec: Spec) -> list[str]:
-    """One answer line per input entry, named as the input's entries are written (``A_{11}``, or ``A_{1}`` ...
-    with ``convolution.index: flat``)."""
-    name = spec.conv.input
-    rows, cols = spec.matrices[name].shape
-    if spec.conv.index == "flat":
-        return [f"{name}_{{{k}}}" for k in range(1, rows * cols + 1)]
-    return [f"{name}_{{{i}{j}}}" for i in range(1, rows + 1) for j in range(1, cols + 1)]
+    """One answer line per input entry (:func:`symconv.tasks.common.entry_fields`)."""
+    return entry_fields(spec, spec.conv.input)
 
 
 def _representatives(sol: Solution) -> list[tuple[int, int]]:

@@ -29,20 +29,15 @@ from symconv.errors import SpecError
 from symconv.solution import Solution
 from symconv.spec import Part, Spec, upstream_text
 from symconv.tasks.base import Alternative, Task, distinct
-from symconv.tasks.common import conv_config, index_rule, symbol
+from symconv.tasks.common import conv_config, entry_fields, index_rule, symbol
 from symconv.verify import verify
 
 Key = tuple[int, int]
 
 
 def fields(spec: Spec) -> list[str]:
-    """One answer line per kernel entry, named as the kernel's entries are written (``B_{11}``, or ``B_{1}`` ...
-    with ``convolution.index: flat``)."""
-    name = spec.conv.kernel
-    rows, cols = spec.matrices[name].shape
-    if spec.conv.index == "flat":
-        return [f"{name}_{{{k}}}" for k in range(1, rows * cols + 1)]
-    return [f"{name}_{{{m}{n}}}" for m in range(1, rows + 1) for n in range(1, cols + 1)]
+    """One answer line per kernel entry (:func:`symconv.tasks.common.entry_fields`)."""
+    return entry_fields(spec, spec.conv.kernel)
 
 
 def kernel_chain(sol: Solution) -> dict[Key, ChainRule]:
