@@ -23,6 +23,8 @@ from symconv.tasks import Alternative
 CODES: dict[str, str] = {
     "flipped-kernel": "you rotated the kernel by 180 degrees (true convolution); the layer computes "
                       "cross-correlation, with the kernel as given",
+    "unflipped-kernel": "you did not rotate the kernel; this problem defines convolution as true convolution "
+                        "(kernel rotated by 180 degrees)",
     "transposed": "your answer is the transpose of the expected one",
     "output-size-off-by-one": "your size is off by one (check the + 1 at the end of the output-size formula)",
     "ceil-instead-of-floor": "you rounded up; the output size rounds down (floor)",

@@ -194,18 +194,19 @@ def _upstream(upstream: Any, out_shape: Pair) -> sympy.Matrix:
 
 
 def conv2d_grad(x: Any, w: Any, upstream: Any = None, *, stride: Any = 1, padding: Any = 0,
-                dilation: Any = 1) -> tuple[Any, Any]:
-    """(∂E/∂x, ∂E/∂w) for E = Σ upstream ⊙ conv2d(x, w); ``upstream=None`` means all ones.
+                dilation: Any = 1, flip: bool = False) -> tuple[Any, Any]:
+    """(∂E/∂x, ∂E/∂w) for E = Σ upstream ⊙ conv2d(x, w, flip=flip); ``upstream=None`` means all ones.
 
     Each entry is a sum of kernel terms (times upstream entries), the way a student writes it. With channel
-    lists, both results are lists of channel matrices.
+    lists, both results are lists of channel matrices. With ``flip`` (true convolution) ∂E/∂w is the gradient of
+    the kernel as given: the rotated kernel's gradient, rotated back.
 
     >>> from symconv import sym_matrix
     >>> dA, _ = conv2d_grad(sym_matrix("A", 3, 3), sym_matrix("B", 2, 2), sym_matrix("G", 2, 2))
     >>> dA[0, 1]
     B_11*G_12 + B_12*G_11
     """
-    xs, ws = _prepare(x, w)
+    xs, ws = _prepare(x, w, flip)
     multi = _is_channel_list(x)
     cfg = ConvConfig.make(stride, padding, dilation)
     gl = _upstream(upstream, cfg.out_shape(xs[0].shape, ws[0].shape)).tolist()
@@ -220,5 +221,7 @@ def conv2d_grad(x: Any, w: Any, upstream: Any = None, *, stride: Any = 1, paddin
             dw[t.m][t.n].append(_product(gt, xl[t.a][t.b]))
         dxs.append(sympy.Matrix(xc.rows, xc.cols, lambda a, b, dx=dx: _sum(dx[a][b])))
         dws.append(sympy.Matrix(wc.rows, wc.cols, lambda m, n, dw=dw: _sum(dw[m][n])))
+    if flip:  # the taps ran through the rotated kernel: its gradient, rotated back, is the given kernel's
+        dws = [d[::-1, ::-1] for d in dws]
     return (dxs, dws) if multi else (dxs[0], dws[0])
 

@@ -53,7 +53,7 @@ class ConvResults:
     input: sympy.Matrix                  # A, numbers (or the spec's symbols: a, w_11, A_ij)
     kernel: sympy.Matrix                 # B, numbers (or symbols)
     output_shape: tuple[int, int]
-    output: sympy.Matrix                 # C = A ⋆ B, numbers
+    output: sympy.Matrix                 # C = A ⋆ B (A * B with convolution.mode: convolution), numbers
     output_symbolic: sympy.Matrix        # C in A_ij and B_mn
     upstream: sympy.Matrix               # ∂E/∂C: ones, G_uv or the spec's upstream matrix
     grad_input: sympy.Matrix             # ∂E/∂A, numbers (or in G_uv when the upstream is symbolic)
@@ -190,7 +190,8 @@ class Solution:
         c, pool = self.spec.conv, self.spec.pooling
         (kh, kw), (H, W) = self.kernel.shape, self.input.shape
         config = ", ".join(f"{k}={v[0] if v[0] == v[1] else v}" for k, v in self._config().items())
-        text = (f"Solution({self.spec.name}: {c.input} {H}x{W} ⋆ {c.kernel} {kh}x{kw} -> {c.output} "
+        op = "*" if c.flip else "⋆"   # true convolution, or cross-correlation
+        text = (f"Solution({self.spec.name}: {c.input} {H}x{W} {op} {c.kernel} {kh}x{kw} -> {c.output} "
                 f"{self.output_shape[0]}x{self.output_shape[1]}, {config}, d{c.loss}/d{c.output} = {c.upstream}")
         if pool is not None:
             text += f"; pooling {pool.kernel_size[0]}x{pool.kernel_size[1]} stride {pool.stride[0]}"
@@ -230,14 +231,15 @@ class Solution:
         """The sliding window of output entry (u, v), 1-based (:func:`symconv.plot.sliding_window`)."""
         from symconv.plot import sliding_window
 
-        return sliding_window(self.input, self.kernel, (u, v), **self._config())
+        return sliding_window(self.input, self.kernel, (u, v), flip=self.spec.conv.flip, **self._config())
 
     def plot_gradient(self, values: str = "count") -> Any:
         """How many outputs each input entry feeds, or the input gradient (:func:`symconv.plot.gradient_heatmap`)."""
         from symconv.plot import gradient_heatmap
 
         upstream = self.upstream if values == "gradient" else None
-        return gradient_heatmap(self.input, self.kernel, upstream=upstream, values=values, **self._config())
+        used = self.kernel[::-1, ::-1] if self.spec.conv.flip else self.kernel   # the kernel the layer applies
+        return gradient_heatmap(self.input, used, upstream=upstream, values=values, **self._config())
 
     def plot_pool(self, u: int = 1, v: int = 1) -> Any:
         """Max pooling's window of output entry (u, v), with its winner (:func:`symconv.plot.pool_window`)."""
@@ -270,9 +272,13 @@ def upstream_matrix(spec: Spec, shape: tuple[int, int]) -> sympy.Matrix:
 
 
 def _derive_conv(spec: Spec) -> ConvResults:
-    """The convolution's answers, each verified numerically, and the chain rule checked against the gradient."""
+    """The convolution's answers, each verified numerically, and the chain rule checked against the gradient.
+
+    ``convolution.mode: convolution`` rotates the kernel by 180 degrees (``flip``) in every one of them: the output,
+    both gradients (the kernel's with respect to the kernel as given) and the chain-rule expansions.
+    """
     c = spec.conv
-    cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+    cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation, flip=c.flip)
     A, B = spec.matrices[c.input], spec.matrices[c.kernel]
     As, Bs = sym_matrix(c.input, *A.shape), sym_matrix(c.kernel, *B.shape)
 

@@ -4,7 +4,8 @@ A spec never holds answers; :mod:`symconv.solution` derives them. The solution d
 same spec. Text may use placeholders that the engine fills in, so that changing an input changes the text too:
 ``[[A.shape]]`` (``5\\times 5``), ``[[stride]]``, ``[[padding]]``, ``[[dilation]]``, ``[[pool.kernel_size]]``,
 ``[[pool.stride]]``, ``[[pool.padding]]``, ``[[upstream]]`` (``1``, or ``G_{uv}`` for a symbolic upstream or an
-upstream matrix G), ``[[loss]]`` (E unless ``convolution.loss`` names it).
+upstream matrix G), ``[[loss]]`` (E unless ``convolution.loss`` names it), ``[[operation]]`` (``cross-correlation``,
+or ``convolution`` with ``convolution.mode: convolution``).
 
 Every key, task and (in the grader) rubric code is checked: a misspelling is a one-line error with the file, the
 line (YAML; the key path for JSON, TOML and dicts) and the nearest valid name, never silently ignored.
@@ -59,7 +60,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "": ("name", "course", "assignment", "date", "matrices", "convolution", "pooling", "network", "layers",
          "grading", "problems", "document", "variants"),   # variants: drawn per student by symconv.variants
     "convolution": ("input", "kernel", "output", "stride", "padding", "dilation", "upstream", "upstream_name", "loss",
-                    "index"),
+                    "index", "mode"),
     "pooling": ("input", "kernel_size", "stride", "padding"),
     "grading": ("tolerance", "rubric", "seed", "seed_file", "feedback"),
     "grading.tolerance": ("rel", "abs"),
@@ -104,6 +105,17 @@ class ConvSetup:
     upstream_name: str = field(default="G", repr=False)   # a symbolic upstream's entries: G_uv
     loss: str = field(default="E", repr=False)            # the loss in the documents' text: dE/dC_uv
     index: str = field(default="2d", repr=False)          # "flat": entries named x1 ... x25 (row-major), not x_{11}
+    mode: str = field(default="cross-correlation", repr=False)   # or "convolution": the kernel rotated by 180°
+
+    @property
+    def flip(self) -> bool:
+        """True for true convolution (``mode: convolution``: the kernel rotated by 180 degrees), False for
+        cross-correlation (PyTorch's conv2d, the default).
+
+        >>> ConvSetup("A", "B").flip, ConvSetup("A", "B", mode="convolution").flip
+        (False, True)
+        """
+        return self.mode == "convolution"
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,7 @@ def _placeholders(spec: Spec) -> dict[str, str]:
         values.update(stride=_show(c.stride), padding=_show(c.padding), dilation=_show(c.dilation))
         values["upstream"] = upstream_text(c)   # dE/dC_uv, as the problem text states it
         values["loss"] = c.loss
+        values["operation"] = c.mode
     if spec.pooling:
         kh, kw = spec.pooling.kernel_size
         values.update({"pool.kernel_size": rf"{kh}\times {kw}", "pool.stride": _show(spec.pooling.stride),
@@ -385,7 +398,10 @@ def _build(data: dict[str, Any], where: str, lines: dict[str, int] | None = None
             padding=pair("convolution.padding", conv.get("padding", 0), 0),
             dilation=pair("convolution.dilation", conv.get("dilation", 1), 1),
             upstream=str(conv.get("upstream", "ones")), upstream_name=str(conv.get("upstream_name", "G")),
-            loss=str(conv.get("loss", "E")), index=str(conv.get("index", "2d")))
+            loss=str(conv.get("loss", "E")), index=str(conv.get("index", "2d")),
+            mode=str(conv.get("mode", CONV_MODES[0])))
+        if setup is not None and setup.mode not in CONV_MODES:
+            raise unknown_name(where, lines, "convolution.mode", setup.mode, CONV_MODES, "mode")
         names = [*((f"matrices.{n}", n) for n in matrices)] + ([("convolution.output", setup.output)] if setup else [])
         for key, name in names:
             if not NAME.fullmatch(name):   # names become symbols and reach LaTeX: letters only
@@ -549,6 +565,10 @@ def _matrices(section: dict[str, Any], where: str, lines: dict[str, int]) -> dic
             raise SpecError(where, (f"line {line}: " if line else "") + str(err)) from None
     return matrices
 
+
+#: What ``convolution.mode`` may say the layer computes: cross-correlation (PyTorch's conv2d, the default) or true
+#: convolution (the kernel rotated by 180 degrees, as in signal processing and Goodfellow et al.).
+CONV_MODES = ("cross-correlation", "convolution")
 
 #: How ``convolution.index`` may name a matrix's entries: ``x_{11}`` (2d, the default) or ``x1`` ... (flat).
 INDEX_NAMINGS = ("2d", "flat")

@@ -87,17 +87,30 @@ def verify_conv2d(x: Any, w: Any, result: Any, *, flip: bool = False, name: str 
     return verify(result, fn, [x, w], name=name)
 
 
+def conv2d_backward(a: np.ndarray, b: np.ndarray, g: np.ndarray, *, flip: bool = False,
+                    **cfg: Any) -> tuple[np.ndarray, np.ndarray]:
+    """torch's (∂E/∂x, ∂E/∂w) of E = Σ g ⊙ conv2d(a, b) (:func:`symconv.numeric.conv2d_backward`); with ``flip``
+    (true convolution) the layer uses the kernel rotated by 180 degrees, whose gradient is rotated back.
+
+    >>> dx, dw = conv2d_backward(np.eye(2), np.array([[1.0]]), np.ones((2, 2)), flip=True)
+    >>> dw.tolist()
+    [[2.0]]
+    """
+    dx, dw = numeric.conv2d_backward(a, b[::-1, ::-1] if flip else b, g, **cfg)[:2]
+    return dx, (dw[::-1, ::-1] if flip else dw)
+
+
 def verify_conv2d_grad(x: Any, w: Any, upstream: Any, grad_x: Any, grad_w: Any | None = None, *,
-                       names: tuple[str, str] = ("dE/dA", "dE/dB"), **cfg: Any) -> float:
-    """Check symbolic (∂E/∂x, ∂E/∂w) for E = Σ upstream ⊙ conv2d(x, w); ``upstream=None`` means ones."""
+                       names: tuple[str, str] = ("dE/dA", "dE/dB"), flip: bool = False, **cfg: Any) -> float:
+    """Check symbolic (∂E/∂x, ∂E/∂w) for E = Σ upstream ⊙ conv2d(x, w, flip=flip); ``upstream=None`` means ones."""
     xm, wm = as_matrix(x, "x"), as_matrix(w, "w")
     if upstream is None:
         out = numeric.conv2d(np.zeros(xm.shape), np.zeros(wm.shape), **cfg)
         upstream = sympy.ones(*out.shape)
     operands = [xm, wm, as_matrix(upstream, "upstream")]
-    err = verify(grad_x, lambda a, b, g: numeric.conv2d_backward(a, b, g, **cfg)[0], operands, name=names[0])
+    err = verify(grad_x, lambda a, b, g: conv2d_backward(a, b, g, flip=flip, **cfg)[0], operands, name=names[0])
     if grad_w is not None:
-        err = max(err, verify(grad_w, lambda a, b, g: numeric.conv2d_backward(a, b, g, **cfg)[1], operands,
+        err = max(err, verify(grad_w, lambda a, b, g: conv2d_backward(a, b, g, flip=flip, **cfg)[1], operands,
                               name=names[1]))
     return err
 

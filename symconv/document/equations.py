@@ -123,7 +123,7 @@ def check_solution(sol: Solution) -> None:
     """Re-verify every matrix the document prints against :mod:`symconv.numeric` (raises VerificationError)."""
     c = sol.spec.convolution
     if c is not None:
-        cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+        cfg: dict[str, Any] = dict(stride=c.stride, padding=c.padding, dilation=c.dilation, flip=c.flip)
         verify_conv2d(sol.input, sol.kernel, sol.output, name=c.output, **cfg)
         verify_conv2d_grad(sol.input, sol.kernel, sol.upstream, sol.grad_input, sol.grad_kernel,
                            names=(f"dE/d{c.input}", f"dE/d{c.kernel}"), **cfg)
@@ -140,8 +140,11 @@ def _numbers(sol: Solution) -> dict[sympy.Symbol, sympy.Expr]:
 
 
 def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Expr]]:
-    """The products of output entry (u, v) (0-based) in kernel order: (A_ab, B_mn, A_ab's number, B_mn's number)."""
+    """The products of output entry (u, v) (0-based) in the window's order: (A_ab, B_mn, A_ab's number, B_mn's
+    number). For a cross-correlation that is kernel order; for a true convolution the kernel is rotated, so the
+    window's first cell meets the kernel's last entry and the kernel entries run backwards."""
     kernel = sol.spec.conv.kernel
+    rows, cols = sol.kernel.shape
     values = _numbers(sol)
     keyed = []
     for term in sympy.Add.make_args(sol.output_symbolic[u, v]):
@@ -150,7 +153,9 @@ def products(sol: Solution, u: int, v: int) -> list[tuple[sympy.Expr, sympy.Expr
         names = {s: parse_entry_name(s.name) for s in term.free_symbols}
         b = next(s for s, parsed in names.items() if parsed and parsed[0] == kernel)
         a = next(s for s in names if s != b)
-        keyed.append((names[b] or (kernel, 0, 0), (a, b, values[a], values[b])))
+        _, m, n = names[b] or (kernel, 0, 0)
+        at = (rows + 1 - m, cols + 1 - n) if sol.spec.conv.flip else (m, n)   # where B_mn sits in the window
+        keyed.append((at, (a, b, values[a], values[b])))
     return [entry for _, entry in sorted(keyed, key=lambda k: k[0])]
 
 
@@ -159,8 +164,8 @@ def check_products(sol: Solution) -> None:
     c = sol.spec.conv
     rows, cols = sol.output_shape
     sums = sympy.Matrix(rows, cols, lambda u, v: sum((a * b for _, _, a, b in products(sol, u, v)), sympy.Integer(0)))
-    verify(sums, lambda x, w: numeric.conv2d(x, w, stride=c.stride, padding=c.padding, dilation=c.dilation),
-           [sol.input, sol.kernel], name=c.output)
+    verify(sums, lambda x, w: numeric.conv2d(x, w[::-1, ::-1] if c.flip else w, stride=c.stride, padding=c.padding,
+                                             dilation=c.dilation), [sol.input, sol.kernel], name=c.output)
 
 
 def product_equation(sol: Solution, u: int, v: int, **settings: object) -> list[str]:
@@ -209,7 +214,7 @@ def check_chain(sol: Solution) -> None:
     sums = sympy.Matrix(sol.input.rows, sol.input.cols,
                         lambda i, j: sympy.Add(*(t.value.xreplace(values) for t in sol.chain[(i + 1, j + 1)].terms)))
     verify_conv2d_grad(sol.input, sol.kernel, sol.upstream, sums, names=(f"dE/d{c.input}", ""),
-                       stride=c.stride, padding=c.padding, dilation=c.dilation)
+                       stride=c.stride, padding=c.padding, dilation=c.dilation, flip=c.flip)
 
 
 def feed_counts(sol: Solution) -> sympy.Matrix:

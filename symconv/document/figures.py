@@ -43,10 +43,13 @@ def _label(x: float, y: float, text: str) -> str:
 
 
 def _window(sol: Solution, u: int, v: int) -> dict[tuple[int, int], tuple[int, int]]:
-    """Cells (in padded coordinates) of output (u, v)'s window -> the kernel entry (m, n) that meets them."""
+    """Cells (in padded coordinates) of output (u, v)'s window -> the kernel entry (m, n) that meets them: the
+    kernel as given for a cross-correlation, rotated by 180 degrees for a true convolution (the window's top-left
+    cell meets the kernel's bottom-right entry)."""
     c = sol.spec.conv
-    return {(u * c.stride[0] + c.dilation[0] * m, v * c.stride[1] + c.dilation[1] * n): (m, n)
-            for m in range(sol.kernel.rows) for n in range(sol.kernel.cols)}
+    kh, kw = sol.kernel.shape
+    return {(u * c.stride[0] + c.dilation[0] * m, v * c.stride[1] + c.dilation[1] * n):
+            ((kh - 1 - m, kw - 1 - n) if c.flip else (m, n)) for m in range(kh) for n in range(kw)}
 
 
 def window_picture(sol: Solution, **settings: object) -> str:
@@ -85,7 +88,8 @@ def window_picture(sol: Solution, **settings: object) -> str:
         for n in range(B.cols):
             out += _cell(bx + n, m, f"${latex(B[m, n], **settings)}$", "blue!10")
     out.append(_label(bx + B.cols / 2, 0, f"${latex(sympy.Symbol(c.kernel))}$"))
-    out.append(rf"\node at ({bx - GAP / 2:g},{-B.rows / 2:g}) {{$\star$}};")
+    op = "*" if c.flip else r"\star"   # true convolution, or cross-correlation
+    out.append(rf"\node at ({bx - GAP / 2:g},{-B.rows / 2:g}) {{${op}$}};")
     out.append(rf"\node at ({cx - GAP / 2:g},{-B.rows / 2:g}) {{$=$}};")
     for u in range(C.rows):
         for v in range(C.cols):

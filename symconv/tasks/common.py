@@ -3,7 +3,9 @@
 >>> from symconv.spec import load_spec
 >>> spec = load_spec()
 >>> conv_config(spec), output_shape(spec), symbol("A_1")
-({'stride': (1, 1), 'padding': (0, 0), 'dilation': (1, 1)}, (3, 3), 'A_{1}')
+({'stride': (1, 1), 'padding': (0, 0), 'dilation': (1, 1), 'flip': False}, (3, 3), 'A_{1}')
+>>> other_mode_code(spec)
+'flipped-kernel'
 """
 
 from __future__ import annotations
@@ -21,9 +23,17 @@ if TYPE_CHECKING:
 
 
 def conv_config(spec: Spec) -> dict[str, Any]:
-    """The convolution's stride, padding and dilation as keyword arguments of :func:`symconv.conv2d`."""
+    """The convolution's stride, padding, dilation and flip (``convolution.mode: convolution``: true convolution)
+    as keyword arguments of :func:`symconv.conv2d`, :func:`symconv.conv2d_grad` and the chain rules."""
     c = spec.conv
-    return dict(stride=c.stride, padding=c.padding, dilation=c.dilation)
+    return dict(stride=c.stride, padding=c.padding, dilation=c.dilation, flip=c.flip)
+
+
+def other_mode_code(spec: Spec) -> str:
+    """The diagnosis code of an answer computed for the other operation (the kernel rotated when the problem
+    does not rotate it, or not rotated when it does): ``flipped-kernel`` for a cross-correlation problem,
+    ``unflipped-kernel`` for a true-convolution one (``convolution.mode``)."""
+    return "unflipped-kernel" if spec.conv.flip else "flipped-kernel"
 
 
 def output_shape(spec: Spec) -> tuple[int, int]:
@@ -53,10 +63,12 @@ def symbol(name: str) -> str:
 
 def index_rule(sol: Solution, axis: int, out: str, k: str) -> str:
     """The input index that output index ``out`` meets through kernel index ``k`` (1-based), simplified by
-    SymPy from the spec's stride, padding and dilation: S(u - 1) + D(m - 1) + 1 - P."""
+    SymPy from the spec's stride, padding and dilation: S(u - 1) + D(m - 1) + 1 - P; for true convolution the
+    kernel is rotated, so kernel index m sits at K + 1 - m: S(u - 1) + D(K - m) + 1 - P."""
     c = sol.spec.conv
     u, m = sympy.Symbol(out), sympy.Symbol(k)
-    return latex(c.stride[axis] * (u - 1) + c.dilation[axis] * (m - 1) + 1 - c.padding[axis])
+    tap = sol.kernel.shape[axis] - m if c.flip else m - 1
+    return latex(c.stride[axis] * (u - 1) + c.dilation[axis] * tap + 1 - c.padding[axis])
 
 
 def entry_fields(spec: Spec, name: str) -> list[str]:

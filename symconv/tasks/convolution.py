@@ -1,4 +1,5 @@
-"""Task ``convolution``: the output C = A ⋆ B (cross-correlation), entry by entry.
+"""Task ``convolution``: the output C = A ⋆ B (cross-correlation), or C = A * B (true convolution, the kernel
+rotated by 180 degrees, with ``convolution.mode: convolution``), entry by entry.
 
 >>> from symconv import derive_solution
 >>> [a.code for a in alternatives(derive_solution())]
@@ -17,13 +18,16 @@ from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
 from symconv.tasks.base import Alternative, Task, WrittenAs, distinct
-from symconv.tasks.common import conv_config, index_rule, output_shape, symbol
+from symconv.tasks.common import conv_config, index_rule, other_mode_code, output_shape, symbol
 
 
 def alternatives(sol: Solution) -> list[Alternative]:
-    """C = A ⋆ B recomputed with a flipped kernel, transposed, and without the padding."""
+    """C recomputed as the other operation (the kernel flipped for a cross-correlation, not rotated for a true
+    convolution), transposed, and without the padding."""
     cfg = conv_config(sol.spec)
-    alts = [Alternative("flipped-kernel", conv2d(sol.input, sol.kernel, flip=True, **cfg), "kernel flipped"),
+    other = {**cfg, "flip": not cfg["flip"]}
+    alts = [Alternative(other_mode_code(sol.spec), conv2d(sol.input, sol.kernel, **other),
+                        "kernel not rotated" if cfg["flip"] else "kernel flipped"),
             Alternative("transposed", sol.output.T)]
     if any(cfg["padding"]):
         alts.append(Alternative("padding-forgotten", conv2d(sol.input, sol.kernel, **{**cfg, "padding": 0})))
@@ -37,9 +41,12 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     settings = eq.printer(sol, opts.printer)
     names = {k: v for k, v in settings.items() if k == "symbol_names"}   # the figure's numbers print as always
     A, B, C = symbol(c.input), symbol(c.kernel), symbol(c.output)
-    prose(box, rf"Each entry of ${C}$ is the sum of the products of the kernel ${B}$ with the window of ${A}$ "
-               r"under it (cross-correlation: the kernel is not flipped). Figure~\ref{fig:window} shades the first "
-               r"window; the dashed one is the next window along the row, one stride further.", end=True)
+    how = (rf", rotated by $180^\circ$, with the window of ${A}$ under it (true convolution: the window's "
+           r"top-left entry meets the kernel's bottom-right entry)" if c.flip else
+           rf" with the window of ${A}$ under it (cross-correlation: the kernel is not flipped)")
+    prose(box, rf"Each entry of ${C}$ is the sum of the products of the kernel ${B}${how}. "
+               r"Figure~\ref{fig:window} shades the first window; the dashed one is the next window along the row, "
+               "one stride further.", end=True)
     box.append(picture(figures.window_picture(sol, **names),
                        caption=rf"The first window of ${A}$ and the entry of ${C}$ it gives; each shaded cell is "
                                r"multiplied by the kernel entry in its corner.\label{fig:window}"))

@@ -3,6 +3,9 @@
 >>> from symconv import derive_solution
 >>> [a.code for a in alternatives(derive_solution())]
 ['unflipped-kernel-in-gradient', 'transposed']
+>>> from symconv.spec import TEMPLATES
+>>> [a.code for a in alternatives(derive_solution(TEMPLATES / "true-convolution.yaml"))]
+['unflipped-kernel', 'transposed']
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from symconv.tasks.common import conv_config, symbol
 
 
 def alternatives(sol: Solution) -> list[Alternative]:
-    """∂E/∂A recomputed with the unrotated kernel, and transposed.
+    """∂E/∂A recomputed as the gradient of the other operation, and transposed.
 
-    Correlating the (padded, dilated) upstream with the kernel as given is the gradient of a layer whose kernel
-    is rotated by 180 degrees: ``conv2d_grad(A, rot180(B), G)[0]``.
+    For a cross-correlation, correlating the (padded, dilated) upstream with the kernel as given is the gradient
+    of a true convolution: ``conv2d_grad(A, B, G, flip=True)[0]`` (``unflipped-kernel-in-gradient``). For a true
+    convolution (``convolution.mode: convolution``) the mistake turns around: the cross-correlation's gradient,
+    an answer for the kernel not rotated (``unflipped-kernel``).
     """
-    unflipped = conv2d_grad(sol.input, sol.kernel[::-1, ::-1], sol.upstream, **conv_config(sol.spec))[0]
-    return distinct(sol.grad_input, [Alternative("unflipped-kernel-in-gradient", unflipped),
-                                     Alternative("transposed", sol.grad_input.T)])
+    cfg = conv_config(sol.spec)
+    other = conv2d_grad(sol.input, sol.kernel, sol.upstream, **{**cfg, "flip": not cfg["flip"]})[0]
+    code = "unflipped-kernel" if cfg["flip"] else "unflipped-kernel-in-gradient"
+    return distinct(sol.grad_input, [Alternative(code, other), Alternative("transposed", sol.grad_input.T)])
 
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:

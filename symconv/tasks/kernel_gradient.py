@@ -16,6 +16,8 @@ checks each sum and each written chain-rule term. The expansions come from
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy
 from pylatex.base_classes import Container
 
@@ -29,7 +31,7 @@ from symconv.errors import SpecError
 from symconv.solution import Solution
 from symconv.spec import Part, Spec, upstream_text
 from symconv.tasks.base import Alternative, Task, distinct
-from symconv.tasks.common import conv_config, entry_fields, index_rule, symbol
+from symconv.tasks.common import conv_config, entry_fields, index_rule, other_mode_code, symbol
 from symconv.verify import verify
 
 Key = tuple[int, int]
@@ -43,7 +45,8 @@ def fields(spec: Spec) -> list[str]:
 def kernel_chain(sol: Solution) -> dict[Key, ChainRule]:
     """(m, n) 1-based -> the chain-rule expansion of ∂E/∂B_mn, in the entry symbols A_ij (and G_uv), each total
     checked against conv2d_grad's kernel gradient and, at seeded points, against torch's algorithm
-    (:func:`symconv.numeric.conv2d_backward`); a disagreement is an error (SpecError, VerificationError)."""
+    (:func:`symconv.numeric.conv2d_backward`, the kernel rotated for a true convolution); a disagreement is an
+    error (SpecError, VerificationError)."""
     c = sol.spec.conv
     cfg = conv_config(sol.spec)
     As, Bs = sol.symbols[c.input], sol.symbols[c.kernel]
@@ -56,7 +59,12 @@ def kernel_chain(sol: Solution) -> dict[Key, ChainRule]:
         if sympy.expand(rule.total - engine[m - 1, n - 1]) != 0:
             raise SpecError(sol.spec.source, f"internal check failed: chain rule for {rule.entry} disagrees with "
                                              "the kernel gradient")
-    verify(totals, lambda a, b, g: numeric.conv2d_backward(a, b, g, **cfg)[1], [As, Bs, sol.upstream],
+    flip, geometry = cfg["flip"], {k: v for k, v in cfg.items() if k != "flip"}
+
+    def torch_kernel_grad(a: Any, b: Any, g: Any) -> Any:   # true convolution: the rotated kernel's, rotated back
+        grad_w = numeric.conv2d_backward(a, b[::-1, ::-1] if flip else b, g, **geometry)[1]
+        return grad_w[::-1, ::-1] if flip else grad_w
+    verify(totals, torch_kernel_grad, [As, Bs, sol.upstream],
            name=f"d{c.loss}/d{c.kernel}")
     return rules
 
@@ -67,11 +75,12 @@ def totals(sol: Solution) -> dict[Key, sympy.Expr]:
 
 
 def alternatives(sol: Solution) -> list[Alternative]:
-    """Every entry's sum recomputed as for a flipped kernel (the gradient rotated by 180 degrees: B_mn gets the
-    sum of the entry opposite) and transposed (B_mn gets B_nm's, for a square kernel)."""
+    """Every entry's sum recomputed for the other operation (a flipped kernel for a cross-correlation, an unrotated
+    one for a true convolution: the gradient rotated by 180 degrees, B_mn gets the sum of the entry opposite) and
+    transposed (B_mn gets B_nm's, for a square kernel)."""
     right = totals(sol)
     rows, cols = sol.kernel.shape
-    alts = [Alternative("flipped-kernel", {(m, n): right[(rows + 1 - m, cols + 1 - n)] for m, n in right})]
+    alts = [Alternative(other_mode_code(sol.spec), {(m, n): right[(rows + 1 - m, cols + 1 - n)] for m, n in right})]
     if rows == cols:
         alts.append(Alternative("transposed", {(m, n): right[(n, m)] for m, n in right}))
     return distinct(right, alts)

@@ -15,12 +15,13 @@ from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
 from symconv.tasks.base import Alternative, Task, WrittenAs, distinct
-from symconv.tasks.common import symbol
+from symconv.tasks.common import other_mode_code, symbol
 
 
 def alternatives(sol: Solution) -> list[Alternative]:
-    """∂E/∂B recomputed as for a flipped kernel (rotated result), and transposed."""
-    return distinct(sol.grad_kernel, [Alternative("flipped-kernel", sol.grad_kernel[::-1, ::-1]),
+    """∂E/∂B recomputed for the other operation (a cross-correlation's kernel gradient is a true convolution's
+    rotated by 180 degrees, and the other way round), and transposed."""
+    return distinct(sol.grad_kernel, [Alternative(other_mode_code(sol.spec), sol.grad_kernel[::-1, ::-1]),
                                       Alternative("transposed", sol.grad_kernel.T)])
 
 
