@@ -5,6 +5,7 @@ default mode is today's behaviour."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy
 import torch
@@ -208,3 +209,12 @@ def test_the_default_mode_keeps_the_homeworks_evaluation_points():
     """ConvSetup's repr seeds the grader's points: the new field stays out of it."""
     spec = load_spec(DEFAULT_SPEC)
     assert "mode" not in repr(spec.conv) and spec.conv.mode == "cross-correlation"
+
+
+def test_the_solutions_pictures_follow_the_mode():
+    """plot_gradient shows the true convolution's input gradient; plot_window's output is its output."""
+    sol = derive_solution(TEMPLATES / "true-convolution.yaml")
+    fig = sol.plot_gradient("gradient")
+    assert np.asarray(fig.axes[0].images[0].get_array()).tolist() == as_tensor(sol.grad_input).tolist()
+    out_texts = sorted(t.get_text() for t in sol.plot_window().axes[2].texts)
+    assert out_texts == sorted(str(v) for v in sol.output)
