@@ -93,7 +93,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class ConvSetup:
-    """The convolution section: input, kernel and output names, stride, padding, dilation, upstream."""
+    """The convolution section: input, kernel and output names, stride, padding, dilation, upstream, and the
+    mode (cross-correlation, or true convolution)."""
     input: str
     kernel: str
     output: str = "C"

@@ -218,3 +218,19 @@ def test_the_solutions_pictures_follow_the_mode():
     assert np.asarray(fig.axes[0].images[0].get_array()).tolist() == as_tensor(sol.grad_input).tolist()
     out_texts = sorted(t.get_text() for t in sol.plot_window().axes[2].texts)
     assert out_texts == sorted(str(v) for v in sol.output)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_input_chain_rule_is_graded_in_the_mode(mode):
+    """Per entry: the mode's sums get full marks, the other operation's sums lose the entries that differ."""
+    x, w, cfg = CASES["2x2-kernel"]
+    spec = conv_spec(x, w, mode, task="input-gradient", **cfg)
+    sols = {m: derive_solution(load_spec(conv_spec(x, w, m, task="input-gradient", **cfg))) for m in MODES}
+
+    def answer(sol) -> dict[str, str]:
+        return {f"A_{{{i}{j}}}": latex(rule.total) for (i, j), rule in sol.chain.items()}
+    assert part_result(spec, answer(sols[mode])).score == 4
+    other = sols[MODES[1 - MODES.index(mode)]]
+    wrong = sum(sols[mode].chain[key].total != other.chain[key].total for key in other.chain)
+    assert 0 < wrong < len(other.chain)
+    assert part_result(spec, answer(other)).score == pytest.approx(4 * (1 - wrong / len(other.chain)))
