@@ -17,8 +17,9 @@ from typing import Any
 
 from grader.checkers.common import graded
 from grader.checkers.reference import Reference
-from grader.checkers.values import Log, UnreadableAnswer, read, read_expression
+from grader.checkers.values import Log, UnreadableAnswer, read, read_equation
 from grader.diagnose import Finding
+from grader.errors import ParseError
 from grader.result import PartResult
 from symconv.spec import Part
 from symconv.tasks import task as registry_task
@@ -53,12 +54,32 @@ def _judge(ref: Reference, part: Part, given: Any, expected: Any, alternatives: 
                   notes=log.notes, **shown)
 
 
+def _last_side(equation: Any, names_only: bool = False) -> Any:
+    """The last side of a chain of working; every side that is a number must equal it (``4*4*3*32 = 1568`` states
+    1536 = 1568: not a right count, whatever its last side). Sides in letters are the working's names or formula;
+    with ``names_only`` only a bare name (``RF = 9``) is allowed, else None (the text is not a chain of numbers).
+
+    >>> from grader.parse import Equation
+    >>> import sympy
+    >>> _last_side(Equation((sympy.Integer(1536) + 32, sympy.Integer(1568))))
+    1568
+    """
+    last = equation.sides[-1]
+    for side in equation.sides[:-1]:
+        if getattr(side, "free_symbols", None):
+            if names_only and not side.is_Symbol:
+                return None
+        elif side != last:
+            raise UnreadableAnswer(f"the sides of your working differ ({side} and {last}): which one is your answer?")
+    return last
+
+
 def _integer(value: Any, log: Log, ref: Reference, part: Part) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if not isinstance(value, str):
         raise UnreadableAnswer("expected a whole number")
-    number = read_expression(_unit(value), ref.context(part.task), log)
+    number = _last_side(read_equation(_unit(value), ref.context(part.task), log))
     if not (getattr(number, "is_Integer", False) and number >= 0):
         raise UnreadableAnswer("expected a whole number, like 1168")
     return int(number)
@@ -80,6 +101,13 @@ def _sizes(value: Any, log: Log, ref: Reference, part: Part) -> tuple[int, ...]:
     if not isinstance(value, str):
         raise UnreadableAnswer("expected a shape, like 32 \\times 29 \\times 29")
     text = _unit(value)
+    if "=" in text:   # working shown: 5 + (3-1)*2*2 = 13 is 13, not the 2 × 2 inside it
+        try:
+            last = _last_side(read_equation(text, ref.context(part.task), log), names_only=True)
+        except ParseError:
+            last = None
+        if getattr(last, "is_Integer", False) and last >= 1:
+            return (int(last),)
     if re.fullmatch(r"\s*\$*\s*\d+\s*\$*\s*", text):
         return (int(text.strip(" $")),)
     result = read(text, "size", ref.context(part.task), log)

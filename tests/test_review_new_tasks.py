@@ -1,0 +1,64 @@
+"""Adversarial review of the new tasks' grading: answers as students write them (right in many notations, wrong in
+ways a loose reader could accept, garbage), each with the verdict the grader must give. A right answer is full
+marks (or a person's review when honestly ambiguous), a wrong one never gets credit, garbage never crashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import grade
+from grader.result import NEEDS_REVIEW
+from symconv.spec import TEMPLATES, load_spec
+
+_SPECS: dict = {}
+
+
+def verdict(spec: str, part: str, answer: object) -> str:
+    """full / zero / partial / review: what grader.grade made of one answer."""
+    if spec not in _SPECS:
+        _SPECS[spec] = load_spec(TEMPLATES / f"{spec}.yaml")
+    result = grade(_SPECS[spec], {"student": "s", "answers": {part: answer}})
+    p = next(p for p in result.parts if p.part == part)
+    if p.status == NEEDS_REVIEW:
+        assert p.score == 0
+        return "review"
+    return "full" if p.score == p.max_score else "zero" if p.score == 0 else "partial"
+
+
+CNN, RF = "cnn-layers", "receptive-field"
+
+CASES = [   # (spec, part, answer, verdict)
+    # a receptive field with its working: the size is the last side, not a product inside the working
+    (RF, "3.1b", "5 + (3-1)*2*2 = 13", "full"),
+    (RF, "3.1b", "5 + (3-1) \\cdot 2 \\cdot 2 = 13", "full"),
+    (CNN, "2.1f", "7 + 2 = 9", "full"),
+    (CNN, "2.1f", "9 = 7", "review"),
+    (RF, "3.1b", "5 + (3-1)*2*2 = 9", "review"),
+    (RF, "3.1b", "13x13", "full"),
+    (RF, "3.1b", "13", "full"),
+    (RF, "3.1b", "13x9", "zero"),
+    (CNN, "2.1f", "9 \\times 9 \\text{ pixels}", "full"),
+    # a count whose working contradicts its last side is not a right count
+    (CNN, "2.1c", "4*4*3*32 = 1568", "review"),
+    (CNN, "2.1c", "4*4*3*32+32 = 1536", "review"),
+    (CNN, "2.1c", "4*4*3*32+32 = 1568", "full"),
+    (CNN, "2.1c", "(4 \\cdot 4 \\cdot 3 + 1) \\times 32 = 1568", "full"),
+    (CNN, "2.1c", "1568 = 1536", "review"),
+    (CNN, "2.1d", "1568 + 18496 = 20064", "full"),
+    (CNN, "2.1d", "1568 + 18400 = 20064", "review"),
+    (CNN, "2.1e", "14*14*64*3*3*32 = 3612672 MACs", "full"),
+    # right in other notations, wrong, garbage
+    (CNN, "2.1a", "(29, 29, 32)", "full"),
+    (CNN, "2.1a", "torch.Size([32, 29, 29])", "full"),
+    (CNN, "2.1a", "29x32x29", "zero"),
+    (CNN, "2.1a", "32x29", "zero"),
+    (CNN, "2.1c", "10^10^10", "review"),
+    (CNN, "2.1c", "(" * 300 + "1568" + ")" * 300, "review"),
+    (CNN, "2.1c", "-1568", "review"),
+    (CNN, "2.1f", "9x9x32", "zero"),
+]
+
+
+@pytest.mark.parametrize(("spec", "part", "answer", "expected"), CASES)
+def test_review_verdicts(spec, part, answer, expected):
+    assert verdict(spec, part, answer) == expected
