@@ -10,6 +10,7 @@ the stack's table, and the document's table of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pylatex.base_classes import Container
@@ -75,6 +76,43 @@ def layer_name(row: LayerSummary) -> str:
 def shape_tex(shape: tuple[int, ...]) -> str:
     """(32, 29, 29) as 32 \\times 29 \\times 29."""
     return r" \times ".join(str(n) for n in shape)
+
+
+def kind(layer: object) -> str:
+    """A layer's kind, as a rule in a document speaks of it: ``conv``, ``pool``, ``relu``, ``flatten`` or
+    ``linear``."""
+    name = type(layer).__name__
+    return "pool" if name.endswith("Pool2d") else {"Conv2d": "conv"}.get(name, name.lower())
+
+
+def rules_text(spec: Spec, part: Part, rules: dict[str, str], shown: Callable[[Part], Iterable[int]],
+               lead: str = "") -> str:
+    """``lead`` and the rule of each kind of layer among the 1-based layers ``shown(part)`` lists, joined by
+    semicolons (only the kinds the table has, in ``rules``' order); when an earlier part of the same task stated
+    some of them, a reference to that part and only the rules it did not state.
+
+    >>> from symconv.spec import load_spec
+    >>> spec = load_spec({"name": "n", "network": {"input": [1, 5, 5], "layers": [{"type": "Conv2d",
+    ...     "in_channels": 1, "out_channels": 2, "kernel_size": 3}, "ReLU"]}, "problems": [{"id": "1", "parts": [
+    ...     {"id": "a", "task": "parameter-count", "layer": 1, "points": 1},
+    ...     {"id": "b", "task": "parameter-count", "points": 1}]}]})
+    >>> rules = {"conv": "a convolution has weights", "relu": "ReLU has none"}
+    >>> a, b = spec.parts
+    >>> shown = {"a": [1], "b": [1, 2]}
+    >>> rules_text(spec, a, rules, lambda p: shown[p.id]), rules_text(spec, b, rules, lambda p: shown[p.id])
+    ('A convolution has weights:', 'As in part a, layer by layer (ReLU has none):')
+    """
+    layers = network(spec).layers
+
+    def kinds(p: Part) -> set[str]:
+        return {kind(layers[k - 1]) for k in shown(p)}
+    before = [p for p in spec.parts[:spec.parts.index(part)] if p.task == part.task]
+    stated = set().union(*(kinds(p) for p in before)) if before else set()
+    new = [text for key, text in rules.items() if key in kinds(part) - stated]
+    if before:
+        return f"As in part {before[0].id}, layer by layer" + (f" ({'; '.join(new)}):" if new else ":")
+    text = "; ".join([lead, *new] if lead else new)
+    return text[:1].upper() + text[1:] + ":"
 
 
 def table(box: Container, head: list[str], body: list[list[Any]]) -> None:

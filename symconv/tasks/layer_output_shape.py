@@ -22,8 +22,17 @@ from symconv.errors import ConfigError
 from symconv.solution import Solution
 from symconv.spec import Part
 from symconv.stack import AvgPool2d, Conv2d, MaxPool2d, Shape, output_shape
-from symconv.tasks._network import PART_KEYS, layer_index, layer_name, network, rows, shape_tex, table
+from symconv.tasks._network import PART_KEYS, layer_index, layer_name, network, rows, rules_text, shape_tex, table
 from symconv.tasks.base import Alternative, Task, distinct
+
+# The shape rule of each kind of layer, as the document states it (only the kinds a table has).
+RULES = {"conv": r"a convolution gives one channel per filter ($C_\text{out}$) and, along each axis, "
+                 r"$\lfloor (I + 2P - D(K - 1) - 1)/S \rfloor + 1$ entries",
+         "pool": "pooling keeps the channels and sizes each axis by the same rule, its stride by default its "
+                 "kernel size",
+         "relu": "ReLU keeps the shape",
+         "flatten": r"flattening makes one vector of $C \cdot H \cdot W$ entries",
+         "linear": r"a linear layer gives $n_\text{out}$ entries"}
 
 
 def value(sol: Solution, part: Part) -> Shape:
@@ -54,9 +63,7 @@ def alternatives(sol: Solution, part: Part) -> list[Alternative]:
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The shape after each layer up to the part's, each spatial size by the output-size rule."""
     k = layer_index(sol.spec, part) or len(network(sol.spec).layers)
-    prose(box, r"A convolution gives one channel per filter ($C_\text{out}$) and, along each axis, "
-               r"$\lfloor (I + 2P - D(K - 1) - 1)/S \rfloor + 1$ entries; pooling keeps the channels; ReLU "
-               r"keeps the shape:")
+    prose(box, rules_text(sol.spec, part, RULES, lambda p: range(1, (layer_index(sol.spec, p) or k) + 1)))
     body = [[layer_name(r), shape_tex(r.output_shape)] for r in rows(network(sol.spec)) if r.index <= k]
     table(box, [r"\text{layer}", r"\text{output}"], body)
     prose(box, f"After layer {k} the shape is ${shape_tex(value(sol, part))}$ (channels first, as PyTorch "

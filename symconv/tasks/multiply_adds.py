@@ -22,8 +22,14 @@ from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part
 from symconv.stack import Conv2d, LayerSummary
-from symconv.tasks._network import PART_KEYS, layer_index, layer_name, network, rows, shape_tex, table
+from symconv.tasks._network import PART_KEYS, layer_index, layer_name, network, rows, rules_text, shape_tex, table
 from symconv.tasks.base import Alternative, Task, distinct
+
+# The cost of each kind of layer, as the document states it (only the kinds a table has).
+RULES = {"conv": r"counting one multiply-add per weight per output position (the bias additions not counted), a "
+                 r"convolution costs (output entries) $\cdot\, (C_\text{in}/\text{groups}) \cdot k_h k_w$",
+         "linear": r"a linear layer costs $n_\text{in} n_\text{out}$",
+         "pool": "pooling costs no multiply-adds", "relu": "ReLU costs none", "flatten": "flattening costs none"}
 
 
 def _rows(sol: Solution, part: Part) -> list[LayerSummary]:
@@ -53,9 +59,7 @@ def alternatives(sol: Solution, part: Part) -> list[Alternative]:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """Each layer's output positions times its weights per position, and the total asked for."""
-    prose(box, r"Counting one multiply-add per weight per output position (the bias additions not counted), a "
-               r"convolution costs (output entries) $\cdot\, (C_\text{in}/\text{groups}) \cdot k_h k_w$ and a linear "
-               r"layer $n_\text{in} n_\text{out}$; pooling and ReLU cost none.")
+    prose(box, rules_text(sol.spec, part, RULES, lambda p: [r.index for r in _rows(sol, p)]))
     table(box, [r"\text{layer}", r"\text{output}", r"\text{multiply-adds}"],
           [[layer_name(r), shape_tex(r.output_shape), r.multiply_adds] for r in _rows(sol, part)])
     k = layer_index(sol.spec, part)

@@ -21,13 +21,19 @@ from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part
 from symconv.stack import Conv2d, Layer, Linear, parameter_count
-from symconv.tasks._network import PART_KEYS, layer_index, layer_name, network, rows, table
+from symconv.tasks._network import PART_KEYS, layer_index, layer_name, network, rows, rules_text, table
 from symconv.tasks.base import Alternative, Task, distinct
 
 
 def _layers(sol: Solution, part: Part) -> list[Layer]:
     net, k = network(sol.spec), layer_index(sol.spec, part)
     return list(net.layers) if k is None else [net.layers[k - 1]]
+
+# The parameter count of each kind of layer, as the document states it (only the kinds a table has).
+RULES = {"conv": r"a convolution has $C_\text{out} \cdot (C_\text{in}/\text{groups}) \cdot k_h k_w$ weights and "
+                 r"$C_\text{out}$ biases",
+         "linear": r"a linear layer has $n_\text{in} n_\text{out}$ weights and $n_\text{out}$ biases",
+         "pool": "pooling has no parameters", "relu": "ReLU has none", "flatten": "flattening has none"}
 
 
 def value(sol: Solution, part: Part) -> int:
@@ -53,9 +59,9 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     """Each layer's weights and biases, and the total asked for."""
     table_rows = rows(network(sol.spec))
     k = layer_index(sol.spec, part)
-    prose(box, r"A convolution has $C_\text{out} \cdot (C_\text{in}/\text{groups}) \cdot k_h k_w$ weights and "
-               r"$C_\text{out}$ biases; a linear layer $n_\text{in} n_\text{out}$ weights and $n_\text{out}$ "
-               r"biases; pooling and ReLU have none.")
+    count = len(network(sol.spec).layers)
+    prose(box, rules_text(sol.spec, part, RULES, lambda p: [layer_index(sol.spec, p)] if layer_index(sol.spec, p)
+                          else range(1, count + 1)))
     table(box, [r"\text{layer}", r"\text{parameters}"], [[layer_name(r), r.parameters] for r in table_rows
                                          if k is None or r.index == k])
     what = f"Layer {k} has" if k is not None else "Altogether the network has"

@@ -20,9 +20,15 @@ from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part
 from symconv.stack import FieldStep, receptive_field
-from symconv.tasks._network import PART_KEYS, layer_index, network, rows, table
+from symconv.tasks._network import PART_KEYS, layer_index, network, rows, rules_text, table
 from symconv.tasks._network import layer_name as name_of
 from symconv.tasks.base import Alternative, Task, distinct
+
+# The recurrence, as the document states it, and what it means for the layers that are not convolutions.
+RECURRENCE = (r"starting from one input cell ($r = 1$, jump $j = 1$), each layer with effective kernel "
+              r"$k_\text{eff} = d(k - 1) + 1$ and stride $s$ gives $r \leftarrow r + (k_\text{eff} - 1)\,j$ and "
+              r"$j \leftarrow j\,s$")
+RULES = {"pool": "a pooling window counts as a kernel", "relu": "ReLU changes neither"}
 
 
 def _steps(sol: Solution, part: Part) -> list[FieldStep]:
@@ -45,9 +51,8 @@ def alternatives(sol: Solution, part: Part) -> list[Alternative]:
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The recurrence, a row per layer (effective kernel, stride, field, jump), and the answer."""
-    prose(box, r"Starting from one input cell ($r = 1$, jump $j = 1$), each layer with effective kernel "
-               r"$k_\text{eff} = d(k - 1) + 1$ and stride $s$ gives $r \leftarrow r + (k_\text{eff} - 1)\,j$ and "
-               r"$j \leftarrow j\,s$ (ReLU changes neither):")
+    prose(box, rules_text(sol.spec, part, RULES, lambda p: [s.index for s in _steps(sol, p)],
+                          RECURRENCE))
     names = {r.index: name_of(r) for r in rows(network(sol.spec))}
     steps = _steps(sol, part)
     table(box, [r"\text{layer}", r"k_\text{eff}", "s", "r", "j"],
