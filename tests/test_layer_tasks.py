@@ -211,9 +211,11 @@ def _document(spec_name: str, part_id: str) -> str:
 
 @pytest.mark.parametrize(("spec_name", "part_id", "present", "absent"), [
     ("multi", "1a", ["each output channel", "Z^{(1)}"], ["worked out in part"]),
-    ("multi", "1c", ["$R$ is worked out in part 1b", "maxpool2d"], ["each output channel"]),
+    ("multi", "1c", ["$R$ is worked out in part 1b", "max pooling of $R$"], ["each output channel"]),
     ("multi", "2a", ["forward pass is worked out in part 1c", "Back through the ReLU", r"\sum_{u,v}"], []),
-    ("multi", "2b", ["are worked out in part 2a", "Back through the convolution"], ["Back through the ReLU"]),
+    ("multi", "2b", ["are worked out in part 2a", "Back through the convolution to its kernels"],
+     ["Back through the ReLU", "forward pass", "the bias"]),
+    ("multi", "2a", [r"is added at every position"], ["Back through the convolution"]),
     ("small", "c", ["forward pass is worked out in part b", "Back through the max pooling", "first maximum"],
      ["The forward pass:"]),
     ("alone", "c", ["The forward pass:", "Back through the max pooling", "R = "], ["worked out in part"]),

@@ -58,28 +58,39 @@ def _pair(value: Any) -> str:
     return str(value) if not isinstance(value, tuple) else ", ".join(map(str, value))
 
 
+def _args_text(step: Step) -> str:
+    """A step's arguments in words, ``(stride $2$, padding $1$)`` (the mode is said in words elsewhere)."""
+    args = ", ".join(f"{key.replace('_', ' ')} ${_pair(v)}$" for key, v in step.args.items() if key != "flip")
+    return f" ({args})" if args else ""
+
+
+# The poolings by their names in the field, and what each makes of a window.
+POOLINGS = {"maxpool2d": ("max pooling", "the maximum"), "avgpool2d": ("average pooling", "the average"),
+            "lppool2d": ("LP pooling", "the LP norm")}
+
+
 def step_text(net: LayerChain, k: int) -> str:
     """What step ``k`` computes, in words and maths (trusted LaTeX)."""
     step: Step = net.steps[k]
     x, y = latex(sympy.Symbol(net.input_of(k))), latex(sympy.Symbol(step.output))
-    args = ", ".join(f"{key.replace('_', ' ')} ${_pair(v)}$" for key, v in step.args.items())
-    args = f" ({args})" if args else ""
+    args = _args_text(step)
     if step.type in ("conv2d", "conv1d"):
         w = latex(sympy.Symbol(step.weight or "W"))
         bias = rf" + {latex(sympy.Symbol(step.bias))}_o" if step.bias else ""
-        kind = "convolution (true, kernels flipped)" if step.args.get("flip") else "cross-correlation"
-        return (rf"${y}$ = {step.type}{args}: each output channel $o$ is the sum over the input channels $c$ of "
-                rf"the {kind} of ${x}^{{(c)}}$ with the kernel ${w}^{{(o,c)}}$, plus its bias: "
+        kind = "true convolution (kernel rotated by 180 degrees)" if step.args.get("flip") else "cross-correlation"
+        plus = ", plus its bias" if step.bias else ""
+        return (rf"${y}$ is the output of the convolution layer{args}: each output channel $o$ is the sum over the "
+                rf"input channels $c$ of the {kind} of ${x}^{{(c)}}$ with the kernel ${w}^{{(o,c)}}${plus}: "
                 rf"${y}^{{(o)}} = \sum_c {x}^{{(c)}} \star {w}^{{(o,c)}}{bias}$.")
     if step.type == "conv_transpose2d":
         w = latex(sympy.Symbol(step.weight or "W"))
-        return (rf"${y}$ = transposed convolution{args}: each input entry ${x}^{{(c)}}_{{ab}}$ adds "
-                rf"${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}$ to the output window that starts $s$ entries further "
-                rf"for each step of $a$ and $b$. {_transposed_size(net, k)}")
+        return (rf"${y}$ is the transposed convolution of ${x}$ with ${w}${args}: each input entry "
+                rf"${x}^{{(c)}}_{{ab}}$ adds ${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}$ to the output window that starts $s$ "
+                rf"entries further for each step of $a$ and $b$. {_transposed_size(net, k)}")
     if step.type == "relu":
         return rf"${y} = \max(0, {x})$ entry by entry (ReLU)."
-    kind = {"maxpool2d": "the maximum", "avgpool2d": "the average", "lppool2d": "the LP norm"}[step.type]
-    return rf"${y}$ = {step.type}{args}: each channel of ${x}$ separately, {kind} of each window."
+    name, kind = POOLINGS[step.type]
+    return rf"${y}$ is the {name} of ${x}${args}: each channel separately, {kind} of each window."
 
 
 def _transposed_size(net: LayerChain, k: int) -> str:
@@ -132,8 +143,9 @@ def symbol(name: str) -> str:
     return latex(sympy.Symbol(name))
 
 
-def back_text(net: LayerChain, k: int) -> str:
-    """How the gradient goes back through step ``k``: from ∂L/∂(its output) to its input (and its parameters)."""
+def back_text(net: LayerChain, k: int, wrt: str = "") -> str:
+    """How the gradient goes back through step ``k``: from ∂L/∂(its output) to ``wrt``, its input by default, or
+    its weight or bias (only the rule that leads there is stated)."""
     step = net.steps[k]
     x, y, loss = symbol(net.input_of(k)), symbol(step.output), net.loss
 
@@ -153,22 +165,23 @@ def back_text(net: LayerChain, k: int) -> str:
         return (rf"Back through the LP pooling: in each window, ${d(x, '_i')} = {d(y)} \cdot x_i^{{p-1}}\, "
                 rf"{y}^{{1-p}}$.")
     w = symbol(step.weight or "W")
+    if wrt and wrt == step.bias:
+        return (rf"The bias ${symbol(step.bias)}_o$ is added at every position of channel $o$, so "
+                rf"${d(symbol(step.bias), '_o')} = \sum_{{u,v}} {d(y, '^{(o)}_{uv}')}$.")
     if step.type == "conv_transpose2d":
-        bias = (rf"; ${d(symbol(step.bias), '_o')} = \sum_{{u,v}} {d(y, '^{(o)}_{uv}')}$" if step.bias else "")
+        if wrt and wrt == step.weight:
+            return (rf"Back through the transposed convolution to its kernels: ${d(w, '^{(c,o)}_{mn}')}$ is the sum "
+                    rf"over $a, b$ of ${x}^{{(c)}}_{{ab}}$ times the entry of ${d(y, '^{(o)}')}$ that "
+                    rf"${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}_{{mn}}$ was added to.")
         return (rf"Back through the transposed convolution: it is the input gradient of the convolution with the "
-                rf"same kernels, stride and padding, so ${d(x)}$ is that convolution applied to ${d(y)}$, and "
-                rf"${d(w, '^{(c,o)}_{mn}')}$ is the sum over $a, b$ of ${x}^{{(c)}}_{{ab}}$ times the entry of "
-                rf"${d(y, '^{(o)}')}$ that ${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}_{{mn}}$ was added to{bias}.")
-    text = (rf"Back through the convolution: each entry ${d(y, '^{(o)}_{uv}')}$ is sent to every entry of "
-            rf"${x}^{{(c)}}$ "
-            rf"that met a kernel entry ${w}^{{(o,c)}}_{{mn}}$ in ${y}^{{(o)}}_{{uv}}$, times that kernel entry "
-            rf"(summed over $o$); and ${d(w, '^{(o,c)}_{mn}')} = \sum_{{u,v}} {d(y, '^{(o)}_{uv}')} \cdot "
-            rf"x_{{uv,mn}}$, with $x_{{uv,mn}}$ the entry of ${x}^{{(c)}}$ (or a padding zero) that "
-            rf"${w}^{{(o,c)}}_{{mn}}$ multiplied in ${y}^{{(o)}}_{{uv}}$")
-    if step.bias:
-        text += (rf"; the bias is added at every position, so ${d(symbol(step.bias), '_o')} = \sum_{{u,v}} "
-                 rf"{d(y, '^{(o)}_{uv}')}$")
-    return text + "."
+                rf"same kernels, stride and padding, so ${d(x)}$ is that convolution applied to ${d(y)}$.")
+    if wrt and wrt == step.weight:
+        return (rf"Back through the convolution to its kernels: ${w}^{{(o,c)}}_{{mn}}$ multiplies one entry of "
+                rf"${x}^{{(c)}}$ (or a padding zero), $x_{{uv,mn}}$, in each output ${y}^{{(o)}}_{{uv}}$, so "
+                rf"${d(w, '^{(o,c)}_{mn}')} = \sum_{{u,v}} {d(y, '^{(o)}_{uv}')} \cdot x_{{uv,mn}}$.")
+    return (rf"Back through the convolution: each entry ${d(y, '^{(o)}_{uv}')}$ is sent to every entry of "
+            rf"${x}^{{(c)}}$ that met a kernel entry ${w}^{{(o,c)}}_{{mn}}$ in ${y}^{{(o)}}_{{uv}}$, times that "
+            "kernel entry, and the contributions are summed over $o$.")
 
 
 def earlier(spec: Spec, part: Part, task: str) -> list[Part]:

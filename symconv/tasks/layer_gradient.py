@@ -85,12 +85,14 @@ def stop_of(spec: Spec, part: Part) -> int:
 
 
 def _derivative(loss: str, name: str) -> str:
-    return rf"\frac{{\partial {loss}}}{{\partial {symbol(name)}}}"
+    return rf"\partial {loss}/\partial {symbol(name)}"   # inline, in a sentence: slashed
 
 
 def _forward(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The forward pass, or the part that worked it out."""
     net = chain(sol.spec)
+    if earlier(sol.spec, part, "layer-gradient"):   # that part's solution has the forward pass or points to it
+        return
     last = [p.id for p in earlier(sol.spec, part, "layer-forward") if p.options.get("output", net.last) == net.last]
     if last:
         prose(box, f"The forward pass is worked out in part {last[-1]}.", end=True)
@@ -122,7 +124,7 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         show(box, net.steps[k].output, net.gradient[net.steps[k].output], opts, loss=loss)
     if name == net.steps[stop].output:
         return
-    prose(box, back_text(net, stop), end=True)
+    prose(box, back_text(net, stop, name), end=True)
     step = net.steps[stop]
     if name == step.bias:
         g = net.gradient[step.output]
