@@ -26,6 +26,9 @@ def verdict(spec: str, part: str, answer: object) -> str:
 
 
 CNN, RF = "cnn-layers", "receptive-field"
+TIES, OVERLAP, LP, TRUE = "maxpool-backprop-ties", "pool-gradients-overlap", "lp-pool-gradient", "true-convolution"
+TIES_X = [[1, 3, 2, 2], [3, 0, 1, 0], [4, 2, 5, 1], [0, 1, 5, 3]]   # the template's X (its gradient is sparse)
+TIES_GRAD = [[0, 1, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
 
 CASES = [   # (spec, part, answer, verdict)
     # a receptive field with its working: the size is the last side, not a product inside the working
@@ -56,6 +59,21 @@ CASES = [   # (spec, part, answer, verdict)
     (CNN, "2.1c", "(" * 300 + "1568" + ")" * 300, "review"),
     (CNN, "2.1c", "-1568", "review"),
     (CNN, "2.1f", "9x9x32", "zero"),
+    # a sparse gradient: the zero matrix, or the input copied, has only zeros right and earns nothing
+    (TIES, "1c", [[0] * 4] * 4, "zero"),
+    (TIES, "1c", TIES_X, "zero"),
+    (OVERLAP, "1c", [[0] * 6] * 6, "zero"),
+    (LP, "1b", [[0] * 4] * 4, "zero"),
+    (TRUE, "1a", [[0] * 3] * 3, "zero"),
+    (TIES, "1c", [[1] * 4] * 4, "partial"),   # its four right ones are work
+    (TIES, "1c", [[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], "partial"),
+    (TIES, "1c", TIES_GRAD, "full"),
+    (TIES, "1c", "[[0 1 1 0]\n [0 0 0 0]\n [1 0 1 0]\n [0 0 0 0]]", "full"),
+    (TIES, "1c", "\\frac{\\partial E}{\\partial X} = \\begin{bmatrix} 0 & 1 & 1 & 0 \\\\ 0 & 0 & 0 & 0 \\\\ "
+     "1 & 0 & 1 & 0 \\\\ 0 & 0 & 0 & 0 \\end{bmatrix}", "full"),
+    (TIES, "1c", [[3, 2], [4, 5]], "zero"),   # the forward result
+    (TIES, "1c", "\\begin{bmatrix}\\end{bmatrix}", "review"),
+    (TIES, "1c", [[[0, 1], [1, 0]]] * 4, "review"),
 ]
 
 

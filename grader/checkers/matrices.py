@@ -40,6 +40,20 @@ def _shape_guessed(answer: Any, given: Any, expected: Any) -> bool:
             and expected.rows > 1 and not re.search(r"[;\n\[\]]|\\\\|\\begin|\|", answer.strip()))
 
 
+def _only_zeros_right(expected: Any, wrong: list[tuple[int, int]]) -> bool:
+    """Every entry the answer has right is a zero of a reference that is not all zeros: a sparse gradient (max
+    pooling routes each window to one entry) would otherwise give most of its credit to an answer that worked out
+    nothing.
+
+    >>> import sympy
+    >>> _only_zeros_right(sympy.Matrix([[0, 1], [0, 0]]), [(0, 1)]), _only_zeros_right(sympy.Matrix([[0, 1]]), [])
+    (True, False)
+    """
+    bad = set(wrong)
+    right = [expected[r, c] for r in range(expected.rows) for c in range(expected.cols) if (r, c) not in bad]
+    return len(bad) > 0 and all(v == 0 for v in right)
+
+
 def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
     """A matrix part: the shape first (a wrong shape is diagnosed), then per-entry credit, each wrong entry
     named; a whole answer that equals a recomputed mistake is diagnosed and earns that mistake's rubric credit."""
@@ -72,5 +86,9 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
         lines.append(f"... and {len(wrong) - MAX_LINES} more wrong entries")
     if len(wrong) == 1 and not matched:   # a recomputed mistake explains the answer; no slip on top of it
         findings.append(Finding("entry-slip", entry_label(name, *wrong[0], expected.cols, flat)))
-    score = max(part.points * (n - len(wrong)) / n, best * part.points)
+    right = n - len(wrong)
+    if right and _only_zeros_right(expected, wrong):   # the zero matrix is not 3/4 of a sparse gradient
+        right = 0
+        lines.append("no nonzero entry is right; zeros alone earn no per-entry credit")
+    score = max(part.points * right / n, best * part.points)
     return graded(part, score, lines=lines, findings=findings, notes=log.notes if wrong else (), **shown)
