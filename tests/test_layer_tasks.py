@@ -220,7 +220,8 @@ def _document(spec_name: str, part_id: str) -> str:
      ["The forward pass:"]),
     ("alone", "c", ["The forward pass:", "Back through the max pooling", "R = "], ["worked out in part"]),
     ("transposed-grad", "k", ["Back through the transposed convolution", "the matrix $G$"], []),
-    ("transposed", "1a", ["(2 - 1) \\cdot 2 - 2 \\cdot 0 + 1 \\cdot (3 - 1) + 0 + 1 = 5"], []),
+    ("transposed", "1a", ["1 \\cdot (3 - 1) + 2 \\cdot (2 - 1) + 0 - 2 \\cdot 0 + 1 = 5"], []),
+    ("transposed", "1b", ["transposed convolution of $X$ with $K$", "X_{ab}"], ["Along each axis", "^{(c)}"]),
 ])
 def test_the_document_refers_to_earlier_parts_instead_of_repeating_them(spec_name, part_id, present, absent):
     text = _document(spec_name, part_id)

@@ -19,7 +19,7 @@ from symconv.document.measure import TEXT_WIDTH, math_width
 from symconv.document.options import DocumentOptions
 from symconv.latex import latex
 from symconv.layer_chain import LayerChain, Step
-from symconv.sizes import pair, transposed_output_size
+from symconv.sizes import pair, transposed_output_size, transposed_output_size_expr
 from symconv.spec import Part, Spec
 
 Labelled = dict[str, sympy.Matrix]
@@ -69,11 +69,18 @@ POOLINGS = {"maxpool2d": ("max pooling", "the maximum"), "avgpool2d": ("average 
             "lppool2d": ("LP pooling", "the LP norm")}
 
 
-def step_text(net: LayerChain, k: int) -> str:
-    """What step ``k`` computes, in words and maths (trusted LaTeX)."""
+def step_text(net: LayerChain, k: int, size: bool = True) -> str:
+    """What step ``k`` computes, in words and maths (trusted LaTeX); with ``size``, a transposed convolution's
+    output size too (without: an earlier part worked it out)."""
     step: Step = net.steps[k]
     x, y = latex(sympy.Symbol(net.input_of(k))), latex(sympy.Symbol(step.output))
     args = _args_text(step)
+    if step.type == "conv_transpose2d" and len(net.tensor(net.input_of(k))) == len(net.tensor(step.output)) == 1:
+        w = latex(sympy.Symbol(step.weight or "W"))   # one channel in, one out: no channel indices
+        return (rf"${y}$ is the transposed convolution of ${x}$ with ${w}${args}: each input entry ${x}_{{ab}}$ "
+                rf"adds the kernel scaled by it, ${x}_{{ab}}\, {w}$, to the output window that starts one stride "
+                rf"further for each step of $a$ or $b$, and overlapping copies add up."
+                + (f" {_transposed_size(net, k)}" if size else ""))
     if step.type in ("conv2d", "conv1d"):
         w = latex(sympy.Symbol(step.weight or "W"))
         bias = rf" + {latex(sympy.Symbol(step.bias))}_o" if step.bias else ""
@@ -86,7 +93,7 @@ def step_text(net: LayerChain, k: int) -> str:
         w = latex(sympy.Symbol(step.weight or "W"))
         return (rf"${y}$ is the transposed convolution of ${x}$ with ${w}${args}: each input entry "
                 rf"${x}^{{(c)}}_{{ab}}$ adds ${x}^{{(c)}}_{{ab}}\, {w}^{{(c,o)}}$ to the output window that starts $s$ "
-                rf"entries further for each step of $a$ and $b$. {_transposed_size(net, k)}")
+                rf"entries further for each step of $a$ and $b$." + (f" {_transposed_size(net, k)}" if size else ""))
     if step.type == "relu":
         return rf"${y} = \max(0, {x})$ entry by entry (ReLU)."
     name, kind = POOLINGS[step.type]
@@ -104,9 +111,9 @@ def _transposed_size(net: LayerChain, k: int) -> str:
         s, p, q, d = (a[name][axis] for name in ("stride", "padding", "output_padding", "dilation"))
         i, kk = i_shape[axis], k_shape[axis]
         n = transposed_output_size(i, kk, stride=s, padding=p, output_padding=q, dilation=d)
-        sizes.append(rf"({i} - 1) \cdot {s} - 2 \cdot {p} + {d} \cdot ({kk} - 1) + {q} + 1 = {n}")
+        sizes.append(rf"{d} \cdot ({kk} - 1) + {s} \cdot ({i} - 1) + {q} - 2 \cdot {p} + 1 = {n}")
     same = sizes[0] == sizes[1]
-    rule = r"(I - 1)S - 2P + D(K - 1) + P_\text{out} + 1"
+    rule = latex(transposed_output_size_expr())   # the numbers above follow its order
     return (rf"Along each axis the output has ${rule}$ entries: ${sizes[0]}$" + ("." if same else
             rf" rows and ${sizes[1]}$ columns."))
 

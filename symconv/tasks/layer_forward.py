@@ -84,8 +84,10 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     start, source = max([(j, pid) for j, pid in done if j < k], default=(-1, ""))
     if source:
         prose(box, f"${symbol(net.steps[start].output)}$ is worked out in part {source}.", end=True)
+    sized = {net.step(str(p.options.get("output", net.last))) for p in earlier(sol.spec, part, "step-output-size")
+             if p.options.get("output", net.last) in net.outputs}
     for j in range(start + 1, k + 1):
-        prose(box, step_text(net, j), end=True)
+        prose(box, step_text(net, j, size=j not in sized), end=True)
         show(box, net.steps[j].output, net.outputs[net.steps[j].output], opts)
 
 

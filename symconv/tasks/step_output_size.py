@@ -109,8 +109,8 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
                    r"input entry, and crops $P$ cells on each side: along each axis")
         lines = [[rf"O &= {latex(formula)}"]]
         for axis, (label, ax) in enumerate(zip(("rows", "columns"), _args(step, size, kernel))):
-            lines.append([rf"\text{{{label}}} &= ({ax[I]} - 1) \cdot {ax[S]} - 2 \cdot {ax[P]} + {ax[D]} \cdot "
-                          rf"({ax[K]} - 1) + {ax[P_OUT]} + 1 = {(rows, cols)[axis]}"])
+            lines.append([rf"\text{{{label}}} &= {ax[D]} \cdot ({ax[K]} - 1) + {ax[S]} \cdot ({ax[I]} - 1) + "
+                          rf"{ax[P_OUT]} - 2 \cdot {ax[P]} + 1 = {(rows, cols)[axis]}"])   # the formula's order
         box.append(aligned_rows(lines))
     else:
         prose(box, r"The step keeps the window rule of a convolution or a pooling: along each axis "
