@@ -226,3 +226,12 @@ def test_the_sums_are_checked_against_torchs_algorithm(monkeypatch):
     monkeypatch.setattr(kernel_gradient, "numeric", types.SimpleNamespace(conv2d_backward=doubled))
     with pytest.raises(VerificationError):
         kernel_gradient.kernel_chain(derive_solution(STRIDED))
+
+
+@pytest.mark.parametrize(("template", "rule", "padding"), [
+    ("true-convolution.yaml", r"i = u - m + 2,\quad j = v - n + 2", False),   # the kernel rotated
+    ("stride2-padding1.yaml", r"i = m + 2 u - 3,\quad j = n + 2 v - 3", True),
+])
+def test_the_kernel_gradient_matrix_states_its_index_rule(template, rule, padding):
+    text = build_document(derive_solution(TEMPLATES / template)).dumps()
+    assert rule in text and ("a padding cell counts 0" in text) == padding

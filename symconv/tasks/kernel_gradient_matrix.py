@@ -10,12 +10,12 @@ from __future__ import annotations
 from pylatex.base_classes import Container
 
 from symconv.document import equations as eq
-from symconv.document.blocks import matrix_result, prose
+from symconv.document.blocks import display, matrix_result, prose
 from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
 from symconv.tasks.base import Alternative, Task, WrittenAs, distinct
-from symconv.tasks.common import other_mode_code, symbol
+from symconv.tasks.common import index_rule, other_mode_code, symbol
 
 
 def alternatives(sol: Solution) -> list[Alternative]:
@@ -29,9 +29,12 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     """What each kernel entry's gradient sums, and the matrix ∂E/∂B."""
     c = sol.spec.conv
     A, B, C, E = symbol(c.input), symbol(c.kernel), symbol(c.output), symbol(c.loss)
+    i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
     prose(box, rf"Each kernel entry ${B}_{{mn}}$ multiplies one input entry in every output, so "
                rf"$\partial {E}/\partial {B}_{{mn}}$ sums $\partial {E}/\partial {C}_{{uv}}$ times the entry of ${A}$ "
-               "it meets.")
+               + ("it meets (a padding cell counts 0):" if any(c.padding) else "it meets:"))
+    box.append(display(rf"\frac{{\partial {E}}}{{\partial {B}_{{mn}}}} = \sum_{{u,v}} "
+                       rf"\frac{{\partial {E}}}{{\partial {C}_{{uv}}}}\, {A}_{{ij}}, \qquad i = {i},\quad j = {j}."))
     matrix_result(box, rf"\frac{{\partial {E}}}{{\partial {B}}}", sol.grad_kernel, f"d{c.loss}/d{c.kernel}",
                   "Altogether", **eq.printer(sol, opts.printer))
 
