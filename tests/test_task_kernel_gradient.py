@@ -235,3 +235,20 @@ def test_the_sums_are_checked_against_torchs_algorithm(monkeypatch):
 def test_the_kernel_gradient_matrix_states_its_index_rule(template, rule, padding):
     text = build_document(derive_solution(TEMPLATES / template)).dumps()
     assert rule in text and ("a padding cell counts 0" in text) == padding
+
+
+@pytest.mark.parametrize(("template", "lead"), [
+    ("stride2-dLdX.yaml", "Each entry is the value of its equation in part 1b:"),   # after the input-gradient part
+    ("homework.yaml", "Each entry is the value of its equation in part 1.1d:"),
+])
+def test_the_input_gradient_matrix_says_where_its_entries_come_from(template, lead):
+    text = build_document(derive_solution(TEMPLATES / template)).dumps()
+    after = text[text.index(lead):]
+    assert r"\frac{\partial " in after[:200] and r"\begin{bmatrix}" in after[:400]
+
+
+def test_an_input_gradient_matrix_alone_states_its_rule():
+    spec = load_spec({"name": "m", "matrices": {"A": X5, "B": W3}, "convolution": {"input": "A", "kernel": "B"},
+                      "problems": [{"id": "1", "parts": [{"id": "a", "task": "input-gradient-matrix", "points": 1}]}]})
+    text = build_document(derive_solution(spec)).dumps()
+    assert "times the kernel entry of $B$ that meets $A_{ij}$" in text

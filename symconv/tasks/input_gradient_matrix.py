@@ -37,10 +37,16 @@ def alternatives(sol: Solution) -> list[Alternative]:
 
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
-    """The matrix ∂E/∂A."""
+    """The matrix ∂E/∂A: the values of an earlier input-gradient part's equations in their places, or the rule
+    that gives each entry."""
     c = sol.spec.conv
-    matrix_result(box, rf"\frac{{\partial {symbol(c.loss)}}}{{\partial {symbol(c.input)}}}", sol.grad_input,
-                  f"d{c.loss}/d{c.input}", **eq.printer(sol, opts.printer))
+    A, B, C, E = symbol(c.input), symbol(c.kernel), symbol(c.output), symbol(c.loss)
+    before = [p.id for p in sol.spec.parts[:sol.spec.parts.index(part)] if p.task == "input-gradient"]
+    lead = (f"Each entry is the value of its equation in part {before[-1]}" if before else
+            rf"Each entry $\partial {E}/\partial {A}_{{ij}}$ sums $\partial {E}/\partial {C}_{{uv}}$ times the kernel "
+            rf"entry of ${B}$ that meets ${A}_{{ij}}$, over the outputs ${C}_{{uv}}$ whose window covers ${A}_{{ij}}$")
+    matrix_result(box, rf"\frac{{\partial {E}}}{{\partial {A}}}", sol.grad_input, f"d{c.loss}/d{c.input}", lead,
+                  **eq.printer(sol, opts.printer))
 
 
 def _label(spec: Spec) -> str:
