@@ -49,6 +49,7 @@ from symconv.pooling import (
     max_pool2d_routes,
 )
 from symconv.sequence import conv1d, conv1d_grad
+from symconv.spec_file import unknown_name
 from symconv.transposed import conv_transpose2d
 
 Tensor = list[sympy.Matrix]   # channels
@@ -370,11 +371,10 @@ def _bias_value(value: Any, name: str) -> list[sympy.Expr]:
 
 def parse_layers(data: Any, matrices: Mapping[str, Any], where: str, lines: dict[str, int]) -> LayerChain | None:
     """The ``layers:`` section as a LayerChain (None without one), checked: known keys and step types (a
-    misspelling gets the spec's did-you-mean error, :func:`symconv.spec.unknown_name`), names of matrices that
+    misspelling gets the spec's did-you-mean error, :func:`symconv.spec_file.unknown_name`), names of matrices that
     exist, unique output names, and a forward pass that runs (an impossible shape names its step). ``matrices``
     are the spec's ``matrices:``: as written, or already read (2-D ones may be symbolic); the arrays that are not
     2-D are this section's to read."""
-    from symconv.spec import unknown_name as unknown  # the spec loader imports this module
 
     arrays = [str(k) for k, v in matrices.items() if is_array(v)]
     if data is None:
@@ -389,7 +389,7 @@ def parse_layers(data: Any, matrices: Mapping[str, Any], where: str, lines: dict
             raise SpecError(where, f"matrices.{name}: a matrix name must be letters only, like X or W")
     for key in data:
         if str(key) not in SECTION_KEYS:
-            raise unknown(where, lines, "layers", str(key), SECTION_KEYS)
+            raise unknown_name(where, lines, "layers", str(key), SECTION_KEYS)
     names = {str(k) for k in matrices}
 
     def matrix(key: str, value: Any) -> str:
@@ -402,7 +402,7 @@ def parse_layers(data: Any, matrices: Mapping[str, Any], where: str, lines: dict
     if not isinstance(items, list) or not items:
         raise SpecError(where, "layers.steps must be a non-empty list of steps")
     input_name = matrix("layers.input", data.get("input"))
-    steps = tuple(_step(item, f"layers.steps[{k}]", where, lines, unknown, matrix) for k, item in enumerate(items))
+    steps = tuple(_step(item, f"layers.steps[{k}]", where, lines, matrix) for k, item in enumerate(items))
     seen = {input_name}
     for k, step in enumerate(steps):
         if step.output in seen or step.output in names:
@@ -470,7 +470,7 @@ def _check_upstream(chain: LayerChain, where: str) -> None:
                                f"({len(out)} x {shape[0][0]} x {shape[0][1]})")
 
 
-def _step(item: Any, path: str, where: str, lines: dict[str, int], unknown: Callable[..., SpecError],
+def _step(item: Any, path: str, where: str, lines: dict[str, int],
           matrix: Callable[[str, Any], str]) -> Step:
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         raise SpecError(where, f"{path}: a step is a mapping with `type:` and `output:`")
@@ -479,11 +479,11 @@ def _step(item: Any, path: str, where: str, lines: dict[str, int], unknown: Call
         lowered = kind.lower().replace("_", "")
         kind = next((k for k in STEP_KEYS if k.replace("_", "") == lowered), kind)
     if kind not in STEP_KEYS:
-        raise unknown(where, lines, path, item["type"], list(STEP_KEYS), "step type")
+        raise unknown_name(where, lines, path, item["type"], list(STEP_KEYS), "step type")
     known = ("type", "output", *STEP_KEYS[kind])
     for key in item:
         if str(key) not in known:
-            raise unknown(where, lines, path, str(key), known, f"{kind} key")
+            raise unknown_name(where, lines, path, str(key), known, f"{kind} key")
     missing = [k for k in ("output", *REQUIRED.get(kind, ())) if k not in item]
     if missing:
         raise SpecError(where, f"{path} ({kind}): missing {', '.join(missing)}")

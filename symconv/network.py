@@ -23,11 +23,11 @@ error naming it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from symconv.errors import ConfigError, SpecError
+from symconv.spec_file import unknown_name
 from symconv.stack import LAYERS, Layer, Shape, output_shape
 
 #: Layer types by lower-case name (``conv2d`` -> Conv2d).
@@ -48,20 +48,20 @@ class Network:
 
 def parse_network(data: Any, where: str, lines: dict[str, int]) -> Network:
     """The ``network:`` section as a Network, checked: known layer types and arguments (a misspelling gets the
-    spec's did-you-mean error, :func:`symconv.spec.unknown_name`), whole-number shapes, a stack PyTorch would run."""
-    from symconv.spec import unknown_name as unknown  # the spec loader imports this module
+    spec's did-you-mean error, :func:`symconv.spec_file.unknown_name`), whole-number shapes, a stack PyTorch
+    would run."""
     if not isinstance(data, dict):
         raise SpecError(where, "network must be a mapping with 'input' and 'layers'")
     for key in data:
         if key not in ("input", "layers"):
-            raise unknown(where, lines, "network", str(key), ("input", "layers"))
+            raise unknown_name(where, lines, "network", str(key), ("input", "layers"))
     shape = data.get("input")
     if not (isinstance(shape, list) and len(shape) == 3 and all(type(n) is int and n >= 1 for n in shape)):
         raise SpecError(where, "network.input must be [channels, height, width], three whole numbers >= 1")
     items = data.get("layers")
     if not isinstance(items, list) or not items:
         raise SpecError(where, "network.layers must be a non-empty list of layers")
-    layers = tuple(_layer(item, f"network.layers[{k}]", where, lines, unknown) for k, item in enumerate(items))
+    layers = tuple(_layer(item, f"network.layers[{k}]", where, lines) for k, item in enumerate(items))
     net = Network(tuple(shape), layers)
     try:
         net.shapes()
@@ -70,7 +70,7 @@ def parse_network(data: Any, where: str, lines: dict[str, int]) -> Network:
     return net
 
 
-def _layer(item: Any, path: str, where: str, lines: dict[str, int], unknown: Callable[..., SpecError]) -> Layer:
+def _layer(item: Any, path: str, where: str, lines: dict[str, int]) -> Layer:
     """One layer: ``ReLU`` (a name alone) or a mapping with ``type`` and the class's arguments."""
     args: dict[str, Any] = {}
     if isinstance(item, str):
@@ -81,11 +81,11 @@ def _layer(item: Any, path: str, where: str, lines: dict[str, int], unknown: Cal
         raise SpecError(where, f"{path}: a layer is a type name (ReLU) or a mapping with `type:`")
     cls = TYPES.get(name.lower())
     if cls is None:
-        raise unknown(where, lines, path, name, [c.__name__ for c in LAYERS], "layer type")
+        raise unknown_name(where, lines, path, name, [c.__name__ for c in LAYERS], "layer type")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in args:
         if key not in fields:
-            raise unknown(where, lines, path, key, list(fields), f"{cls.__name__} argument")
+            raise unknown_name(where, lines, path, key, list(fields), f"{cls.__name__} argument")
     missing = [f.name for f in fields.values() if f.name not in args
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:

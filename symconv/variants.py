@@ -60,7 +60,8 @@ from symconv.errors import ConfigError, SpecError, SymconvError
 from symconv.matrices import sym_matrix
 from symconv.pooling import max_pool2d_routes
 from symconv.sizes import output_size, pair, pool_output_size
-from symconv.spec import Spec, _build, read_spec_data, unknown_name
+from symconv.spec import Spec, _build
+from symconv.spec_file import read_spec_data, unknown_name
 
 ATTEMPTS = 200          # draws before a constraint that never holds is reported
 MAX_ATTEMPTS = 10_000
