@@ -100,6 +100,9 @@ def test_each_diagnosed_mistake_is_named(spec_name, part_id):
     assert [a.code for a in alternatives] == CODES[spec_name, part_id]
     for alt in alternatives:
         r = result(spec_name, part_id, answer(alt.value, "latex"))
+        if alt.code == "transposed" and part.options.get("wrt") == "b":   # a bias is a vector: its column is the
+            assert r.score == part.points, r.feedback                    # same answer (test_review_new_tasks)
+            continue
         assert alt.code in r.diagnoses and r.score < part.points, alt.code
 
 

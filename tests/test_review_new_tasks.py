@@ -27,6 +27,7 @@ def verdict(spec: str, part: str, answer: object) -> str:
 
 CNN, RF = "cnn-layers", "receptive-field"
 TIES, OVERLAP, LP, TRUE = "maxpool-backprop-ties", "pool-gradients-overlap", "lp-pool-gradient", "true-convolution"
+MULTI = "multichannel-relu-pool"
 TIES_X = [[1, 3, 2, 2], [3, 0, 1, 0], [4, 2, 5, 1], [0, 1, 5, 3]]   # the template's X (its gradient is sparse)
 TIES_GRAD = [[0, 1, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
 
@@ -74,6 +75,27 @@ CASES = [   # (spec, part, answer, verdict)
     (TIES, "1c", [[3, 2], [4, 5]], "zero"),   # the forward result
     (TIES, "1c", "\\begin{bmatrix}\\end{bmatrix}", "review"),
     (TIES, "1c", [[[0, 1], [1, 0]]] * 4, "review"),
+    # a bias's gradient is a vector: flat, as a column or as a row it is the same answer (not "transposed")
+    (MULTI, "2a", [[4, 2]], "full"),
+    (MULTI, "2a", [4, 2], "full"),
+    (MULTI, "2a", [[4], [2]], "full"),
+    (MULTI, "2a", {"b": [4, 2]}, "full"),
+    (MULTI, "2a", "\\begin{bmatrix} 4 \\\\ 2 \\end{bmatrix}", "full"),
+    (MULTI, "2a", "[4, 2]", "full"),
+    (MULTI, "2a", "(4, 2)", "full"),
+    (MULTI, "2a", "db = [4, 2]", "full"),
+    (MULTI, "2a", "\\frac{\\partial L}{\\partial b} = (4, 2)", "full"),
+    (MULTI, "2a", "[4; 2]", "full"),
+    (MULTI, "2a", [2, 4], "zero"),
+    (MULTI, "2a", "(2, 4)", "zero"),
+    (MULTI, "2a", [[2], [4]], "zero"),
+    (MULTI, "2a", [4, 2, 0], "zero"),
+    (MULTI, "2a", "[4, 2) and (1, 1]", "review"),
+    (MULTI, "2a", "6", "zero"),
+    (MULTI, "2a", [], "review"),
+    # the forward parts keep their orientation: a transposed output is diagnosed
+    (MULTI, "1c", {"Y[1]": [[4, 3], [8, 5]], "Y[2]": [[0, 0], [3, 1]]}, "partial"),
+    (MULTI, "1c", {"Y[1]": [[4, 8], [3, 5]], "Y[2]": [[0, 3], [0, 1]]}, "full"),
 ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from grader.checkers.common import graded, tex
 from grader.checkers.matrices import check_matrix
 from grader.checkers.reference import Reference
-from grader.checkers.values import UnreadableAnswer
+from grader.checkers.values import UnreadableAnswer, read_matrix
 from grader.diagnose import Finding
 from grader.errors import ParseError
 from grader.result import NEEDS_REVIEW, PartResult
@@ -74,6 +74,43 @@ def _given(answer: Any, labels: list[str]) -> dict[str, Any]:
     return {index.get(key(k), f"?{k}"): v for k, v in answer.items()}   # "?": a label the part does not have
 
 
+def _is_bias(ref: Reference, part: Part) -> bool:
+    """The part asks for a bias's gradient (one row: a vector, one entry per output channel)."""
+    if part.task != "layer-gradient":
+        return False
+    from symconv.tasks.layer_gradient import chain, wrt_of
+    name = wrt_of(ref.spec, part)
+    return any(step.bias == name for step in chain(ref.spec).steps)
+
+
+_FLAT = re.compile(r"\s*\$?\s*(?:[^=\d\[\]()]*=)?\s*[\[(]([^\[\]()]*,[^\[\]()]*)[\])]\s*\$?\s*")
+
+
+def as_row(value: Any, cols: int, ref: Any = None) -> Any:
+    """A vector written flat ``[4, 2]`` or as a column is the row ``[[4, 2]]``: a bias's gradient has one entry per
+    channel and no orientation, so a column is notation, not a transposed answer. Anything else is left as it is.
+
+    >>> as_row([4, 2], 2), as_row([[4], [2]], 2), as_row([[4, 2]], 2)
+    ([[4, 2]], [[4, 2]], [[4, 2]])
+    """
+    if isinstance(value, list | tuple) and value and not any(isinstance(v, list | tuple | dict) for v in value):
+        return [list(value)]
+    if (isinstance(value, list | tuple) and len(value) == cols > 1
+            and all(isinstance(v, list | tuple) and len(v) == 1 for v in value)):
+        return [[v[0] for v in value]]
+    if isinstance(value, str) and ref is not None:
+        flat = _FLAT.fullmatch(value)   # [4, 2], (4, 2), db = [4, 2]: one bracket of entries, a name in front
+        try:
+            matrix = read_matrix(f"[[{flat.group(1)}]]" if flat else value, ref.context("layer-gradient"))
+        except (ParseError, UnreadableAnswer):
+            return value   # check_matrix reads it again and says why it could not
+        if flat:
+            return matrix
+        if matrix.shape == (cols, 1) and cols > 1:
+            return matrix.T
+    return value
+
+
 def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
     """Each matrix graded on its own share of the part; the part's score is their sum."""
     right, alternatives = expected(ref, part)
@@ -81,6 +118,8 @@ def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
     given = _given(answer, labels)
     share = part.points / len(labels)
     score, lines, findings, review, notes, shown = 0.0, [], [], [], [], []
+    if _is_bias(ref, part):
+        given = {label: as_row(v, right[label].cols, ref) if label in right else v for label, v in given.items()}
     unknown = [k[1:] for k in given if k.startswith("?")]
     if unknown:
         lines.append(f"answers for labels this part does not have: {', '.join(unknown)} (it has {', '.join(labels)})")
