@@ -51,6 +51,16 @@ CASES = [   # (spec, part, answer, verdict)
     (CNN, "2.1d", "1568 + 18496 = 20064", "full"),
     (CNN, "2.1d", "1568 + 18400 = 20064", "review"),
     (CNN, "2.1e", "14*14*64*3*3*32 = 3612672 MACs", "full"),
+    # a count's x is a product (as a name, x let 4x4x3x32 = 1568 escape the working's check)
+    (CNN, "2.1c", "4x4x3x32 = 1568", "review"),
+    (CNN, "2.1c", "4 \\times 4 \\times 3 \\times 32 = 1568", "review"),
+    (CNN, "2.1c", "(4x4x3x32) + (32) = 1568 (learnable parameters)", "full"),
+    (CNN, "2.1c", "(4x4x3+1)x32", "full"),
+    (CNN, "2.1c", "4x4x3x32", "zero"),   # bias-forgotten, diagnosed (the template's rubric leaves no credit)
+    (CNN, "2.1c", "Total params: 1,568", "full"),
+    (CNN, "2.1c", "1568 trainable params", "full"),
+    (CNN, "2.1e", "(3x3x32) x (14x14) x (64) = 3612672", "full"),
+    (CNN, "2.1c", "0x1F", "zero"),   # read 0 * 1F: garbage, a clear zero
     # right in other notations, wrong, garbage
     (CNN, "2.1a", "(29, 29, 32)", "full"),
     (CNN, "2.1a", "torch.Size([32, 29, 29])", "full"),

@@ -24,14 +24,28 @@ from grader.result import PartResult
 from symconv.spec import Part
 from symconv.tasks import task as registry_task
 
-_UNITS = re.compile(r"(?i)\s*(?:\\(?:text|mathrm)\s*\{\s*)?(?:learnable\s+)?(?:parameters?|params?|weights?|macs?|"
-                    r"multiply[- ]?adds?|multiply[- ]?accumulates?|multiplications?|pixels?|cells?|entries)"
+_UNITS = re.compile(r"(?i)\s*(?:\\(?:text|mathrm)\s*\{\s*)?(?:(?:learnable|trainable)\s+)?"
+                    r"(?:parameters?|params?|weights?|macs?|multiply[- ]?adds?|multiply[- ]?accumulates?|"
+                    r"multiplications?|pixels?|cells?|entries)"
                     r"\s*\}?\s*\.?\s*$")
 
 
+_LABEL = re.compile(r"(?i)^\s*(?:total\s+)?(?:(?:learnable|trainable)\s+)?(?:parameters|params|macs|multiply-adds)\s*:")
+_TIMES_X = re.compile(r"(?<=[0-9)])\s*[xX×]\s*(?=[0-9(])")
+
+
 def _unit(text: str) -> str:
-    """The answer without a trailing unit word."""
-    return _UNITS.sub("", text).strip()
+    """The answer without a trailing unit word or a leading label (``Total params: 1,568``)."""
+    return _LABEL.sub("", _UNITS.sub("", text)).strip()
+
+
+def _times(text: str) -> str:
+    """A count has no variable: ``4x4x3x32`` is a product (as an x read as a name it escaped the working's check).
+
+    >>> _times("(4x4x3+1)x32"), _times("0x1F")
+    ('(4*4*3+1)*32', '0*1F')
+    """
+    return _TIMES_X.sub("*", text)
 
 
 def _expected(ref: Reference, part: Part) -> tuple[Any, list[Any]]:
@@ -79,7 +93,7 @@ def _integer(value: Any, log: Log, ref: Reference, part: Part) -> int:
         return value
     if not isinstance(value, str):
         raise UnreadableAnswer("expected a whole number")
-    number = _last_side(read_equation(_unit(value), ref.context(part.task), log))
+    number = _last_side(read_equation(_times(_unit(value)), ref.context(part.task), log))
     if not (getattr(number, "is_Integer", False) and number >= 0):
         raise UnreadableAnswer("expected a whole number, like 1168")
     return int(number)
