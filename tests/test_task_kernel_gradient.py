@@ -238,8 +238,8 @@ def test_the_kernel_gradient_matrix_states_its_index_rule(template, rule, paddin
 
 
 @pytest.mark.parametrize(("template", "lead"), [
-    ("stride2-dLdX.yaml", "Each entry is the value of its equation in part 1b:"),   # after the input-gradient part
-    ("homework.yaml", "Each entry is the value of its equation in part 1.1d:"),
+    ("stride2-dLdX.yaml", "The values of the equations of part 1b:"),   # after the input-gradient part
+    ("homework.yaml", "The values of the equations of part 1.1d:"),
 ])
 def test_the_input_gradient_matrix_says_where_its_entries_come_from(template, lead):
     text = build_document(derive_solution(TEMPLATES / template)).dumps()
@@ -251,4 +251,4 @@ def test_an_input_gradient_matrix_alone_states_its_rule():
     spec = load_spec({"name": "m", "matrices": {"A": X5, "B": W3}, "convolution": {"input": "A", "kernel": "B"},
                       "problems": [{"id": "1", "parts": [{"id": "a", "task": "input-gradient-matrix", "points": 1}]}]})
     text = build_document(derive_solution(spec)).dumps()
-    assert "times the kernel entry of $B$ that meets $A_{ij}$" in text
+    assert "times the kernel entry of $B$ that meets $A_{ij}$ over the outputs" in text

@@ -121,7 +121,7 @@ def test_count_include_pad_is_read_from_the_pooling_section():
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     F.avg_pool2d(xt[None, None], k, s, p, count_include_pad=False).sum().backward()
     assert xt.grad is not None and same(ref, xt.grad)
-    assert "window $Y_{11}$ has 4 real entries and $N = 4$" in document(spec)
+    assert "window $Y_{11}$, for one, has 4, so $N = 4$ there" in document(spec)
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -240,4 +240,14 @@ def test_the_document_adds_up_overlapping_windows():
     assert (r"Overlapping windows add up: $X_{21}$ wins 2 windows, so $\partial E/\partial X_{21} = 1 + 1 = 2$ "
             "(and 2 more entries likewise)") in text
     assert r"The windows overlap: $X_{22}$ lies in 4 of them" in text
-    assert "window $Y_{11}$ has 4 real entries and $N = 9$" in text
+    assert "(window $Y_{11}$, for one, has only 4 real entries)" in text
+    assert r"\frac{\partial E}{\partial X} = \frac{1}{9} \begin{bmatrix}1 & 2 & 1" in text   # 1/9 taken out
+
+
+@pytest.mark.parametrize(("kernel_size", "stride", "shown"), [
+    (2, 1, r"\frac{1}{4} \begin{bmatrix}1 & 2 & 1\\2 & 4 & 2"),   # 8 of 9 entries fractions: 1/4 taken out
+    (1, 1, r"\frac{\partial E}{\partial X} = \begin{bmatrix}1 & 1 & 1"),   # whole numbers: nothing taken out
+])
+def test_the_average_gradient_takes_out_a_common_denominator(kernel_size, stride, shown):
+    text = document(load_spec(pool_spec([[1, 2, 3], [4, 5, 6], [7, 8, 10]], kernel_size, stride)))
+    assert shown in text

@@ -122,10 +122,27 @@ def picture(body: str, caption: str | None = None) -> Environment:
     return fig
 
 
-def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, lead: str = "",
+def common_denominator(matrix: sympy.Matrix) -> int:
+    """The denominator to take out of a matrix of fractions, ``1/d [integers]``: the least common one when every
+    entry is rational and most of them are fractions (a matrix of whole numbers with a stray half keeps its
+    fractions), else 1.
+
+    >>> half, third = sympy.Rational(1, 2), sympy.Rational(1, 3)
+    >>> common_denominator(sympy.Matrix([[half, third], [1, 1 - third]])), common_denominator(sympy.Matrix([[half, 1]]))
+    (6, 1)
+    """
+    entries = [sympy.sympify(e) for e in matrix]
+    if not all(e.is_Rational for e in entries) or 2 * sum(e.q != 1 for e in entries) <= len(entries):
+        return 1
+    return int(sympy.ilcm(*(e.q for e in entries))) if entries else 1
+
+
+def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, lead: str = "", factor: bool = False,
                   **settings: object) -> None:
     """``lead: lhs = [matrix]`` when it fits the line; otherwise the entries one by one, as many to a row as fit
-    (``name_ij`` on the left, a long sum broken over rows), so a wide symbolic result never leaves the page.
+    (``name_ij`` on the left, a long sum broken over rows), so a wide symbolic result never leaves the page. With
+    ``factor``, a matrix of fractions is written ``1/d [integers]`` (:func:`common_denominator`; not with
+    decimals).
 
     >>> from pylatex import Document
     >>> doc = Document()
@@ -134,6 +151,9 @@ def matrix_result(box: Container, lhs: str, matrix: sympy.Matrix, name: str, lea
     True
     """
     body = latex(matrix, **settings)
+    d = common_denominator(matrix) if factor and settings.get("decimals") is None else 1
+    if d > 1:   # every entry a fraction: the common denominator in front, whole numbers inside
+        body = rf"\frac{{1}}{{{d}}} {latex(matrix * d, **settings)}"
     if math_width(lhs) + math_width("=") + math_width(body) <= TEXT_WIDTH:
         if lead:
             prose(box, f"{lead}:")

@@ -119,8 +119,9 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         example = ""
         if border:
             w = border[0]
-            example = (rf"; window $Y_{{{w.u + 1}{w.v + 1}}}$ has {len(w.cells)} real entries and "
-                       rf"$N = {divisor(w, include_pad)}$")
+            example = (rf" (window $Y_{{{w.u + 1}{w.v + 1}}}$, for one, has only {len(w.cells)} real entries)"
+                       if include_pad else rf"; window $Y_{{{w.u + 1}{w.v + 1}}}$, for one, has {len(w.cells)}, so "
+                       rf"$N = {divisor(w, include_pad)}$ there")
         prose(box, f"With padding, {rule}{example}.", end=True)
     counts: dict[tuple[int, int], list[Window]] = {}
     for w in ws:
@@ -133,7 +134,8 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         prose(box, rf"The windows overlap: ${_entry(name, cell)}$ lies in {len(inside)} of them, so "
                    rf"$\partial E/\partial {_entry(name, cell)} = {terms} = {latex(grad[cell], **opts.printer)}$.",
               end=True)
-    matrix_result(box, rf"\frac{{\partial E}}{{\partial {X}}}", grad, f"dE/d{name}", "Altogether", **opts.printer)
+    matrix_result(box, rf"\frac{{\partial E}}{{\partial {X}}}", grad, f"dE/d{name}", "Altogether", factor=True,
+                  **opts.printer)
 
 
 def _label(spec: Spec) -> str:
