@@ -431,3 +431,12 @@ def test_pool_lines_check_the_listed_windows_against_numeric_pooling(homework, m
     monkeypatch.setattr(equations, "pool_windows", shifted)
     with pytest.raises(VerificationError, match="verification failed for Y"):
         equations.pool_lines(_with(sol, **{f"pooled_{kind}": wrong}), kind)
+
+
+@pytest.mark.parametrize(("spec", "present", "absent"), [
+    (TEMPLATES / "symbolic-3x3.yaml", ["depends on $x_{k}$", "each $x_{k}$ feeds"], ["x_{ij}", "y_{uv}"]),
+    (DEFAULT_SPEC, ["depends on $A_{ij}$", "each $A_{ij}$ feeds"], ["A_{k}"]),
+])
+def test_the_input_gradients_prose_numbers_entries_as_the_problem_does(spec, present, absent):
+    tex = spec_tex(spec)
+    assert all(text in tex for text in present) and not any(text in tex for text in absent)

@@ -43,12 +43,13 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     eq.check_chain(sol)
     A, B, C, E = symbol(c.input), symbol(c.kernel), symbol(c.output), symbol(c.loss)
     settings = eq.printer(sol, opts.printer)
-    prose(box, rf"${E}$ depends on ${A}_{{ij}}$ only through the entries ${C}_{{uv}}$ whose window covers it, "
-               rf"and $\partial {C}_{{uv}}/\partial {A}_{{ij}}$ is the kernel entry that meets ${A}_{{ij}}$ in "
-               rf"that window; the upstream gradient is $\partial {E}/\partial {C}_{{uv}} = {upstream_text(c)}$. "
+    a, y = ("k", "l") if c.index == "flat" else ("ij", "uv")   # entries named as the problem numbers them
+    prose(box, rf"${E}$ depends on ${A}_{{{a}}}$ only through the entries ${C}_{{{y}}}$ whose window covers it, "
+               rf"and $\partial {C}_{{{y}}}/\partial {A}_{{{a}}}$ is the kernel entry that meets ${A}_{{{a}}}$ in "
+               rf"that window; the upstream gradient is $\partial {E}/\partial {C}_{{{y}}} = {upstream_text(c)}$. "
                r"Figure~\ref{fig:feeds} shows how many terms each sum has.", end=True)
     box.append(picture(figures.heatmap_picture(counts, c.input, c.output),
-                       caption=rf"How many entries of ${C}$ each ${A}_{{ij}}$ feeds.\label{{fig:feeds}}"))
+                       caption=rf"How many entries of ${C}$ each ${A}_{{{a}}}$ feeds.\label{{fig:feeds}}"))
     keys = sorted(sol.chain)
     if opts.summary:
         keys = _representatives(sol)

@@ -42,9 +42,10 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     c = sol.spec.conv
     A, B, C, E = symbol(c.input), symbol(c.kernel), symbol(c.output), symbol(c.loss)
     before = [p.id for p in sol.spec.parts[:sol.spec.parts.index(part)] if p.task == "input-gradient"]
+    a, y = ("k", "l") if c.index == "flat" else ("ij", "uv")   # entries named as the problem numbers them
     lead = (f"The values of the equations of part {before[-1]}" if before else   # ':' or ', entry by entry' follows
-            rf"Summing, for each entry ${A}_{{ij}}$, $\partial {E}/\partial {C}_{{uv}}$ times the kernel entry of ${B}$ "
-            rf"that meets ${A}_{{ij}}$ over the outputs ${C}_{{uv}}$ whose window covers it")
+            rf"Summing, for each entry ${A}_{{{a}}}$, $\partial {E}/\partial {C}_{{{y}}}$ times the kernel entry of "
+            rf"${B}$ that meets ${A}_{{{a}}}$ over the outputs ${C}_{{{y}}}$ whose window covers it")
     matrix_result(box, rf"\frac{{\partial {E}}}{{\partial {A}}}", sol.grad_input, f"d{c.loss}/d{c.input}", lead,
                   **eq.printer(sol, opts.printer))
 

@@ -32,9 +32,11 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
     prose(box, rf"Each kernel entry ${B}_{{mn}}$ multiplies one input entry in every output, so "
                rf"$\partial {E}/\partial {B}_{{mn}}$ sums $\partial {E}/\partial {C}_{{uv}}$ times the entry of ${A}$ "
-               + ("it meets (a padding cell counts 0):" if any(c.padding) else "it meets:"))
-    box.append(display(rf"\frac{{\partial {E}}}{{\partial {B}_{{mn}}}} = \sum_{{u,v}} "
-                       rf"\frac{{\partial {E}}}{{\partial {C}_{{uv}}}}\, {A}_{{ij}}, \qquad i = {i},\quad j = {j}."))
+               + ("it meets (a padding cell counts 0)" if any(c.padding) else "it meets")
+               + (":" if c.index != "flat" else "."))
+    if c.index != "flat":   # with entries numbered 1, 2, ... an (i, j) rule would name them otherwise
+        box.append(display(rf"\frac{{\partial {E}}}{{\partial {B}_{{mn}}}} = \sum_{{u,v}} \frac{{\partial {E}}}"
+                           rf"{{\partial {C}_{{uv}}}}\, {A}_{{ij}}, \qquad i = {i},\quad j = {j}."))
     matrix_result(box, rf"\frac{{\partial {E}}}{{\partial {B}}}", sol.grad_kernel, f"d{c.loss}/d{c.kernel}",
                   "Altogether", **eq.printer(sol, opts.printer))
 
