@@ -28,6 +28,8 @@ def verdict(spec: str, part: str, answer: object) -> str:
 CNN, RF = "cnn-layers", "receptive-field"
 TIES, OVERLAP, LP, TRUE = "maxpool-backprop-ties", "pool-gradients-overlap", "lp-pool-gradient", "true-convolution"
 MULTI = "multichannel-relu-pool"
+Z1 = [[3, -3, 2, 8], [-2, 4, 2, 8], [1, 2, 5, 4], [3, 3, 0, 5]]   # the template's Z (its two output channels)
+Z2 = [[-1, 0, 3, -1], [0, -2, 2, -1], [-1, -2, 1, -2], [-3, -5, -6, -3]]
 TIES_X = [[1, 3, 2, 2], [3, 0, 1, 0], [4, 2, 5, 1], [0, 1, 5, 3]]   # the template's X (its gradient is sparse)
 TIES_GRAD = [[0, 1, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
 
@@ -103,6 +105,11 @@ CASES = [   # (spec, part, answer, verdict)
     (MULTI, "2a", "[4, 2) and (1, 1]", "review"),
     (MULTI, "2a", "6", "zero"),
     (MULTI, "2a", [], "review"),
+    # two different answers for one matrix (Z[1] and z1): keeping the last would be a guess, and a hedge
+    (MULTI, "1a", {"Z[1]": [[9] * 4] * 4, "z1": Z1, "Z[2]": Z2}, "review"),
+    (MULTI, "1a", {"Z[1]": Z1, "z1": Z1, "Z[2]": Z2}, "full"),
+    (MULTI, "1a", {"Z[1]": Z1, "Z[2]": Z2}, "full"),
+    (MULTI, "2a", {"b": [4, 2], "B": [9, 9]}, "review"),
     # the forward parts keep their orientation: a transposed output is diagnosed
     (MULTI, "1c", {"Y[1]": [[4, 3], [8, 5]], "Y[2]": [[0, 0], [3, 1]]}, "partial"),
     (MULTI, "1c", {"Y[1]": [[4, 8], [3, 5]], "Y[2]": [[0, 3], [0, 1]]}, "full"),

@@ -71,7 +71,13 @@ def _given(answer: Any, labels: list[str]) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise UnreadableAnswer(f"expected one matrix each for {', '.join(labels)}")
     index = {key(label.partition("[")[2]): label for label in labels} | {key(label): label for label in labels}
-    return {index.get(key(k), f"?{k}"): v for k, v in answer.items()}   # "?": a label the part does not have
+    given: dict[str, Any] = {}
+    for k, v in answer.items():
+        label = index.get(key(k), f"?{k}")   # "?": a label the part does not have
+        if label in given and given[label] != v:   # Z[1] and z1 answered differently: keeping one would be a guess
+            raise UnreadableAnswer(f"two answers for {label.lstrip('?')}: which one is yours?")
+        given[label] = v
+    return given
 
 
 def _is_bias(ref: Reference, part: Part) -> bool:
