@@ -178,7 +178,8 @@ def test_products_are_input_times_kernel_in_symbols_and_numbers():
 
 
 @pytest.mark.parametrize("spec, present, absent", [
-    (TEMPLATES / "maxpool7.yaml", [r"$C$'s last row and last column", r"\dfrac{85}{2}"], ["padding cells"]),
+    (TEMPLATES / "maxpool7.yaml", [r"$C$'s last row and last column", r"\dfrac{85}{2}", "windows along each axis",
+                                   "As in part 2c, no window reaches"], ["padding cells", "windows per axis"]),
     (DEFAULT_SPEC, [], ["padding cells", "last row", "no window reaches"]),
 ])
 def test_pooling_prose_follows_the_sizes(spec, present, absent):

@@ -76,11 +76,16 @@ def _pool(kind: str) -> Callable[[Container, Solution, Part, DocumentOptions], N
         prose(box, f"Each output entry pools one window{note}:")
         box.append(aligned_rows([[line] for line in lines]))
         rows, cols = dropped_cells(sol)
-        if rows or cols:
-            sizes = ", ".join(
-                rf"$\lfloor ({x.shape[a]} + 2 \cdot {pool.padding[a]} - {pool.kernel_size[a]})/{pool.stride[a]}"
-                rf"\rfloor + 1 = {result.shape[a]}$" for a in (0, 1))
-            prose(box, rf"The output size has a floor ({sizes} windows per axis), so no window reaches "
+        before = [p.id for p in sol.spec.parts[:sol.spec.parts.index(part)] if p.task in ("max-pool", "avg-pool")]
+        if (rows or cols) and before:   # the same windows as the earlier pooling part: the same cells left out
+            prose(box, rf"As in part {before[0]}, no window reaches "
+                       rf"{describe_dropped(pool.input, rows, cols, x.shape)}.")
+        elif rows or cols:
+            sizes = [rf"\lfloor ({x.shape[a]} + 2 \cdot {pool.padding[a]} - {pool.kernel_size[a]})/{pool.stride[a]}"
+                     rf"\rfloor + 1 = {result.shape[a]}" for a in (0, 1)]
+            per_axis = (f"${sizes[0]}$ windows along each axis" if sizes[0] == sizes[1] else
+                        f"${sizes[0]}$ windows down, ${sizes[1]}$ across")
+            prose(box, rf"The output size has a floor ({per_axis}), so no window reaches "
                        rf"{describe_dropped(pool.input, rows, cols, x.shape)}: those entries never "
                        "reach $Y$.")
         if len(shown) < len(windows):
