@@ -26,6 +26,7 @@ from symconv.document.equations import printer
 from symconv.latex import latex
 from symconv.spec import DEFAULT_SPEC, TEMPLATES, Spec
 from symconv.tasks import task
+from symconv.tasks._layers import labelled
 
 SPECS = sorted(TEMPLATES.glob("*.yaml"))
 HOSTILE = "#$%&_{}\\ ~^ <> \\input{/etc/passwd}"
@@ -64,7 +65,11 @@ def test_the_handout_states_every_part_and_its_inputs(path):
     names = printer(derive_solution(spec), {}) if spec.convolution is not None else {}   # x_{1} ... when flat
     for name, matrix in spec.matrices.items():
         assert f"{latex(matrix, **names)}" in tex, name
-    assert ("The inputs:" in tex) == bool(spec.matrices)
+    operands = spec.layers.operands if spec.layers is not None else {}   # channels, filters, biases
+    for name, value in operands.items():
+        for label, matrix in labelled(name, value).items():
+            assert f"{latex(matrix)}" in tex, label
+    assert ("The inputs:" in tex) == bool(spec.matrices or operands)
     assert "{\\large Problems}" in tex
 
 

@@ -71,6 +71,11 @@ def fill_document(doc: Document, sol: Solution, handout: bool = False) -> Docume
                                  points=f"{points(spec.max_score)} in total", kind=kind, note=note)))
     if handout:
         given_inputs(doc, spec.matrices, **eq.printer(sol, {}))   # flat entry names, if the spec numbers them so
+        if spec.layers is not None:   # channels, filters and biases live in the layers section, not in matrices
+            from symconv.tasks._layers import show
+            tensors = [(n, v) for n, v in spec.layers.operands.items() if n not in spec.matrices]
+            for k, (name, value) in enumerate(tensors):
+                show(doc, name, value, opts, "The inputs" if k == 0 and not spec.matrices else "")
     for problem in spec.problems:
         title = f"Problem {problem.id}" + (f": {problem.title}" if problem.title else "")
         doc.append(NoEscape(r"\problemheading"))
