@@ -86,13 +86,20 @@ def _by_entry(answer: Any, input_name: str, context: Any, taken: frozenset[str] 
     found: dict[tuple[int, int], Any] = {}
     problems: list[str] = []
     review: list[str] = []
+    twice: set[tuple[int, int]] = set()
     if isinstance(answer, dict):
         for key, value in answer.items():
             entry = _entry_key(key, input_name, context, taken)
             if entry is None:
                 problems.append(f"the key {str(key)[:40]!r} does not name an entry of {input_name}")
+            elif entry in found and str(found[entry]).strip() != str(value).strip():
+                twice.add(entry)   # K11 and K_{11} answered differently: keeping the last would take a hedge
             else:
                 found[entry] = value
+        for entry in sorted(twice):
+            del found[entry]
+            problems.append(f"two different answers for {input_name}_{{{entry[0]}{entry[1]}}}")
+            review.append(f"{input_name}_{{{entry[0]}{entry[1]}}}")
         return found, problems, review
     if isinstance(answer, str):
         answer = split_equations(answer) if len(split_equations(answer)) > 1 else [answer]

@@ -108,13 +108,26 @@ def _scalar(value: Any, where: str, context: Context | None = None, log: Log | N
     raise UnreadableAnswer(f"{where}: expected a number or an expression, got a {type(value).__name__}")
 
 
+def _same_matrix(a: sympy.MatrixBase, b: sympy.MatrixBase) -> bool:
+    """Two written matrices with the same shape and entries whose difference is 0 as SymPy writes it (no expansion:
+    an entry like (a + b)^50 would cost; a form that differs only after expanding goes to a person).
+
+    >>> _same_matrix(sympy.Matrix([[1, sympy.Rational(2, 2)]]), sympy.Matrix([[1, 1]]))
+    True
+    """
+    return a.shape == b.shape and all(x == y or x - y == 0 for x, y in zip(a, b, strict=True))
+
+
 def read_matrix(value: Any, context: Context | None = None, log: Log | None = None) -> sympy.ImmutableMatrix:
     """A matrix from LaTeX/plain text or nested lists (entries numbers or expression strings); a named matrix
     (``C = \\begin{bmatrix}...``) is its matrix side."""
     if isinstance(value, str):
         result = read(value, "matrix", context, log)
         if isinstance(result, Equation):
-            result = next((side for side in reversed(result.sides) if isinstance(side, sympy.MatrixBase)), None)
+            matrices = [side for side in result.sides if isinstance(side, sympy.MatrixBase)]
+            if any(not _same_matrix(m, matrices[-1]) for m in matrices[:-1]):   # [wrong] = [right]: which is meant?
+                raise UnreadableAnswer("the matrices on the two sides of your '=' differ")
+            result = matrices[-1] if matrices else None
         if not isinstance(result, sympy.MatrixBase):
             raise UnreadableAnswer("expected a matrix")
         return result

@@ -63,6 +63,7 @@ _TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textnormal|mbox|mathrm|mathi
 _PLAIN_QUALIFIER = re.compile(r"(?<![\\A-Za-z])(?:where|with|when|given|for all|for each)\s+[A-Za-z\\]", re.I)
 _BEFORE_QUALIFIER = re.compile(r"[\s,;]*\Z")
 _ARROW_WORD = re.compile(r"->|→|\\to(?![A-Za-z])|\\(?:long)?rightarrow(?![A-Za-z])")
+_OTHER_ANSWER = re.compile(r"(?i)\bor\b[^0-9]*[0-9]")
 _LIM_SUBSCRIPT = re.compile(r"\\lim(?:\\limits)?\s*_\s*\{[^{}]*\}")
 _DEFINING = re.compile(r"[\s,;(]*(?:where|with|given|let)\b", re.I)  # a clause that defines names
 _QUALIFIER_WORD = re.compile(r"\A[\s,;]*(?:where|with|given|for all|for each)?\s*", re.I)
@@ -209,7 +210,9 @@ def prose(text: str, context: Context) -> str:
             dropped = " ".join(f"{written} {_TEXT.sub(lambda t: t.group(1), text[cut:])}".split())
             # a second limit in the dropped words ("p \to \infty for N \to \infty"): a person decides
             claims = _LIM_SUBSCRIPT.sub(" ", text[cut:])  # the arrow of a \lim_{p \to \infty} claims nothing
-            note(f"ignored '{dropped}' after the answer", guessed=bool(_ARROW_WORD.search(claims)))
+            # ... or another answer ("1568 (or 1536 without bias)"): a hedge, a person decides
+            note(f"ignored '{dropped}' after the answer",
+                 guessed=bool(_ARROW_WORD.search(claims) or _OTHER_ANSWER.search(dropped)))
         text = text[:cut] + blank(text[cut:], re.compile(r".+", re.S))
     return text
 
