@@ -121,6 +121,11 @@ CASES = [   # (spec, part, answer, verdict)
     (CNN, "2.1c", "1568 \\text{ (or 1536 without bias)}", "review"),
     (CNN, "2.1c", "1568 \\text{ (1536 weights and 32 biases)}", "full"),
     (CNN, "2.1c", "1536 or 1568", "review"),
+    # a decimal with its digits elided is not a wrong entry: a person reads it
+    (LP, "1b", [["0.4472...", "\\frac{2}{\\sqrt{5}}", "2/5", "4/5"], ["0", "0", "1/5", "2/5"],
+                ["2/7", "3/7", "1/2", "1/2"], ["6/7", "0", "1/2", "1/2"]], "review"),
+    (LP, "1b", [["0.44721", "\\frac{2}{\\sqrt{5}}", "2/5", "4/5"], ["0", "0", "1/5", "2/5"],
+                ["2/7", "3/7", "1/2", "1/2"], ["6/7", "0", "1/2", "1/2"]], "full"),
     # the forward parts keep their orientation: a transposed output is diagnosed
     (MULTI, "1c", {"Y[1]": [[4, 3], [8, 5]], "Y[2]": [[0, 0], [3, 1]]}, "partial"),
     (MULTI, "1c", {"Y[1]": [[4, 8], [3, 5]], "Y[2]": [[0, 3], [0, 1]]}, "full"),

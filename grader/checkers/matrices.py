@@ -16,6 +16,7 @@ from grader.checkers.reference import Reference
 from grader.checkers.values import Log, read_matrix
 from grader.compare import compare_entries, same_value
 from grader.diagnose import Finding, shape_codes
+from grader.parse import has_ellipsis
 from grader.result import PartResult
 from symconv.spec import Part
 from symconv.tasks import task as registry_task
@@ -65,7 +66,7 @@ def check_matrix(ref: Reference, part: Part, answer: Any) -> PartResult:
     same = lambda a, b: same_value(a, b, ref.tolerance, seed=seed)  # noqa: E731
     shown = dict(expected_latex=tex(expected), given_latex=tex(given), cost=ref.cost, raw=answer,
                  read_as=tex(given))
-    if log.guessed or _shape_guessed(answer, given, expected):
+    if log.guessed or _shape_guessed(answer, given, expected) or has_ellipsis(given):   # 0.4472...: digits elided
         return graded(part, 0.0, notes=log.notes, review=["your matrix"], **shown)
     matched = [a for a in alternatives if getattr(a.value, "shape", None) == given.shape
                and not compare_entries(given, a.value, same=same)]
