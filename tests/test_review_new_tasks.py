@@ -48,6 +48,12 @@ CASES = [   # (spec, part, answer, verdict)
     (RF, "3.1b", "13", "full"),
     (RF, "3.1b", "13x9", "zero"),
     (CNN, "2.1f", "9 \\times 9 \\text{ pixels}", "full"),
+    (RF, "3.1b", "r_3 = r_2 + (k-1) j = 5 + 2 \\cdot 4 = 13", "full"),
+    (RF, "3.1b", "13 \\times 13 = 169", "full"),   # the size, and its area worked out
+    (RF, "3.1a", "5 \\times 5 = 25 pixels", "full"),
+    (RF, "3.1c", "16 \\times 32 \\times 32 = 16384", "full"),
+    (RF, "3.1b", "169", "zero"),
+    (RF, "3.1b", "r = 5 + 8 = 12", "review"),
     # a count whose working contradicts its last side is not a right count
     (CNN, "2.1c", "4*4*3*32 = 1568", "review"),
     (CNN, "2.1c", "4*4*3*32+32 = 1536", "review"),

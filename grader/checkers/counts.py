@@ -12,6 +12,7 @@ number. An answer that cannot be read goes to a person; a guessed reading too.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -68,10 +69,9 @@ def _judge(ref: Reference, part: Part, given: Any, expected: Any, alternatives: 
                   notes=log.notes, **shown)
 
 
-def _last_side(equation: Any, names_only: bool = False) -> Any:
+def _last_side(equation: Any) -> Any:
     """The last side of a chain of working; every side that is a number must equal it (``4*4*3*32 = 1568`` states
-    1536 = 1568: not a right count, whatever its last side). Sides in letters are the working's names or formula;
-    with ``names_only`` only a bare name (``RF = 9``) is allowed, else None (the text is not a chain of numbers).
+    1536 = 1568: not a right count, whatever its last side). Sides in letters are the working's names or formula.
 
     >>> from grader.parse import Equation
     >>> import sympy
@@ -80,10 +80,7 @@ def _last_side(equation: Any, names_only: bool = False) -> Any:
     """
     last = equation.sides[-1]
     for side in equation.sides[:-1]:
-        if getattr(side, "free_symbols", None):
-            if names_only and not side.is_Symbol:
-                return None
-        elif side != last:
+        if not getattr(side, "free_symbols", None) and side != last:
             raise UnreadableAnswer(f"the sides of your working differ ({side} and {last}): which one is your answer?")
     return last
 
@@ -115,19 +112,34 @@ def _sizes(value: Any, log: Log, ref: Reference, part: Part) -> tuple[int, ...]:
     if not isinstance(value, str):
         raise UnreadableAnswer("expected a shape, like 32 \\times 29 \\times 29")
     text = _unit(value)
-    if "=" in text:   # working shown: 5 + (3-1)*2*2 = 13 is 13, not the 2 × 2 inside it
-        try:
-            last = _last_side(read_equation(text, ref.context(part.task), log), names_only=True)
-        except ParseError:
-            last = None
-        if getattr(last, "is_Integer", False) and last >= 1:
-            return (int(last),)
     if re.fullmatch(r"\s*\$*\s*\d+\s*\$*\s*", text):
         return (int(text.strip(" $")),)
-    result = read(text, "size", ref.context(part.task), log)
+    total = _worked_total(text, ref, part) if "=" in text else None
+    found = Log()
+    try:
+        result = read(text, "size", ref.context(part.task), found)
+    except ParseError:
+        if total is None:
+            raise
+        return (total,)
     if not isinstance(result, tuple):
         raise UnreadableAnswer("expected a shape, like 32 \\times 29 \\times 29")
+    inside = any("working around it" in n for n in found.notes)
+    if total is not None and inside and math.prod(result) != total:   # 5 + (3-1)*2*2 = 13: 13, not the 2 × 2
+        return (total,)
+    log.notes += found.notes   # 13 \times 13 = 169: the size, its area worked out
+    log.guessed = log.guessed or found.guessed
     return tuple(int(n) for n in result)
+
+
+def _worked_total(text: str, ref: Reference, part: Part) -> int | None:
+    """The whole number a chain of working ends at (``r = 5 + 2 \\cdot 4 = 13``), None when it ends elsewhere; sides
+    that are numbers must agree (UnreadableAnswer), sides in letters are the working's names and formulas."""
+    try:
+        last = _last_side(read_equation(text, ref.context(part.task), Log()))
+    except ParseError:
+        return None
+    return int(last) if getattr(last, "is_Integer", False) and last >= 1 else None
 
 
 def check_shape(ref: Reference, part: Part, answer: Any) -> PartResult:
