@@ -127,6 +127,11 @@ CASES = [   # (spec, part, answer, verdict)
     (CNN, "2.1c", "1568 \\text{ (or 1536 without bias)}", "review"),
     (CNN, "2.1c", "1568 \\text{ (1536 weights and 32 biases)}", "full"),
     (CNN, "2.1c", "1536 or 1568", "review"),
+    # a 2-D size with a trailing 1 (one channel?): a person reads it; 5 × 5 × 2 is wrong
+    ("transposed-conv", "1a", "5 \\times 5 \\times 1", "review"),
+    (TIES, "1a", "2x2x1", "review"),
+    (TIES, "1a", "2x2x2", "zero"),
+    (TIES, "1a", "2x2", "full"),
     # a decimal with its digits elided is not a wrong entry: a person reads it
     (LP, "1b", [["0.4472...", "\\frac{2}{\\sqrt{5}}", "2/5", "4/5"], ["0", "0", "1/5", "2/5"],
                 ["2/7", "3/7", "1/2", "1/2"], ["6/7", "0", "1/2", "1/2"]], "review"),

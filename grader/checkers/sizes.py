@@ -91,6 +91,9 @@ def check_size(ref: Reference, part: Part, answer: Any) -> PartResult:
         notes.append(f"you gave the size of {name}; the question asks for the size of the output {output}")
     if given == expected:
         return graded(part, part.points, notes=notes, **shown)
+    if given[:-1] == expected and given[-1] == 1:   # 5 × 5 × 1: one channel last, or a third axis? a person reads it
+        return graded(part, 0.0, notes=[*notes, "a size with a trailing 1 (one channel?)"], review=["your size"],
+                      **shown)
     matched = [a for a in alternatives if a.value == given]
     best = max((1.0 - ref.cost(a.code) for a in matched), default=0.0)
     codes = most_specific([a.code for a in matched])
