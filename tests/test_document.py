@@ -163,7 +163,8 @@ def spec_tex(path=DEFAULT_SPEC, **changes) -> str:
 
 def test_formulas_in_one_term_order(homework):
     _, tex = homework
-    assert tex.count(r"I + 2 P - D \left(K - 1\right) - 1") == 2    # 1.1a and 1.1b print the same formula
+    assert tex.count(r"\frac{I + 2 P - K}{S}") == 2    # 1.1a and 1.1b print the same formula (no dilation here)
+    assert tex.count(r"I + 2 P - D \left(K - 1\right) - 1") == 1   # the general form once, as 1.1b's aside
     assert r"I + 2 P - K" in tex and "- D" not in tex.split("Part 1.1b")[1].split("O =")[1][:20]
 
 
@@ -441,3 +442,11 @@ def test_pool_lines_check_the_listed_windows_against_numeric_pooling(homework, m
 def test_the_input_gradients_prose_numbers_entries_as_the_problem_does(spec, present, absent):
     tex = spec_tex(spec)
     assert all(text in tex for text in present) and not any(text in tex for text in absent)
+
+
+@pytest.mark.parametrize(("dilation", "row"), [
+    (1, r"\text{rows} &= \left\lfloor \frac{5 + 2 \cdot 0 - 3}{1} \right\rfloor + 1 = 3"),
+    (2, r"\text{rows} &= \left\lfloor \frac{5 + 2 \cdot 2 - 2 \cdot \left(3 - 1\right) - 1}{1} \right\rfloor + 1 = 5"),
+])
+def test_the_output_size_names_the_dilation_only_when_there_is_one(dilation, row):
+    assert row in spec_tex(convolution={"dilation": dilation, "padding": 2 * (dilation - 1)})

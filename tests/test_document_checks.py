@@ -113,7 +113,9 @@ def test_symbolic_prose_and_results_are_stated_once(pdfs, case):
     tex = pdfs[case].with_suffix(".tex").read_text()
     spec = load_spec(variant_spec(*case))
     c = spec.convolution
-    upstream = rf"\partial {c.loss}/\partial {c.output}_{{uv}} = {upstream_text(c)}" if c else "(no convolution)"
+    out = "l" if c and c.index == "flat" else "uv"   # a flat-indexed problem's outputs are y_l
+    upstream = (rf"\partial {c.loss}/\partial {c.output}_{{{out}}} = {upstream_text(c).replace('_{uv}', f'_{{{out}}}')}"
+                if c else "(no convolution)")
     chain = any(p.task == "input-gradient" for p in spec.parts)
     assert (upstream in tex) == chain   # stated where the chain rule uses it, and only there
     for row in re.findall(r"^.*&=.*$", tex, flags=re.M):   # no derivation row says X = X

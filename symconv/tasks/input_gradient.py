@@ -46,7 +46,8 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     a, y = ("k", "l") if c.index == "flat" else ("ij", "uv")   # entries named as the problem numbers them
     prose(box, rf"${E}$ depends on ${A}_{{{a}}}$ only through the entries ${C}_{{{y}}}$ whose window covers it, "
                rf"and $\partial {C}_{{{y}}}/\partial {A}_{{{a}}}$ is the kernel entry that meets ${A}_{{{a}}}$ in "
-               rf"that window; the upstream gradient is $\partial {E}/\partial {C}_{{{y}}} = {upstream_text(c)}$. "
+               rf"that window; the upstream gradient is $\partial {E}/\partial {C}_{{{y}}} = "
+               rf"{upstream_text(c).replace('_{uv}', f'_{{{y}}}')}$. "
                r"Figure~\ref{fig:feeds} shows how many terms each sum has.", end=True)
     box.append(picture(figures.heatmap_picture(counts, c.input, c.output),
                        caption=rf"How many entries of ${C}$ each ${A}_{{{a}}}$ feeds.\label{{fig:feeds}}"))

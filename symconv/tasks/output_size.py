@@ -53,7 +53,8 @@ def alternatives(sol: Solution) -> list[Alternative]:
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """The formula, then each axis with the spec's numbers in it, cross-checked against the derived output."""
     c = sol.spec.conv
-    formula = output_size_expr()
+    dilated = any(d != 1 for d in c.dilation)   # without dilation, the formula the problem's letters make
+    formula = output_size_expr(dilation=dilated)
     rows = [rf"O &= {latex(formula)}"]
     for axis, name in ((0, "rows"), (1, "columns")):
         values = {I: sol.input.shape[axis], K: sol.kernel.shape[axis], P: c.padding[axis], S: c.stride[axis],
@@ -62,9 +63,10 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         if size != sol.output_shape[axis]:
             raise VerificationError("output size", name, float(size), float(sol.output_shape[axis]))
         n = {k.name: latex(sympy.Integer(v)) for k, v in values.items()}
-        # the formula's own term order (I + 2P - D(K - 1) - 1), with the numbers in place of the letters
-        rows.append(rf"\text{{{name}}} &= \left\lfloor \frac{{{n['I']} + 2 \cdot {n['P']} - {n['D']} \cdot "
-                    rf"\left({n['K']} - 1\right) - 1}}{{{n['S']}}} \right\rfloor + 1 = {latex(size)}")
+        # the formula's own term order (I + 2P - D(K - 1) - 1, or I + 2P - K), with the numbers for the letters
+        span = rf"{n['D']} \cdot \left({n['K']} - 1\right) - 1" if dilated else n["K"]
+        rows.append(rf"\text{{{name}}} &= \left\lfloor \frac{{{n['I']} + 2 \cdot {n['P']} - {span}}}{{{n['S']}}} "
+                    rf"\right\rfloor + 1 = {latex(size)}")
     rows_, cols = sol.output_shape
     prose(box, "Along each axis the output has")
     box.append(aligned_rows([[row] for row in rows]))

@@ -80,9 +80,10 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         box.append(display(rf"O = {latex(reference(part, sol.spec.source))}"))
         prose(box, r"The padded input has $I + 2P$ cells and the kernel covers $K$ of them; the window moves $S$ "
                    r"cells at a time, and the floor drops a last window that would not fit, so inputs that differ "
-                   r"by up to $S - 1$ give the same output size. (With a dilation $D$, the kernel would span "
-                   rf"$D(K - 1) + 1$ cells instead of $K$: $O = {latex(f)}$, which is the formula above at "
-                   r"$D = 1$.)")
+                   r"by up to $S - 1$ give the same output size. With a dilation $D$ the kernel would span "
+                   r"$D(K - 1) + 1$ cells instead of $K$, which gives PyTorch's general form (the formula above "
+                   r"at $D = 1$):")
+        box.append(display(rf"O = {latex(f)}"))
         return
     prose(box, "Along one axis (PyTorch's rule, also Dumoulin and Visin's):")
     box.append(display(rf"O = {latex(f)}"))
