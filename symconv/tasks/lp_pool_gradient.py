@@ -177,7 +177,8 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     general = r"\frac{x_i^{p-1}}{L_p^{p-1}}"
     rule = latex(local_rule(p), **s)
     prose(box, rf"LP pooling (PyTorch's LPPool2d, $p = {latex(p, **s)}$) maps each window to "
-               r"$L_p = \left(\sum_i x_i^p\right)^{1/p}$, with no $1/N$; by the chain rule through the sum and the "
+               r"$L_p = \left(\sum_i x_i^p\right)^{1/p}$ (a sum, not a mean: no factor $1/N$); by the chain rule "
+               r"through the sum and the "
                rf"$1/p$ power, $\partial L_p/\partial x_i = {general}$"
                + ("" if rule == general else rf", here ${rule}$") +
                rf". With $\partial E/\partial Y_{{uv}} = {g}$, every entry of a window receives "
