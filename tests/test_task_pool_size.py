@@ -99,4 +99,4 @@ def test_an_unreadable_answer(answer, status, line):
 def test_the_document_works_the_formula_out_per_axis():
     text = build_document(derive_solution(OVERLAP)).dumps()
     assert (r"\text{rows} &= \left\lfloor \frac{6 + 2 \cdot 1 - 3}{2} \right\rfloor + 1 = 3") in text
-    assert r"times, so $Y$ is $3 \times 3$." in text
+    assert r"fits $O$ times:" in text and r"So $Y$ is $3 \times 3$." in text

@@ -68,9 +68,9 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
         rows.append(rf"\text{{{name}}} &= \left\lfloor \frac{{{n['I']} + 2 \cdot {n['P']} - {span}}}{{{n['S']}}} "
                     rf"\right\rfloor + 1 = {latex(size)}")
     rows_, cols = sol.output_shape
-    prose(box, "Along each axis the output has")
+    prose(box, "Along each axis the output has $O$ entries:")
     box.append(aligned_rows([[row] for row in rows]))
-    prose(box, rf"entries, so ${symbol(c.output)}$ is "
+    prose(box, rf"So ${symbol(c.output)}$ is "
                rf"${latex(sympy.Integer(rows_))} \times {latex(sympy.Integer(cols))}$.")
 
 

@@ -83,9 +83,9 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
                     rf" \right\rfloor + 1 = {latex(got)}")
     X = latex(sympy.Symbol(pooling(sol.spec).input))
     prose(box, rf"Along each axis a pooling window of size $K$, moved by the stride $S$ over the input ${X}$ "
-               r"padded by $P$ on each side, fits")
+               r"padded by $P$ on each side, fits $O$ times:")
     box.append(aligned_rows([[row] for row in rows]))
-    prose(box, rf"times, so $Y$ is ${latex(sympy.Integer(size[0]))} \times {latex(sympy.Integer(size[1]))}$.")
+    prose(box, rf"So $Y$ is ${latex(sympy.Integer(size[0]))} \times {latex(sympy.Integer(size[1]))}$.")
 
 
 TASK = Task("pool-output-size", render, checker="grader.checkers.sizes:check_size", needs=("pooling",),
