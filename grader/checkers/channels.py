@@ -82,7 +82,7 @@ def _given(answer: Any, labels: list[str]) -> dict[str, Any]:
 
 def _is_bias(ref: Reference, part: Part) -> bool:
     """The part asks for a bias's gradient (one row: a vector, one entry per output channel)."""
-    if part.task != "layer-gradient":
+    if "wrt" not in part.options:   # a forward part, or a gradient by the chain's input (the default)
         return False
     from symconv.tasks.layer_gradient import chain, wrt_of
     name = wrt_of(ref.spec, part)
@@ -92,7 +92,7 @@ def _is_bias(ref: Reference, part: Part) -> bool:
 _FLAT = re.compile(r"\s*\$?\s*(?:[^=\d\[\]()]*=)?\s*[\[(]([^\[\]()]*,[^\[\]()]*)[\])]\s*\$?\s*")
 
 
-def as_row(value: Any, cols: int, ref: Any = None) -> Any:
+def as_row(value: Any, cols: int, context: Any = None) -> Any:
     """A vector written flat ``[4, 2]`` or as a column is the row ``[[4, 2]]``: a bias's gradient has one entry per
     channel and no orientation, so a column is notation, not a transposed answer. Anything else is left as it is.
 
@@ -104,10 +104,10 @@ def as_row(value: Any, cols: int, ref: Any = None) -> Any:
     if (isinstance(value, list | tuple) and len(value) == cols > 1
             and all(isinstance(v, list | tuple) and len(v) == 1 for v in value)):
         return [[v[0] for v in value]]
-    if isinstance(value, str) and ref is not None:
+    if isinstance(value, str) and context is not None:
         flat = _FLAT.fullmatch(value)   # [4, 2], (4, 2), db = [4, 2]: one bracket of entries, a name in front
         try:
-            matrix = read_matrix(f"[[{flat.group(1)}]]" if flat else value, ref.context("layer-gradient"))
+            matrix = read_matrix(f"[[{flat.group(1)}]]" if flat else value, context)
         except (ParseError, UnreadableAnswer):
             return value   # check_matrix reads it again and says why it could not
         if flat:
@@ -125,7 +125,8 @@ def check_channels(ref: Reference, part: Part, answer: Any) -> PartResult:
     share = part.points / len(labels)
     score, lines, findings, review, notes, shown = 0.0, [], [], [], [], []
     if _is_bias(ref, part):
-        given = {label: as_row(v, right[label].cols, ref) if label in right else v for label, v in given.items()}
+        context = ref.context(part.task)
+        given = {label: as_row(v, right[label].cols, context) if label in right else v for label, v in given.items()}
     unknown = [k[1:] for k in given if k.startswith("?")]
     if unknown:
         lines.append(f"answers for labels this part does not have: {', '.join(unknown)} (it has {', '.join(labels)})")
