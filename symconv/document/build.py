@@ -106,7 +106,8 @@ def given_inputs(doc: Document, matrices: dict[str, sympy.Matrix], **settings: o
     True
     """
     for k, (name, matrix) in enumerate(matrices.items()):
-        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "", **settings)
+        matrix_result(doc, latex(sympy.Symbol(name)), matrix, name, "The inputs" if k == 0 else "", False,
+                      **settings)
 
 
 def build_document(sol: Solution, handout: bool = False) -> Document:

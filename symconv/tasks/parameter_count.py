@@ -60,8 +60,11 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
     table_rows = rows(network(sol.spec))
     k = layer_index(sol.spec, part)
     count = len(network(sol.spec).layers)
-    prose(box, rules_text(sol.spec, part, RULES, lambda p: [layer_index(sol.spec, p)] if layer_index(sol.spec, p)
-                          else range(1, count + 1)))
+    def shown(p: Part) -> list[int]:
+        index = layer_index(sol.spec, p)
+        return [index] if index is not None else list(range(1, count + 1))
+
+    prose(box, rules_text(sol.spec, part, RULES, shown))
     table(box, [r"\text{layer}", r"\text{parameters}"], [[layer_name(r), r.parameters] for r in table_rows
                                          if k is None or r.index == k])
     what = f"Layer {k} has" if k is not None else "Altogether the network has"
