@@ -16,6 +16,7 @@ floor((I - K + 2*P)/S) + 1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -122,7 +123,12 @@ def read_matrix(value: Any, context: Context | None = None, log: Log | None = No
     """A matrix from LaTeX/plain text or nested lists (entries numbers or expression strings); a named matrix
     (``C = \\begin{bmatrix}...``) is its matrix side."""
     if isinstance(value, str):
-        result = read(value, "matrix", context, log)
+        try:
+            result = read(value, "matrix", context, log)
+        except ParseError:
+            result = _scaled_matrix(value, context, log)
+            if result is None:
+                raise
         if isinstance(result, Equation):
             matrices = [side for side in result.sides if isinstance(side, sympy.MatrixBase)]
             if any(not _same_matrix(m, matrices[-1]) for m in matrices[:-1]):   # [wrong] = [right]: which is meant?
@@ -142,6 +148,38 @@ def read_matrix(value: Any, context: Context | None = None, log: Log | None = No
         raise UnreadableAnswer("matrix too large (more than 50 rows or columns)")
     return sympy.ImmutableMatrix([[_scalar(x, f"row {r + 1}", context, log) for x in row]
                                   for r, row in enumerate(rows)])
+
+
+#: A number in front of a matrix, as documents write a matrix of fractions: ``\frac{1}{9}\begin{bmatrix}...``, and
+#: a name before it (``Y = ...``) whose side holds no matrix.
+_SCALED = re.compile(r"(?s)^\s*\$*\s*(?:(?P<name>[^=\[\]]*?(?<!\\begin)[^=\[\]]*?)=\s*)?"
+                     r"(?P<k>[^=\[\]]+?)\s*(?:\\cdot|\\times|\*|×|·)?\s*"
+                     r"(?P<m>\\begin\{(?P<env>[a-zA-Z]*matrix)\}.*\\end\{(?P=env)\}|\[\s*\[.*\]\s*\])\s*\$*\s*$")
+
+
+def _scaled_matrix(text: str, context: Context | None, log: Log | None) -> sympy.ImmutableMatrix | None:
+    """``k M`` with k a number and M a matrix (the factor a document pulls out of a matrix of fractions), or None
+    when the text is not that shape (the caller then reports its own parse error). A factor that is not a plain
+    number (a symbol, an expression with a matrix in it) is not read this way.
+
+    >>> _scaled_matrix(r"\\frac{1}{9}\\begin{bmatrix}1 & 2\\\\ 0 & 9\\end{bmatrix}", None, None)
+    Matrix([
+    [1/9, 2/9],
+    [  0,   1]])
+    >>> _scaled_matrix("x [[1, 2]]", None, None) is None
+    True
+    """
+    m = _SCALED.match(text)
+    if m is None or "\\begin" in (m.group("name") or "") or "\\begin" in m.group("k"):
+        return None
+    try:
+        factor = read(m.group("k").strip().strip("$"), "expr", context, log)
+        matrix = read(m.group("m"), "matrix", context, log)
+    except (ParseError, UnreadableAnswer):
+        return None
+    if not isinstance(factor, sympy.Expr) or not factor.is_number or not isinstance(matrix, sympy.MatrixBase):
+        return None
+    return sympy.ImmutableMatrix(factor * matrix)
 
 
 def read_size(value: Any, context: Context | None = None, log: Log | None = None) -> tuple[int, int]:
