@@ -39,7 +39,7 @@ CODES = {
     ("multi", "1a"): ["flipped-kernel", "bias-forgotten", "transposed"],
     ("multi", "1b"): ["flipped-kernel", "bias-forgotten", "relu-forgotten", "transposed"],
     ("multi", "1c"): ["flipped-kernel", "bias-forgotten", "relu-forgotten", "transposed"],
-    ("multi", "2a"): ["relu-gate-forgotten", "bias-gradient-not-summed", "transposed"],
+    ("multi", "2a"): ["relu-gate-forgotten", "bias-gradient-not-summed"],   # a bias has no orientation
     ("multi", "2b"): ["relu-gate-forgotten", "pool-tie-split", "transposed"],
     ("transposed", "1b"): ["transposed"],
     ("transposed-grad", "k"): ["transposed"],

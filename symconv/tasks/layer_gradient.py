@@ -65,7 +65,8 @@ def alternatives(sol: Solution, part: Part) -> list[Alternative]:
             alts.append(Alternative("bias-gradient-not-summed",
                                     {name: sympy.Matrix.hstack(*net.gradient[step.output])}))
     right = value(sol, part)
-    alts.append(Alternative("transposed", {label: m.T for label, m in right.items()}))
+    if not any(step.bias == name for step in net.steps):   # a bias is a vector: it has no orientation to get wrong
+        alts.append(Alternative("transposed", {label: m.T for label, m in right.items()}))
     return distinct(right, alts)
 
 
