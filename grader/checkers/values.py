@@ -16,7 +16,6 @@ floor((I - K + 2*P)/S) + 1
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -150,17 +149,17 @@ def read_matrix(value: Any, context: Context | None = None, log: Log | None = No
                                   for r, row in enumerate(rows)])
 
 
-#: A number in front of a matrix, as documents write a matrix of fractions: ``\frac{1}{9}\begin{bmatrix}...``, and
-#: a name before it (``Y = ...``) whose side holds no matrix.
-_SCALED = re.compile(r"(?s)^\s*\$*\s*(?:(?P<name>[^=\[\]]*?(?<!\\begin)[^=\[\]]*?)=\s*)?"
-                     r"(?P<k>[^=\[\]]+?)\s*(?:\\cdot|\\times|\*|×|·)?\s*"
-                     r"(?P<m>\\begin\{(?P<env>[a-zA-Z]*matrix)\}.*\\end\{(?P=env)\}|\[\s*\[.*\]\s*\])\s*\$*\s*$")
+#: A number in front of a matrix, as documents write a matrix of fractions (``\frac{1}{9}\begin{bmatrix}...``): how
+#: long such an answer and its factor may be for that second reading (a hostile text is not parsed twice).
+MAX_SCALED_TEXT = 4000
+MAX_FACTOR_TEXT = 60
+_TIMES = ("\\cdot", "\\times", "*", "×", "·", "$")
 
 
 def _scaled_matrix(text: str, context: Context | None, log: Log | None) -> sympy.ImmutableMatrix | None:
-    """``k M`` with k a number and M a matrix (the factor a document pulls out of a matrix of fractions), or None
-    when the text is not that shape (the caller then reports its own parse error). A factor that is not a plain
-    number (a symbol, an expression with a matrix in it) is not read this way.
+    """``k M`` with k a number and M a matrix (the factor a document pulls out of a matrix of fractions), with an
+    optional name in front (``Y = ...``), or None when the text is not that shape (the caller then reports its own
+    parse error). A factor that is not a plain number (a symbol, an expression) is not read this way.
 
     >>> _scaled_matrix(r"\\frac{1}{9}\\begin{bmatrix}1 & 2\\\\ 0 & 9\\end{bmatrix}", None, None)
     Matrix([
@@ -169,12 +168,23 @@ def _scaled_matrix(text: str, context: Context | None, log: Log | None) -> sympy
     >>> _scaled_matrix("x [[1, 2]]", None, None) is None
     True
     """
-    m = _SCALED.match(text)
-    if m is None or "\\begin" in (m.group("name") or "") or "\\begin" in m.group("k"):
+    if len(text) > MAX_SCALED_TEXT:
+        return None
+    starts = [i for i in (text.find("\\begin{"), text.find("[")) if i > 0]
+    if not starts:
+        return None
+    start = min(starts)
+    prefix, matrix_text = text[:start], text[start:].strip().rstrip("$").strip()
+    factor_text = prefix.rpartition("=")[2].strip()
+    while factor_text.endswith(_TIMES) or factor_text.startswith("$"):
+        factor_text = factor_text.strip("$").strip()
+        for times in _TIMES:
+            factor_text = factor_text.removesuffix(times).strip()
+    if not factor_text or len(factor_text) > MAX_FACTOR_TEXT or "\\begin" in prefix:
         return None
     try:
-        factor = read(m.group("k").strip().strip("$"), "expr", context, log)
-        matrix = read(m.group("m"), "matrix", context, log)
+        factor = read(factor_text, "expr", context, log)
+        matrix = read(matrix_text, "matrix", context, log)
     except (ParseError, UnreadableAnswer):
         return None
     if not isinstance(factor, sympy.Expr) or not factor.is_number or not isinstance(matrix, sympy.MatrixBase):
