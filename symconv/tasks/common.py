@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from symconv.errors import SpecError
 from symconv.latex import latex
 from symconv.sizes import output_size, pool_output_size
 
 if TYPE_CHECKING:
     from symconv.solution import Solution
-    from symconv.spec import Spec
+    from symconv.spec import Part, Spec
 
 
 def conv_config(spec: Spec) -> dict[str, Any]:
@@ -78,3 +79,17 @@ def entry_fields(spec: Spec, name: str) -> list[str]:
     if spec.conv.index == "flat":
         return [f"{name}_{{{k}}}" for k in range(1, rows * cols + 1)]
     return [f"{name}_{{{i}{j}}}" for i in range(1, rows + 1) for j in range(1, cols + 1)]
+
+
+def part_choice(spec: Spec, part: Part, key: str, choices: list[str], default: str, what: str) -> str:
+    """The value of the part's own key ``key`` (``output:``, ``wrt:``), ``default`` without it; a one-line SpecError
+    naming the part and the valid ``choices`` (described as ``what``) for anything else.
+
+    >>> from symconv.spec import Part, load_spec
+    >>> part_choice(load_spec(), Part("x", "convolution", 1, options={"wrt": "B"}), "wrt", ["A", "B"], "A", "a matrix")
+    'B'
+    """
+    name = part.options.get(key, default)
+    if name not in choices:
+        raise SpecError(spec.source, f"part {part.id}: {key} must be {what} ({', '.join(choices)}), not {name!r}")
+    return str(name)

@@ -18,12 +18,13 @@ from pylatex.base_classes import Container
 
 from symconv.document.blocks import prose
 from symconv.document.options import DocumentOptions
-from symconv.errors import ConfigError, SpecError
+from symconv.errors import ConfigError
 from symconv.layer_chain import Variant, forward
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
 from symconv.tasks._layers import Labelled, chain, earlier, labelled, show, step_text, symbol
 from symconv.tasks.base import Alternative, Task, distinct
+from symconv.tasks.common import part_choice
 
 KEYS = {"problems[].parts[]": ("output",)}
 
@@ -32,12 +33,7 @@ def output_of(spec: Spec, part: Part) -> str:
     """The output the part asks for (``output:``, default the last step's); a SpecError for one that is not a
     step's output."""
     net = chain(spec)
-    name = part.options.get("output", net.last)
-    outputs = [s.output for s in net.steps]
-    if name not in outputs:
-        raise SpecError(spec.source, f"part {part.id}: output must be one of the steps' outputs "
-                                     f"({', '.join(outputs)}), not {name!r}")
-    return str(name)
+    return part_choice(spec, part, "output", [s.output for s in net.steps], net.last, "one of the steps' outputs")
 
 
 def value(sol: Solution, part: Part) -> Labelled:

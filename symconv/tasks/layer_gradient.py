@@ -21,13 +21,13 @@ from pylatex.base_classes import Container
 
 from symconv.document.blocks import aligned_rows, display, prose
 from symconv.document.options import DocumentOptions
-from symconv.errors import SpecError
 from symconv.latex import latex
 from symconv.layer_chain import Backward, gradients
 from symconv.solution import Solution
 from symconv.spec import Part, Spec
 from symconv.tasks._layers import Labelled, back_text, chain, earlier, labelled, show, step_text, symbol
 from symconv.tasks.base import Alternative, Task, distinct
+from symconv.tasks.common import part_choice
 
 KEYS = {"problems[].parts[]": ("wrt",)}
 
@@ -37,11 +37,7 @@ def wrt_of(spec: Spec, part: Part) -> str:
     the chain does not use."""
     net = chain(spec)
     names = [net.input, *(n for s in net.steps for n in (s.weight, s.bias, s.output) if n)]
-    name = part.options.get("wrt", net.input)
-    if name not in names:
-        raise SpecError(spec.source, f"part {part.id}: wrt must be the input, a weight, a bias or a step's output "
-                                     f"({', '.join(names)}), not {name!r}")
-    return str(name)
+    return part_choice(spec, part, "wrt", names, net.input, "the input, a weight, a bias or a step's output")
 
 
 def value(sol: Solution, part: Part) -> Labelled:
