@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy
+from pylatex.base_classes import Container
 
+from symconv.document.blocks import aligned_rows, prose
 from symconv.errors import SpecError
 from symconv.latex import latex
 from symconv.sizes import output_size, pool_output_size
@@ -93,3 +96,21 @@ def part_choice(spec: Spec, part: Part, key: str, choices: list[str], default: s
     if name not in choices:
         raise SpecError(spec.source, f"part {part.id}: {key} must be {what} ({', '.join(choices)}), not {name!r}")
     return str(name)
+
+
+def representatives(rules: Mapping[tuple[int, int], Any]) -> list[tuple[int, int]]:
+    """One entry (1-based key) per distinct number of chain-rule terms, the first in row-major order: what a
+    summary document shows of a chain-rule part."""
+    seen: dict[int, tuple[int, int]] = {}
+    for key in sorted(rules):
+        seen.setdefault(len(rules[key].terms), key)
+    return sorted(seen.values())
+
+
+def chain_equations(box: Container, rules: Mapping[tuple[int, int], Any], summary: bool, summary_text: str,
+                    full_text: str, equation: Callable[[tuple[int, int]], list[str]]) -> None:
+    """A chain-rule part's numbered equations: every entry, or in a summary one per number of terms, after the
+    sentence that says which."""
+    prose(box, summary_text if summary else full_text)
+    keys = representatives(rules) if summary else sorted(rules)
+    box.append(aligned_rows([equation(key) for key in keys], numbered=True))

@@ -14,25 +14,17 @@ from pylatex.base_classes import Container
 
 from symconv.document import equations as eq
 from symconv.document import figures
-from symconv.document.blocks import aligned_rows, picture, prose
+from symconv.document.blocks import picture, prose
 from symconv.document.options import DocumentOptions
 from symconv.solution import Solution
 from symconv.spec import Part, Spec, upstream_text
 from symconv.tasks.base import Task
-from symconv.tasks.common import entry_fields, index_rule, symbol
+from symconv.tasks.common import chain_equations, entry_fields, index_rule, symbol
 
 
 def fields(spec: Spec) -> list[str]:
     """One answer line per input entry (:func:`symconv.tasks.common.entry_fields`)."""
     return entry_fields(spec, spec.conv.input)
-
-
-def _representatives(sol: Solution) -> list[tuple[int, int]]:
-    """One input entry (1-based) per distinct number of chain-rule terms, the first in row-major order."""
-    seen: dict[int, tuple[int, int]] = {}
-    for key, rule in sol.chain.items():
-        seen.setdefault(len(rule.terms), key)
-    return sorted(seen.values())
 
 
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
@@ -51,17 +43,14 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
                r"Figure~\ref{fig:feeds} shows how many terms each sum has.", end=True)
     box.append(picture(figures.heatmap_picture(counts, c.input, c.output),
                        caption=rf"How many entries of ${C}$ each ${A}_{{{a}}}$ feeds.\label{{fig:feeds}}"))
-    keys = sorted(sol.chain)
-    if opts.summary:
-        keys = _representatives(sol)
-        i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
-        prose(box, rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
-                   rf"whose window covers it, each term $\partial {E}/\partial {C}_{{uv}} \cdot {B}_{{mn}}$ with "
-                   rf"$i = {i}$ and $j = {j}$:")
-    else:
-        prose(box, rf"For each entry of ${A}$:")
-    box.append(aligned_rows([eq.chain_equation(sol, sol.chain[key], **settings) for key in keys],
-                            numbered=True))
+    i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
+    chain_equations(
+        box, sol.chain, opts.summary,
+        rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
+        rf"whose window covers it, each term $\partial {E}/\partial {C}_{{uv}} \cdot {B}_{{mn}}$ with "
+        rf"$i = {i}$ and $j = {j}$:",
+        rf"For each entry of ${A}$:",
+        lambda key: eq.chain_equation(sol, sol.chain[key], **settings))
 
 
 TASK = Task("input-gradient", render, needs=("convolution",),

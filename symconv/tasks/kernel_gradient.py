@@ -25,13 +25,13 @@ from symconv import numeric
 from symconv.chain import ChainRule, kernel_chain_rule
 from symconv.conv import conv2d_grad
 from symconv.document import equations as eq
-from symconv.document.blocks import aligned_rows, prose
+from symconv.document.blocks import prose
 from symconv.document.options import DocumentOptions
 from symconv.errors import SpecError
 from symconv.solution import Solution
 from symconv.spec import Part, Spec, upstream_text
 from symconv.tasks.base import Alternative, Task, distinct
-from symconv.tasks.common import conv_config, entry_fields, index_rule, other_mode_code, symbol
+from symconv.tasks.common import chain_equations, conv_config, entry_fields, index_rule, other_mode_code, symbol
 from symconv.verify import verify
 
 Key = tuple[int, int]
@@ -86,14 +86,6 @@ def alternatives(sol: Solution) -> list[Alternative]:
     return distinct(right, alts)
 
 
-def _representatives(rules: dict[Key, ChainRule]) -> list[Key]:
-    """One kernel entry per distinct number of chain-rule terms, the first in row-major order."""
-    seen: dict[int, Key] = {}
-    for key in sorted(rules):
-        seen.setdefault(len(rules[key].terms), key)
-    return sorted(seen.values())
-
-
 def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> None:
     """Why each kernel entry's gradient is a sum over every output it takes part in, and the numbered chain-rule
     equations (every entry, or one per number of terms in a summary)."""
@@ -105,17 +97,14 @@ def render(box: Container, sol: Solution, part: Part, opts: DocumentOptions) -> 
                rf"each ${C}_{{uv}}$, and $\partial {C}_{{uv}}/\partial {B}_{{mn}}$ is the entry of ${A}$ that "
                rf"${B}_{{mn}}$ meets in that window (a padding cell, 0, drops the term); the upstream gradient is "
                rf"$\partial {E}/\partial {C}_{{uv}} = {upstream_text(c)}$.", end=True)
-    keys = sorted(rules)
-    if opts.summary:
-        keys = _representatives(rules)
-        i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
-        prose(box, rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
-                   rf"where ${B}_{{mn}}$ meets a real entry of ${A}$, each term "
-                   rf"$\partial {E}/\partial {C}_{{uv}} \cdot {A}_{{ij}}$ with $i = {i}$ and $j = {j}$:")
-    else:
-        prose(box, rf"For each entry of ${B}$:")
-    box.append(aligned_rows([eq.chain_equation(sol, rules[key], sol.grad_kernel[key[0] - 1, key[1] - 1],
-                                               **settings) for key in keys], numbered=True))
+    i, j = index_rule(sol, 0, "u", "m"), index_rule(sol, 1, "v", "n")
+    chain_equations(
+        box, rules, opts.summary,
+        rf"One entry for each number of terms; every other entry sums over the outputs ${C}_{{uv}}$ "
+        rf"where ${B}_{{mn}}$ meets a real entry of ${A}$, each term "
+        rf"$\partial {E}/\partial {C}_{{uv}} \cdot {A}_{{ij}}$ with $i = {i}$ and $j = {j}$:",
+        rf"For each entry of ${B}$:",
+        lambda key: eq.chain_equation(sol, rules[key], sol.grad_kernel[key[0] - 1, key[1] - 1], **settings))
 
 
 TASK = Task("kernel-gradient", render, needs=("convolution",),
